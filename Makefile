@@ -1,0 +1,38 @@
+# arbx: two commands for a fresh machine (Python 3.11+ and make present).
+#   make run    install everything, then start the Dagster UI + daemon on 127.0.0.1:3000 in sim mode
+#   make test   install everything, then ruff, mypy and the whole pytest suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.arbx-installed
+
+.PHONY: install run test lint typecheck pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/arbx run
+
+lint: install
+	$(BIN)/ruff check arbx_pipelines tests
+	$(BIN)/ruff format --check arbx_pipelines tests
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/arbx bench all
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,48 @@
+"""The ``arbx`` command: one subcommand module per concern, each exposing ``register(subparsers)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from arbx_pipelines.config.loader import ConfigError
+from arbx_pipelines.logs import configure_logging
+
+#: modules under arbx_pipelines.cli that add subcommands
+COMMAND_MODULES: tuple[str, ...] = ("db", "config_cmd", "secrets_cmd", "run")
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arbx", description="ArbitrageX: funding-rate and spot arbitrage")
+    parser.add_argument("--config", help="path to arbx.yaml (default: $ARBX_CONFIG or ./arbx.yaml)")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--log-format", choices=("kv", "json"), default="kv")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"arbx_pipelines.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level or "INFO", args.log_format)
+    try:
+        result = args.handler(args)
+    except (ConfigError, CliError) as exc:
+        print(f"arbx: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("arbx: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The validated shape of ``arbx.yaml``: every key, its type and its allowed range.
+
+Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from arbx_pipelines.core.models import Mode, Venue
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+Fraction = Field(ge=0, le=1)
+
+
+class DatabaseConfig(Strict):
+    url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file under data_dir")
+    echo: bool = False
+
+
+class RedisConfig(Strict):
+    url: str | None = Field(default=None, description="redis://host:port/db; unset: state lives in the database")
+
+
+class VenueConfig(Strict):
+    enabled: bool = True
+    spot_taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, le=Decimal("0.01"))
+    spot_maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, le=Decimal("0.01"))
+    swap_taker_fee: Decimal = Field(default=Decimal("0.0005"), ge=0, le=Decimal("0.01"))
+    swap_maker_fee: Decimal = Field(default=Decimal("0.0002"), ge=0, le=Decimal("0.01"))
+    risk_factor: Decimal = Field(default=Decimal("1"), gt=0, le=1, description="multiplies opportunity scores")
+    capital_share: Decimal = Field(default=Decimal("0.34"), gt=0, le=1, description="max share of capital here")
+    reserve_balance_usdt: Decimal = Field(default=Decimal("10"), ge=0, description="never trade below this")
+
+
+def _default_venues() -> dict[Venue, VenueConfig]:
+    return {venue: VenueConfig() for venue in Venue}
+
+
+class SimulatorConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=1, le=65535)
+    api_key: str = "arbx-sim-key"
+    secret: str = "arbx-sim-secret"
+    passphrase: str = "arbx-sim-pass"
+    seed: int = Field(default=42, ge=0)
+    speed: float = Field(default=1.0, gt=0, le=100000, description="simulated seconds per real second")
+    history_dir: str | None = Field(default=None, description="real history to replay; default ../shared/data")
+    start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0)
+
+
+class StrategyConfig(Strict):
+    entry_annualized: Decimal = Field(default=Decimal("0.5"), gt=0, le=100)
+    exit_annualized: Decimal = Field(default=Decimal("0.1"), ge=0, le=100)
+    max_holding_days: int = Field(default=14, ge=1, le=365)
+    planned_holding_hours: int = Field(default=72, ge=1, le=24 * 365)
+    profit_target_usdt: Decimal | None = Field(default=None, gt=0)
+    allow_margin_borrow: bool = False
+    symbols: list[str] = Field(default_factory=list, description="empty: every listed USDT perpetual")
+    max_leverage: int = Field(default=5, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _exit_below_entry(self) -> StrategyConfig:
+        if self.exit_annualized >= self.entry_annualized:
+            raise ValueError(
+                f"exit_annualized ({self.exit_annualized}) must be below entry_annualized ({self.entry_annualized})"
+            )
+        return self
+
+
+class RiskConfig(Strict):
+    min_trade_usdt: Decimal = Field(default=Decimal("10"), gt=0)
+    max_trade_usdt: Decimal = Field(default=Decimal("150"), gt=0)
+    daily_amount_usdt: Decimal = Field(default=Decimal("1000"), gt=0)
+    daily_trade_count: int = Field(default=20, ge=1)
+    max_single_loss_usdt: Decimal = Field(default=Decimal("10"), gt=0)
+    max_daily_loss_usdt: Decimal = Field(default=Decimal("25"), gt=0)
+    min_profit_rate: Decimal = Field(default=Decimal("0.001"), ge=0, le=1)
+    circuit_breaker_failures: int = Field(default=3, ge=1, le=100)
+    max_coin_share: Decimal = Field(default=Decimal("0.6"), gt=0, le=1)
+    max_account_share: Decimal = Field(default=Decimal("0.75"), gt=0, le=1)
+    hedge_deviation_rebalance: Decimal = Field(default=Decimal("0.03"), gt=0, le=1)
+    anomaly_z: float = Field(default=3.0, gt=0)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> RiskConfig:
+        if self.min_trade_usdt > self.max_trade_usdt:
+            raise ValueError(
+                f"min_trade_usdt ({self.min_trade_usdt}) must not exceed max_trade_usdt ({self.max_trade_usdt})"
+            )
+        return self
+
+
+class SpreadConfig(Strict):
+    enabled: bool = False
+    min_profit_rate: Decimal = Field(default=Decimal("0.002"), ge=0, le=1)
+    min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0)
+
+
+class ScheduleConfig(Strict):
+    funding_snapshot_minutes: int = Field(default=10, ge=1, le=1440)
+    funding_snapshot_volatile_minutes: int = Field(default=3, ge=1, le=1440)
+    quotes_minutes: int = Field(default=1, ge=1, le=1440)
+    reconcile_minutes: int = Field(default=15, ge=1, le=1440)
+
+
+class TelegramConfig(Strict):
+    enabled: bool = False
+    api_url: str = "https://api.telegram.org"
+    chat_id: str | None = None
+
+
+class EmailConfig(Strict):
+    enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    sender: str = "arbx@localhost"
+    recipients: list[str] = Field(default_factory=list)
+
+
+class NotifyConfig(Strict):
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    email: EmailConfig = Field(default_factory=EmailConfig)
+    max_per_minute: int = Field(default=10, ge=1)
+
+
+class SecretsConfig(Strict):
+    file: str = "secrets.enc"
+    passphrase_env: str = "ARBX_SECRETS_PASSPHRASE"
+
+
+class LoggingConfig(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "kv"] = "kv"
+
+
+class ArbxConfig(Strict):
+    mode: Mode = Mode.SIM
+    live_trading_confirmed: bool = Field(
+        default=False, description="live mode also needs --live on the command line at every start"
+    )
+    data_dir: str = Field(default="data", description="project-local folder for SQLite, reports and state")
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    venues: dict[Venue, VenueConfig] = Field(default_factory=_default_venues)
+    simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    spread: SpreadConfig = Field(default_factory=SpreadConfig)
+    schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @model_validator(mode="after")
+    def _at_least_one_venue(self) -> ArbxConfig:
+        if not any(v.enabled for v in self.venues.values()):
+            raise ValueError("at least one venue must be enabled")
+        return self
+
+    def enabled_venues(self) -> list[Venue]:
+        return [venue for venue, cfg in self.venues.items() if cfg.enabled]
+
+    def venue(self, venue: Venue) -> VenueConfig:
+        return self.venues.get(venue) or VenueConfig(enabled=False)

@@ -1,0 +1,43 @@
+"""The Dagster instance of the embedded default mode: SQLite storage in a project-local DAGSTER_HOME,
+with the same run queue and per-symbol concurrency limit as production (``dagster.yaml``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SYMBOL_TAG = "arbx/symbol"
+
+RUN_QUEUE: dict[str, Any] = {
+    "module": "dagster.core.run_coordinator",
+    "class": "QueuedRunCoordinator",
+    "config": {
+        "max_concurrent_runs": 10,
+        "tag_concurrency_limits": [{"key": SYMBOL_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
+    },
+}
+
+
+def embedded_instance_config() -> dict[str, Any]:
+    return {
+        "run_coordinator": RUN_QUEUE,
+        "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
+        "telemetry": {"enabled": False},
+        "nux": {"enabled": False},
+    }
+
+
+def ensure_dagster_home(path: Path) -> Path:
+    """Create DAGSTER_HOME with the embedded instance config unless one is already there."""
+    path.mkdir(parents=True, exist_ok=True)
+    config_file = path / "dagster.yaml"
+    if not config_file.exists():
+        config_file.write_text(yaml.safe_dump(embedded_instance_config(), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def default_dagster_home(base_dir: Path) -> Path:
+    return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else base_dir / ".dagster_home"

@@ -1,0 +1,96 @@
+"""Shared fixtures: real PostgreSQL and Redis (fail, never skip, when missing under CI=true), SQLite files,
+and the path of the recorded data in ../shared."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from arbx_pipelines.storage.db import make_engine, upgrade
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SHARED_DIR = Path(os.environ.get("ARBX_SHARED_DIR", PROJECT_DIR.parent / "shared"))
+PG_BASE_URL = os.environ.get("ARBX_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("ARBX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: tests that need it must run, not skip)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED_DIR.exists():
+        if IN_CI:
+            pytest.fail(f"{SHARED_DIR} is missing; CI runs with ../shared beside the checkout")
+        pytest.skip(f"{SHARED_DIR} is missing")
+    return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_BASE_URL.replace("+psycopg", ""), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        _unavailable(f"PostgreSQL at {PG_BASE_URL}", exc)
+    return PG_BASE_URL
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema for one test; dropped afterwards."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = pg_admin_url.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in pg_admin_url else "?"
+    yield f"{pg_admin_url}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'arbx.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database URL on each backend: the same test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def migrated_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database with every migration applied, on each backend."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis at {REDIS_TEST_URL}", exc)
+    return REDIS_TEST_URL
