@@ -169,7 +169,8 @@ def plan_rebalance(
     perp_rules: MarketRules,
     params: PositionRiskParams = DEFAULT_POSITION_RISK,
 ) -> RebalanceOrder | None:
-    """The order that brings a drifted hedge back within one lot, or None when no rebalance is needed.
+    """The order that brings a drifted hedge back within one lot, or None when no rebalance is needed
+    (deviation within the threshold, or the excess is already below one lot of the larger leg).
 
     ``spot_base`` / ``perp_base`` are the absolute sizes of the two legs in coins. Deviation is measured on
     notionals (DESIGN); the order size comes from the base difference, so a pure basis gap trades nothing.
@@ -183,6 +184,8 @@ def plan_rebalance(
     excess = abs(perp_base - spot_base)
     amount = to_market_amount(excess, rules)
     base_amount = contracts_to_base(amount, rules.contract_size)
+    if amount == 0:
+        return None
     rejection = check_leg(leg, amount, price, rules)
     return RebalanceOrder(
         leg=leg,

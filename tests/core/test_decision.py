@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +11,6 @@ import pytest
 from arbx_pipelines.core.decision import (
     CloseDecision,
     EntrySignal,
-    MarketSnapshot,
     PositionState,
     Rejection,
     StrategyParams,
@@ -22,29 +21,7 @@ from arbx_pipelines.core.decision import (
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Side, Venue
 from arbx_pipelines.core.sizing import MarketRules
-
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def snapshot(rate: str = "0.001", **changes: object) -> MarketSnapshot:
-    # spot and perp both quoted 99.95 / 100.05: relative spread 0.1 / 100 = 0.001 on each leg
-    base = MarketSnapshot(
-        venue=Venue.BINANCE,
-        symbol="BTC/USDT:USDT",
-        time=T0,
-        rate=D(rate),
-        interval_hours=8,
-        next_funding_time=T0 + timedelta(hours=8),
-        mark_price=D("100"),
-        spot_bid=D("99.95"),
-        spot_ask=D("100.05"),
-        perp_bid=D("99.95"),
-        perp_ask=D("100.05"),
-        spot_rules=MarketRules(amount_step=D("0.001"), min_notional=D("5")),
-        perp_rules=MarketRules(amount_step=D("0.01"), min_amount=D("0.01"), min_notional=D("5")),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
-
+from tests.core.builders import T0, snapshot
 
 PARAMS = StrategyParams()
 
