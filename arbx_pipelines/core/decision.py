@@ -31,6 +31,8 @@ Data types (frozen dataclasses, Decimal money, timezone-aware datetimes):
         .annualized, .spot_mid, .perp_mid, .spread_cost_rate
         Depths are quote notionals available on that side within the tolerated slippage; None = unknown, not
         checked (recorded history has no books).
+    snapshot_at_price(venue, symbol, time, rate, interval_hours, price, *, next_funding_time=None,
+                      half_spread_rate=0, expected_slippage_rate=0) -> MarketSnapshot      # for the backtester
     EntrySignal(venue, symbol, time, direction, rate, interval_hours, annualized, cost_rate,
                 carry_cost_per_settlement, break_even_settlements, planned_settlements, expected_net_rate,
                 size: HedgeSize, uses_margin_borrow, expected_slippage_rate)
@@ -163,6 +165,37 @@ class MarketSnapshot:
         spot_spread = (self.spot_ask - self.spot_bid) / self.spot_mid
         perp_spread = (self.perp_ask - self.perp_bid) / self.perp_mid
         return spot_spread + perp_spread + 4 * self.expected_slippage_rate
+
+
+def snapshot_at_price(
+    venue: Venue,
+    symbol: str,
+    time: datetime,
+    rate: Decimal,
+    interval_hours: int,
+    price: Decimal,
+    *,
+    next_funding_time: datetime | None = None,
+    half_spread_rate: Decimal = ZERO,
+    expected_slippage_rate: Decimal = ZERO,
+) -> MarketSnapshot:
+    """A snapshot from one price (recorded history has no books): both legs quoted price x (1 -/+ half spread),
+    no depth and no market rules, so only the funding, cost and threshold rules apply."""
+    bid, ask = price * (1 - half_spread_rate), price * (1 + half_spread_rate)
+    return MarketSnapshot(
+        venue=venue,
+        symbol=symbol,
+        time=time,
+        rate=rate,
+        interval_hours=interval_hours,
+        next_funding_time=next_funding_time,
+        mark_price=price,
+        spot_bid=bid,
+        spot_ask=ask,
+        perp_bid=bid,
+        perp_ask=ask,
+        expected_slippage_rate=expected_slippage_rate,
+    )
 
 
 class RejectReason(StrEnum):

@@ -74,7 +74,8 @@ def settlements_within(
 
     With the next settlement time known, the first one may be only minutes away, so the count is
     1 + floor((horizon - time to next) / interval) when the next settlement falls inside the horizon.
-    Without it, floor(horizon / interval) - the conservative count.
+    Without it, floor(horizon / interval) - the conservative count. A settlement at ``now`` itself is not
+    counted (we cannot be in the position in time); a next time up to one interval stale is rolled forward.
     """
     interval = _interval(interval_hours)
     horizon = to_decimal(horizon_hours, field="horizon_hours")
@@ -83,8 +84,11 @@ def settlements_within(
     if now is None or next_funding_time is None:
         return int((horizon / interval).to_integral_value(rounding=ROUND_FLOOR))
     until_next = Decimal(str((next_funding_time - now).total_seconds())) / Decimal(3600)
-    if until_next < 0:
-        raise FundingMathError(f"next_funding_time {next_funding_time} is before now {now}")
+    if until_next < -interval:
+        raise FundingMathError(f"next_funding_time {next_funding_time} is more than one interval before now {now}")
+    if until_next <= 0:
+        # the venue has not rolled its next time yet (a settlement at or just before now is not ours)
+        until_next += interval
     if until_next > horizon:
         return 0
     return 1 + int(((horizon - until_next) / interval).to_integral_value(rounding=ROUND_FLOOR))

@@ -19,6 +19,11 @@ Public API::
     TradeRequest(notional, capital_by_venue, expected_profit_rate, max_loss_usdt)
     RiskViolation(limit, detail) ; RiskVerdict(violations)  .allowed
     check_trade(request, limits, state, account) -> RiskVerdict
+    trade_request_for_entry(signal, leverage, *, leg_risk_rate=0.01) -> TradeRequest
+        capital = notional x (1 + 1/leverage) on the signal's venue; profit rate = signal.expected_net_rate;
+        worst case = notional x (round-trip cost rate + leg_risk_rate)
+    trade_request_for_spread(quote, buy_venue, *, leg_risk_rate=0.01) -> TradeRequest
+        capital = buy cost on the buy venue; profit rate = quote.profit_rate; worst case = buy cost x leg_risk_rate
     roll_day(state, today) -> RiskState                      # new day resets daily counters, not breaker/kill
     record_trade(state, notional) -> RiskState               # an execution went out
     record_pnl(state, realized_pnl) -> RiskState             # realized P&L (negative = loss)
@@ -36,8 +41,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from arbx_pipelines.core.allocation import capital_for
+from arbx_pipelines.core.decision import EntrySignal
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.spread import SpreadQuote
+
+# Worst-case adverse move on one unhedged leg while a failed or partial leg is corrected (an estimate, 1 %).
+DEFAULT_LEG_RISK_RATE = Decimal("0.01")
 
 
 class RiskLimitName(StrEnum):
@@ -234,6 +245,31 @@ def check_trade(request: TradeRequest, limits: RiskLimits, state: RiskState, acc
         + _venue_violations(request, limits, account)
     )
     return RiskVerdict(tuple(violations))
+
+
+def trade_request_for_entry(
+    signal: EntrySignal, leverage: int, *, leg_risk_rate: Decimal = DEFAULT_LEG_RISK_RATE
+) -> TradeRequest:
+    """The risk view of a funding entry, so the live path and the backtester estimate it the same way."""
+    notional = signal.notional
+    return TradeRequest(
+        notional=notional,
+        capital_by_venue={signal.venue: capital_for(notional, leverage)},
+        expected_profit_rate=signal.expected_net_rate,
+        max_loss_usdt=notional * (signal.cost_rate + leg_risk_rate),
+    )
+
+
+def trade_request_for_spread(
+    quote: SpreadQuote, buy_venue: Venue, *, leg_risk_rate: Decimal = DEFAULT_LEG_RISK_RATE
+) -> TradeRequest:
+    """The risk view of a spot arbitrage: quote is spent on the buy venue; the sell venue sells inventory."""
+    return TradeRequest(
+        notional=quote.buy_cost,
+        capital_by_venue={buy_venue: quote.buy_cost},
+        expected_profit_rate=quote.profit_rate,
+        max_loss_usdt=quote.buy_cost * leg_risk_rate,
+    )
 
 
 def roll_day(state: RiskState, today: date) -> RiskState:

@@ -145,7 +145,9 @@ def to_market_amount(base_amount: Decimal, rules: MarketRules) -> Decimal:
 
 def check_leg(leg: Leg, amount: Decimal, price: Decimal, rules: MarketRules) -> SizingRejection | None:
     """Whether the venue would accept an order of ``amount`` (market unit) at ``price``."""
-    if amount <= 0 or (rules.min_amount is not None and amount < rules.min_amount):
+    if amount <= 0:
+        return SizingRejection(leg, "min_amount", f"{leg} amount {amount} is not a placeable size")
+    if rules.min_amount is not None and amount < rules.min_amount:
         return SizingRejection(leg, "min_amount", f"{leg} amount {amount} is below the minimum {rules.min_amount}")
     notional = contracts_to_base(amount, rules.contract_size) * price
     if rules.min_notional is not None and notional < rules.min_notional:
@@ -187,6 +189,9 @@ def size_hedge(
     step = _hedge_base_step(spot_rules, perp_rules)
     if step is not None:
         base = quantize_down(base, step)
+    if base == 0:
+        coarser = Leg.PERP if (perp_rules.base_step or ZERO) >= (spot_rules.base_step or ZERO) else Leg.SPOT
+        return SizingRejection(coarser, "min_amount", f"{target_base} base rounds to 0 at the hedge step {step}")
     spot = LegSize(Leg.SPOT, base / spot_rules.contract_size, base, spot_price)
     perp = LegSize(Leg.PERP, base / perp_rules.contract_size, base, perp_price)
     for leg_size, rules in ((spot, spot_rules), (perp, perp_rules)):

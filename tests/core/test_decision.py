@@ -17,6 +17,7 @@ from arbx_pipelines.core.decision import (
     VenueFees,
     decide_entry,
     decide_exit,
+    snapshot_at_price,
 )
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Side, Venue
@@ -176,3 +177,13 @@ def test_bad_inputs_are_named() -> None:
         StrategyParams(entry_annualized=D("0.1"), exit_annualized=D("0.2"))
     with pytest.raises(ValueError, match="does not match"):
         decide_exit(replace(POSITION, symbol="ETH/USDT:USDT"), snapshot(), PARAMS, NOW)
+
+
+def test_snapshot_from_one_price_for_backtests() -> None:
+    snap = snapshot_at_price(Venue.OKX, "ETH/USDT:USDT", T0, D("0.001"), 4, D("2000"), half_spread_rate=D("0.0005"))
+    assert (snap.spot_bid, snap.spot_ask, snap.perp_bid, snap.perp_ask) == (D("1999"), D("2001"), D("1999"), D("2001"))
+    # relative spread 2 / 2000 = 0.001 per leg, both legs
+    assert snap.spread_cost_rate == D("0.002")
+    signal = decide_entry(snap, PARAMS, D("100"))
+    # 72h at 4h without a next time: floor(72 / 4) = 18 settlements; cost 0.003 + 0.002 -> 5 / 1 + 1 = 6
+    assert isinstance(signal, EntrySignal) and (signal.planned_settlements, signal.break_even_settlements) == (18, 6)

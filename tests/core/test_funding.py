@@ -53,8 +53,13 @@ def test_settlements_within_horizon() -> None:
     assert settlements_within(10, 4, now=T0, next_funding_time=T0 + timedelta(hours=1)) == 3
     # horizon shorter than the wait for the next settlement: none collected
     assert settlements_within(D("0.25"), 8, now=T0, next_funding_time=T0 + timedelta(minutes=30)) == 0
-    with pytest.raises(FundingMathError, match="before now"):
-        settlements_within(8, 8, now=T0, next_funding_time=T0 - timedelta(minutes=1))
+    # a settlement exactly now is not collected: the next one is 8h away
+    assert settlements_within(8, 8, now=T0, next_funding_time=T0) == 1
+    assert settlements_within(D("7.9"), 8, now=T0, next_funding_time=T0) == 0
+    # a venue time one minute stale rolls to 07:59
+    assert settlements_within(8, 8, now=T0, next_funding_time=T0 - timedelta(minutes=1)) == 1
+    with pytest.raises(FundingMathError, match="more than one interval before"):
+        settlements_within(8, 8, now=T0, next_funding_time=T0 - timedelta(hours=9))
 
 
 def test_round_trip_cost_counts_both_legs_in_and_out() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from arbx_pipelines.core.decision import EntrySignal, StrategyParams, decide_entry
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.risk import (
     AccountView,
@@ -24,7 +25,11 @@ from arbx_pipelines.core.risk import (
     reset_circuit_breaker,
     roll_day,
     set_kill_switch,
+    trade_request_for_entry,
+    trade_request_for_spread,
 )
+from arbx_pipelines.core.spread import evaluate_spread
+from tests.core.builders import snapshot
 
 DAY = date(2024, 1, 1)
 LIMITS = RiskLimits()  # seeds: 10..150 per trade, 1000 / 20 a day, losses 10 / 25, min rate 0.001, breaker 3
@@ -139,3 +144,22 @@ def test_a_profit_offsets_todays_losses() -> None:
     state = record_pnl(record_pnl(STATE, D("-20")), D("8"))
     assert state.daily_loss_usdt == D("12")
     assert record_pnl(state, D("50")).daily_loss_usdt == D("0")
+
+
+def test_trade_request_for_an_entry_signal() -> None:
+    signal = decide_entry(snapshot(), StrategyParams(), D("100"))
+    assert isinstance(signal, EntrySignal)
+    request = trade_request_for_entry(signal, 5)
+    # notional 0.99 x 100.05 = 99.0495; capital x 1.2 = 118.8594; worst case x (0.005 cost + 0.01 leg risk)
+    assert request.notional == D("99.0495")
+    assert request.capital_by_venue == {Venue.BINANCE: D("118.8594")}
+    assert request.max_loss_usdt == D("1.4857425")
+    assert request.expected_profit_rate == D("0.004")
+    assert check_trade(request, LIMITS, STATE, ACCOUNT).allowed
+
+
+def test_trade_request_for_a_spread() -> None:
+    quote = evaluate_spread([(D("100"), D("1"))], [(D("101"), D("1"))], D("1"), D("0"), D("0"))
+    request = trade_request_for_spread(quote, Venue.OKX)
+    assert request.capital_by_venue == {Venue.OKX: D("100")}
+    assert (request.expected_profit_rate, request.max_loss_usdt) == (D("0.01"), D("1.00"))
