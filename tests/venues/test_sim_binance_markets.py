@@ -58,4 +58,4 @@ def test_async_client_loads_markets_and_funding_rates(sim_server: SimServer) -> 
     assert count >= 100
     assert len(rates) >= 50
     rate = rates["BTC/USDT:USDT"]
-    assert rate["fundingRate"] is not None and int(rate["fundingTimestamp"]) > int(rate["timestamp"])
+    assert rate["fundingRate"] is not None and int(str(rate["fundingTimestamp"])) > int(str(rate["timestamp"]))
