@@ -29,6 +29,9 @@ class OkxClient(VenueClient):
             "set_leverage", lambda: self.exchange.set_leverage(leverage, symbol, {"mgnMode": "cross"}), write=True
         )
 
+    def order_trades_params(self, order_id: str) -> dict[str, Any]:
+        return {"ordId": order_id}
+
     def balance_params(self, account: MarketType) -> dict[str, Any]:
         return {}  # the unified trading account
 
