@@ -111,7 +111,8 @@ async def send_order(
     sends = 0
     journal.mark_sent(cid)
     last_error = ""
-    accepted_maybe = False  # a send whose answer was lost: the order may exist
+    accepted_maybe = False  # the last send's answer was lost: the order may exist
+    ever_lost = False  # some send's answer was lost: a later "duplicate" rejection may mean it arrived after all
     while True:
         sends += 1
         try:
@@ -120,7 +121,7 @@ async def send_order(
         except RateLimited as exc:
             last_error = str(exc)
         except OrderRejected as exc:
-            if accepted_maybe:  # e.g. "duplicate client order id": the earlier send did arrive
+            if ever_lost:  # e.g. "duplicate client order id": an earlier send did arrive
                 found = await _look_up(client, intent, slots, timing, deadline, sleep, clock)
                 if isinstance(found, OrderState):
                     return await _settle(client, intent, found, journal, slots, timing, deadline, sleep, clock, sends)
@@ -131,7 +132,7 @@ async def send_order(
                 journal.mark_rejected(cid, str(exc))
                 return SentOrder(intent, REJECTED, error=str(exc), sends=sends)
             last_error = str(exc)
-            accepted_maybe = True
+            accepted_maybe = ever_lost = True
             log.warning("order answer lost; looking it up", extra={"client_order_id": cid, "error": last_error})
             found = await _look_up(client, intent, slots, timing, deadline, sleep, clock)
             if isinstance(found, OrderState):
