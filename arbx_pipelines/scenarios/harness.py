@@ -96,19 +96,19 @@ class Harness:
         return make_engine(self.loaded.database_url)
 
     def materialize(self, *names: str) -> None:
-        assets = [self.defs.get_assets_def(name) for name in names]
-        result = materialize(assets, resources=self.resources(), instance=self.instance)
+        assets = [self.defs.resolve_assets_def(name) for name in names]
+        result = materialize(assets, instance=self.instance)  # resolved assets carry their resources
         if not result.success:
             raise RuntimeError(f"materializing {names} failed")
 
     def tick(self, sensor_name: str) -> list[RunRequest]:
-        sensor = self.defs.get_sensor_def(sensor_name)
+        sensor = self.defs.resolve_sensor_def(sensor_name)
         context = build_sensor_context(instance=self.instance, resources=self.resources(), definitions=self.defs)
         # evaluate_tick runs the sensor as the daemon does (direct calls mishandle required_resource_keys)
         return list(sensor.evaluate_tick(context).run_requests or [])
 
     def run(self, request: RunRequest, default_job: str) -> ExecuteInProcessResult:
-        job = self.defs.get_job_def(request.job_name or default_job)
+        job = self.defs.resolve_job_def(request.job_name or default_job)
         return job.execute_in_process(
             run_config=request.run_config, instance=self.instance, tags=request.tags, raise_on_error=False
         )
