@@ -16,6 +16,10 @@ RUN_QUEUE: dict[str, Any] = {
     "class": "QueuedRunCoordinator",
     "config": {
         "max_concurrent_runs": 10,
+        # launch queued runs in parallel threads: one at a time takes seconds each when several signals fire
+        "dequeue_use_threads": True,
+        "dequeue_num_workers": 4,
+        "dequeue_interval_seconds": 1,
         "tag_concurrency_limits": [{"key": SYMBOL_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
     },
 }

@@ -16,13 +16,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import Engine, select
+
 from arbx_pipelines.core.allocation import AllocationRequest, allocate, capital_for
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import MarketType, Venue
-from arbx_pipelines.core.money import CENT, ZERO, quantize_down
+from arbx_pipelines.core.money import CENT, ZERO, quantize_down, to_decimal
 from arbx_pipelines.core.risk import AccountView
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.positions import PositionRecord
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import Execution, Position
 from arbx_pipelines.venues.client import VenueClient
 
 ONE = Decimal(1)
@@ -71,15 +75,37 @@ async def all_wallets(clients: Mapping[Venue, VenueClient]) -> dict[Venue, Venue
     return dict(zip(venues, found, strict=True))
 
 
-def account_view(wallets: Mapping[Venue, VenueWallets], positions: Sequence[PositionRecord]) -> AccountView:
+def opening_capital(engine: Engine) -> dict[Venue, Decimal]:
+    """Capital that opens still sending will commit, per venue (from their planned notional): counted as used and
+    as already spent, so concurrent opens see each other (conservatively, also once their fills are in)."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Execution.venue, Execution.planned, Position.leverage)
+            .join(Position, Execution.position_id == Position.id)
+            .where(Execution.kind == "open_funding", Execution.status == "sending", Position.status == "opening")
+        ).all()
+    pending: dict[Venue, Decimal] = {}
+    for venue, planned, leverage in rows:
+        capital = capital_for(to_decimal((planned or {}).get("notional", "0")), max(int(leverage or 1), 1))
+        pending[Venue(venue)] = pending.get(Venue(venue), ZERO) + capital
+    return pending
+
+
+def account_view(
+    wallets: Mapping[Venue, VenueWallets],
+    positions: Sequence[PositionRecord],
+    pending: Mapping[Venue, Decimal] | None = None,
+) -> AccountView:
     held = sum((p.entry_notional for p in positions), ZERO)
     used: dict[Venue, Decimal] = {}
     for p in positions:
         used[p.venue] = used.get(p.venue, ZERO) + p.capital
+    for venue, capital in (pending or {}).items():
+        used[venue] = used.get(venue, ZERO) + capital
     return AccountView(
         total_capital=sum((w.total for w in wallets.values()), ZERO) + held,
         venue_capital_used=used,
-        venue_free_usdt={venue: w.free for venue, w in wallets.items()},
+        venue_free_usdt={venue: w.free - (pending or {}).get(venue, ZERO) for venue, w in wallets.items()},
     )
 
 

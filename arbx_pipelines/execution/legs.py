@@ -132,6 +132,12 @@ class LegMarkets:
     def of(self, leg: Leg) -> MarketInfo:
         return self.spot if leg is Leg.SPOT else self.perp
 
+    @property
+    def hedge_lot(self) -> Decimal:
+        """One lot of the coarser leg: legs this close are a matched hedge."""
+        steps = [s for s in (self.spot.rules.base_step, self.perp.rules.base_step) if s is not None]
+        return max(steps, default=ZERO)
+
 
 def _alert_imbalance(
     deps: ExecutionDeps, position: PositionRecord, execution: ExecutionRef, detail: dict[str, str]
@@ -198,10 +204,13 @@ async def balance_open_legs(
             "perp": str(position.perp_amount),
             "round": str(round_number),
         }
-        _alert_imbalance(deps, position, execution, detail)
         if not correction.placeable:
+            if abs(correction.imbalance_base) < markets.hedge_lot:
+                return BalanceResult.BALANCED  # within one lot (e.g. a spot fee paid in the coin)
+            _alert_imbalance(deps, position, execution, detail | {"placeable": "no", "why": correction.detail})
             mark_broken(deps, position, execution, f"correction not placeable: {correction.detail}")
             return BalanceResult.BROKEN
+        _alert_imbalance(deps, position, execution, detail)
         info = markets.of(correction.leg)
         price = await fresh_limit_price(deps, client, info, correction.side)
         name = f"{correction.leg}-{correction.policy}-{round_number}"

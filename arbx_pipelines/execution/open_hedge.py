@@ -13,30 +13,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from arbx_pipelines.core.decision import EntrySignal, Rejection, RejectReason, decide_entry
-from arbx_pipelines.core.models import MarketType, Venue, spot_symbol_of
-from arbx_pipelines.core.money import CENT, ZERO
+from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.orders import plan_hedge_orders
-from arbx_pipelines.core.risk import check_trade, trade_request_for_entry
-from arbx_pipelines.core.sizing import MarketRules, common_step
-from arbx_pipelines.execution.capital import VenueWallets, account_view, venue_wallets, wanted_notional
+from arbx_pipelines.core.risk import AccountView, check_trade, trade_request_for_entry
+from arbx_pipelines.execution.capital import (
+    VenueWallets,
+    account_view,
+    opening_capital,
+    venue_wallets,
+    wanted_notional,
+)
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import ledger_once
 from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
-from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
-from arbx_pipelines.execution.positions import ACTIVE_STATUSES, active_position, positions_with_status
+from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
+from arbx_pipelines.execution.positions import ACTIVE_STATUSES, PositionRecord, active_position, positions_with_status
+from arbx_pipelines.execution.prepare import minimum_hedge_base, prepare_venue
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.records import (
     NewPosition,
     find_execution,
     record_decision,
     record_intent,
-    utcnow,
 )
 from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
 from arbx_pipelines.execution.settle import finish_open
@@ -45,8 +48,6 @@ from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
 log = get_logger("arbx.execution.open")
-#: perp margin kept in the perpetual wallet per unit of initial margin (cross margin: more is safer)
-MARGIN_BUFFER = Decimal(2)
 
 
 class OpenStatus(StrEnum):
@@ -79,20 +80,6 @@ class OpenOutcome:
     violations: tuple[str, ...] = field(default_factory=tuple)
 
 
-def minimum_hedge_base(spot: MarketRules, perp: MarketRules, spot_price: Decimal, perp_price: Decimal) -> Decimal:
-    """The smallest 1:1 base amount both legs accept (lot steps, minimum amounts and minimum notionals)."""
-    steps = [s for s in (spot.base_step, perp.base_step) if s is not None]
-    step = (common_step(steps[0], steps[1]) if len(steps) == 2 else steps[0]) if steps else Decimal("1e-8")
-    needs = [step]
-    for rules, price in ((spot, spot_price), (perp, perp_price)):
-        if rules.min_amount is not None:
-            needs.append(rules.min_amount * rules.contract_size)
-        if rules.min_notional is not None:
-            needs.append(rules.min_notional / price)
-    need = max(needs)
-    return (need / step).to_integral_value(rounding=ROUND_CEILING) * step
-
-
 def _decide(live: LiveMarket, deps: ExecutionDeps, notional: Decimal) -> EntrySignal | Rejection:
     decision = decide_entry(live.snapshot, deps.strategy, notional)
     if isinstance(decision, Rejection) and decision.reason in (RejectReason.MIN_AMOUNT, RejectReason.MIN_NOTIONAL):
@@ -120,41 +107,6 @@ def _planned(signal: EntrySignal, request: OpenRequest, live: LiveMarket) -> dic
         "signal_time": request.signal_time.isoformat() if request.signal_time else None,
         "next_funding_time": live.funding.next_funding_time.isoformat() if live.funding.next_funding_time else None,
     }
-
-
-async def ensure_collateral(
-    deps: ExecutionDeps, client: VenueClient, wallets: VenueWallets, spot_need: Decimal, margin_need: Decimal, key: str
-) -> Decimal:
-    """Move USDT between the spot and perpetual wallets so each holds what its leg needs (no-op on OKX's unified
-    account); returns the amount moved (positive: spot -> perp)."""
-    if wallets.unified:
-        return ZERO
-    spot_short = spot_need - wallets.spot_free
-    swap_short = margin_need - wallets.swap_free
-    moved = ZERO
-    if spot_short > 0 and wallets.swap_free - margin_need >= spot_short:
-        moved = -(spot_short / CENT).to_integral_value(rounding=ROUND_CEILING) * CENT
-    elif swap_short > 0 and wallets.spot_free - spot_need >= swap_short:
-        moved = (swap_short / CENT).to_integral_value(rounding=ROUND_CEILING) * CENT
-    if moved == 0:
-        return ZERO
-    source, target = (MarketType.SPOT, MarketType.SWAP) if moved > 0 else (MarketType.SWAP, MarketType.SPOT)
-    await client.transfer("USDT", abs(moved), source, target)
-    now = utcnow()
-    for account, amount in ((source, -abs(moved)), (target, abs(moved))):
-        ledger_once(
-            deps.engine,
-            f"transfer:{key}:{account}",
-            venue=str(client.venue),
-            account=account.value,
-            currency="USDT",
-            amount=amount,
-            kind="transfer",
-            position_id=None,
-            time=now,
-            note=f"collateral for {key}",
-        )
-    return moved
 
 
 async def open_hedge(
@@ -203,8 +155,7 @@ async def _open_locked(
     live = await live_market(client, symbol, deps.settings.max_slippage)
     wallets = dict(other_wallets)
     wallets[venue] = await venue_wallets(client)
-    positions = positions_with_status(deps.engine, ACTIVE_STATUSES)
-    view = account_view(wallets, positions)
+    view, positions = _view(deps, wallets)
     notional, cap = wanted_notional(deps, venue, symbol, view, positions)
     base_plan: dict[str, Any] = {
         "notional": str(notional),
@@ -218,20 +169,11 @@ async def _open_locked(
         return decided(OpenStatus.REJECTED, f"{decision.reason}: {decision.detail}", base_plan, (decision.reason,))
     signal = decision
     planned = _planned(signal, request, live)
-    verdict = check_trade(
-        trade_request_for_entry(signal, deps.settings.leverage), deps.limits, load_risk_state(deps.engine), view
-    )
-    if not verdict.allowed:
-        names = tuple(sorted(str(v.limit) for v in verdict.violations))
-        detail = "; ".join(f"{v.limit}: {v.detail}" for v in verdict.violations)
-        return decided(OpenStatus.BLOCKED, detail, planned, names)
-
+    blocked = _risk_block(deps, signal, view)
+    if blocked is not None:
+        return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])
     try:
-        await client.set_leverage(symbol, deps.settings.leverage)
-        await client.set_margin_mode(symbol, "cross")
-        spot_need = signal.notional * (1 + deps.settings.max_slippage) if signal.direction.short_perp else ZERO
-        margin_need = signal.notional / deps.settings.leverage * MARGIN_BUFFER
-        await ensure_collateral(deps, client, wallets[venue], spot_need, margin_need, key)
+        await prepare_venue(deps, client, symbol, wallets[venue], signal.notional, signal.direction.short_perp, key)
     except VenueError as exc:
         return decided(OpenStatus.FAILED, f"venue preparation failed: {exc}", planned)
 
@@ -245,17 +187,23 @@ async def _open_locked(
         live.snapshot.perp_rules,
         max_slippage=deps.settings.max_slippage,
     )
-    execution = record_intent(
-        deps.engine,
-        key=key,
-        kind=OPEN_KIND,
-        venue=str(venue),
-        symbol=symbol,
-        planned=planned,
-        intents=[plan.spot, plan.perp],
-        run_id=request.run_id,
-        new_position=NewPosition(str(venue), symbol, spot_symbol_of(symbol), signal.direction, deps.settings.leverage),
-    )
+    async with capital_lock(deps, venue):  # re-check against opens that recorded their intent meanwhile
+        blocked = _risk_block(deps, signal, _view(deps, wallets)[0])
+        if blocked is not None:
+            return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])
+        execution = record_intent(
+            deps.engine,
+            key=key,
+            kind=OPEN_KIND,
+            venue=str(venue),
+            symbol=symbol,
+            planned=planned,
+            intents=[plan.spot, plan.perp],
+            run_id=request.run_id,
+            new_position=NewPosition(
+                str(venue), symbol, spot_symbol_of(symbol), signal.direction, deps.settings.leverage
+            ),
+        )
     assert execution.position_id is not None
     sent = await send_all(deps, client, [plan.spot, plan.perp], execution.position_id)
     result = await balance_open_legs(
@@ -265,3 +213,18 @@ async def _open_locked(
     record_execution_result(deps.engine, deps.limits, success=status == "open")
     outcome = {"open": OpenStatus.OPENED, "closed": OpenStatus.FLAT}.get(status, OpenStatus.BROKEN)
     return OpenOutcome(outcome, key, status, execution.position_id, tuple(sent))
+
+
+def _view(deps: ExecutionDeps, wallets: Mapping[Venue, VenueWallets]) -> tuple[AccountView, list[PositionRecord]]:
+    positions = positions_with_status(deps.engine, ACTIVE_STATUSES)
+    return account_view(wallets, positions, opening_capital(deps.engine)), positions
+
+
+def _risk_block(deps: ExecutionDeps, signal: EntrySignal, view: AccountView) -> tuple[tuple[str, ...], str] | None:
+    """The limits this entry breaks (names, detail), or None when it may go."""
+    request = trade_request_for_entry(signal, deps.settings.leverage)
+    verdict = check_trade(request, deps.limits, load_risk_state(deps.engine), view)
+    if verdict.allowed:
+        return None
+    names = tuple(sorted(str(v.limit) for v in verdict.violations))
+    return names, "; ".join(f"{v.limit}: {v.detail}" for v in verdict.violations)

@@ -20,6 +20,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,7 +50,10 @@ class OrderClient(Protocol):
 class OrderJournal(Protocol):
     def mark_sent(self, client_order_id: str) -> None: ...
 
-    def record_state(self, client_order_id: str, state: OrderState) -> None: ...
+    def record_state(
+        self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
+    ) -> None:
+        """``sent_at`` / ``at``: when the answering request left and came back (while holding its venue slot)."""
 
     def mark_rejected(self, client_order_id: str, error: str) -> None: ...
 
@@ -117,7 +121,9 @@ async def send_order(
         sends += 1
         try:
             async with slots.pending(intent.venue):
+                sent_at = datetime.now(UTC)
                 state = await client.create_order(intent)
+                answered_at = datetime.now(UTC)
         except RateLimited as exc:
             last_error = str(exc)
         except OrderRejected as exc:
@@ -142,7 +148,8 @@ async def send_order(
                 return SentOrder(intent, UNKNOWN, error=last_error, sends=sends)
             accepted_maybe = False  # the venue definitely does not have it: resending the same id is safe
         else:
-            return await _settle(client, intent, state, journal, slots, timing, deadline, sleep, clock, sends)
+            times = (sent_at, answered_at)
+            return await _settle(client, intent, state, journal, slots, timing, deadline, sleep, clock, sends, times)
         if clock() + delay > deadline:
             break
         await sleep(delay)
@@ -196,9 +203,11 @@ async def _settle(
     sleep: Sleep,
     clock: Clock,
     sends: int,
+    times: tuple[datetime, datetime] | None = None,
 ) -> SentOrder:
     """Record the answer; an IOC order still open is polled until final and cancelled when time is up."""
-    journal.record_state(intent.client_order_id, state)
+    sent_at, answered_at = times or (None, None)
+    journal.record_state(intent.client_order_id, state, sent_at=sent_at, at=answered_at)
     delay = timing.backoff_s
     while not state.is_final and clock() + delay <= deadline:
         await sleep(delay)

@@ -314,7 +314,9 @@ class DbOrderJournal:
             row.sent_at = row.sent_at or utcnow()
             row.updated_at = utcnow()
 
-    def record_state(self, client_order_id: str, state: OrderState) -> None:
+    def record_state(
+        self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
+    ) -> None:
         with transaction(self._engine) as session:
             row = find_order_row(session, client_order_id)
             now = utcnow()
@@ -322,7 +324,9 @@ class DbOrderJournal:
             row.venue_order_id = state.order_id or row.venue_order_id
             row.filled = state.filled
             row.average_price = state.average_price
-            row.acknowledged_at = row.acknowledged_at or now
+            if sent_at is not None and (row.sent_at is None or sent_at > row.sent_at):
+                row.sent_at = sent_at  # the send that got this answer (earlier ones were refused or lost)
+            row.acknowledged_at = row.acknowledged_at or at or now
             row.updated_at = now
 
     def mark_rejected(self, client_order_id: str, error: str) -> None:

@@ -3,14 +3,15 @@
 Each op is a thin call into :mod:`arbx_pipelines.execution` (asyncio.run); run config carries the venue, symbol and
 signal key, or the position id. The ops need the exchange resource of whichever venue a run names, so the jobs are
 built for the enabled venues (``build_execution_jobs``). A run whose hedge ends broken fails (the run-failure
-sensor alerts); refusals, rejections and risk blocks succeed with the reason in the log.
+sensor alerts); refusals, rejections and risk blocks succeed with the reason in the log. Single-op jobs run with
+the in-process executor: one process per run, not a second one per step (seconds saved between signal and order).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from dagster import Config, Failure, JobDefinition, OpExecutionContext, job, op
+from dagster import Config, Failure, JobDefinition, OpExecutionContext, in_process_executor, job, op
 
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.capital import VenueWallets, venue_wallets
@@ -142,23 +143,23 @@ def build_execution_jobs(venues: Sequence[Venue]) -> dict[str, JobDefinition]:
                 f"{len(report.unknown_exposure)} unknown exposures"
             )
 
-    @job(name="open_funding_position", tags={EXECUTION_TAG: "open"})
+    @job(name="open_funding_position", tags={EXECUTION_TAG: "open"}, executor_def=in_process_executor)
     def open_funding_position() -> None:
         open_funding_position_op()
 
-    @job(name="close_position", tags={EXECUTION_TAG: "close"})
+    @job(name="close_position", tags={EXECUTION_TAG: "close"}, executor_def=in_process_executor)
     def close_position() -> None:
         close_position_op()
 
-    @job(name="rebalance_hedge", tags={EXECUTION_TAG: "rebalance"})
+    @job(name="rebalance_hedge", tags={EXECUTION_TAG: "rebalance"}, executor_def=in_process_executor)
     def rebalance_job() -> None:
         rebalance_hedge_op()
 
-    @job(name="reduce_leverage", tags={EXECUTION_TAG: "reduce_leverage"})
+    @job(name="reduce_leverage", tags={EXECUTION_TAG: "reduce_leverage"}, executor_def=in_process_executor)
     def reduce_job() -> None:
         reduce_leverage_op()
 
-    @job(name="reconcile")
+    @job(name="reconcile", executor_def=in_process_executor)
     def reconcile() -> None:
         reconcile_op()
 

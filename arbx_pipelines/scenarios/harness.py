@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,13 +116,22 @@ class Harness:
 
 @contextmanager
 def sim_harness(
-    overrides: Mapping[str, Any] | None = None, *, seed: int = 7, workdir: Path | None = None
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 7,
+    workdir: Path | None = None,
+    sim_settings: Mapping[str, Any] | None = None,
+    configure: Callable[[SimServer], Mapping[str, Any]] | None = None,
 ) -> Iterator[Harness]:
+    """``overrides``: dotted config keys; ``sim_settings``: SimSettings fields (e.g. start_balance_usdt);
+    ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists)."""
     with tempfile.TemporaryDirectory(prefix="arbx-harness-") as tmp:
         root = workdir or Path(tmp)
-        server = SimServer(SimSettings(port=0, seed=seed, history_dir=None)).start()
+        settings = {"port": 0, "seed": seed, "history_dir": None, **(sim_settings or {})}
+        server = SimServer(SimSettings(**settings)).start()
         try:
-            config_path = write_config(root, server.port, list(server.simulator.venues), overrides or {})
+            keys = {**(overrides or {}), **(configure(server) if configure else {})}
+            config_path = write_config(root, server.port, list(server.simulator.venues), keys)
             loaded = load_config(config_path, env={})
             upgrade(loaded.database_url)
             home = root / "dagster_home"

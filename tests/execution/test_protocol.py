@@ -83,7 +83,9 @@ class MemoryJournal:
     def mark_sent(self, client_order_id: str) -> None:
         self.events.append(("sent", client_order_id))
 
-    def record_state(self, client_order_id: str, state: OrderState) -> None:
+    def record_state(
+        self, client_order_id: str, state: OrderState, *, sent_at: object = None, at: object = None
+    ) -> None:
         self.events.append((f"state:{state.status}", client_order_id))
 
     def mark_rejected(self, client_order_id: str, error: str) -> None:
