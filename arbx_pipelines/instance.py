@@ -25,9 +25,17 @@ RUN_QUEUE: dict[str, Any] = {
 }
 
 
+#: evaluate sensors and schedules in threads, so a slow one (position risk asks the venues) never delays another
+DAEMON_THREADS: dict[str, Any] = {
+    "sensors": {"use_threads": True, "num_workers": 4},
+    "schedules": {"use_threads": True, "num_workers": 2},
+}
+
+
 def embedded_instance_config() -> dict[str, Any]:
     return {
         "run_coordinator": RUN_QUEUE,
+        **DAEMON_THREADS,
         "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
         "telemetry": {"enabled": False},
         "nux": {"enabled": False},

@@ -57,7 +57,7 @@ BENCH_CONFIG: dict[str, Any] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbols", type=int, default=6, help="executions at once, one symbol each (>= 5)")
     parser.add_argument("--rounds", type=int, default=3, help="in-process rounds")
-    parser.add_argument("--daemon-single", type=int, default=4, help="signals one at a time through dagster dev")
+    parser.add_argument("--daemon-single", type=int, default=6, help="signals one at a time through dagster dev")
     parser.add_argument(
         "--daemon-rounds", type=int, default=1, help="rounds of every symbol at once through dagster dev"
     )
@@ -107,7 +107,7 @@ def measure_round(engine: Engine, keys: Sequence[str], signal_at: datetime) -> R
             acks = [o.acknowledged_at for o in orders if o.acknowledged_at is not None]
             if len(acks) == 2:
                 result.latencies[execution.symbol] = (max(acks) - signal_at).total_seconds()
-            spans.append((execution.created_at, execution.updated_at))
+                spans.append((execution.created_at, max(acks)))  # in flight: intent recorded .. both legs answered
         pending = session.execute(
             select(Order.sent_at, Order.acknowledged_at).where(
                 Order.venue == str(VENUE), Order.sent_at >= signal_at, Order.acknowledged_at.is_not(None)

@@ -19,7 +19,8 @@ from arbx_pipelines.execution.risk_state import halted
 from arbx_pipelines.execution.signals import funding_opportunities
 from arbx_pipelines.jobs.common import run_tags
 
-SENSOR_SECONDS = 5
+#: it only reads the database; short, because the time to the first order starts here
+SENSOR_SECONDS = 2
 
 
 def build_funding_opportunity_sensor(open_job: JobDefinition) -> SensorDefinition:
