@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.history.checks import SymbolHistoryCheck, check_funding_history
 from arbx_pipelines.history.importer import describe, import_files
 from arbx_pipelines.history.progress import ProgressBar
 from arbx_pipelines.history.stats import SeriesStats, funding_stats, price_stats
@@ -31,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     imp.set_defaults(handler=_import)
     stats = history_sub.add_parser("stats", help="stored rows per venue, symbol and funding interval")
     stats.set_defaults(handler=_stats)
+    check = history_sub.add_parser(
+        "check", help="gaps, duplicated settlements and rates beyond the venue's cap (exit 1 on findings)"
+    )
+    check.add_argument("--venue", help="only this venue")
+    check.add_argument("--freshness", action="store_true", help="also flag symbols whose next settlement is overdue")
+    check.add_argument("--all", action="store_true", help="print every symbol, not only those with findings")
+    check.set_defaults(handler=_check)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -85,3 +94,40 @@ def _stats(args: argparse.Namespace) -> int:
 def _line(s: SeriesStats, interval: str) -> str:
     span = f"{s.first:%Y-%m-%d %H:%M} .. {s.last:%Y-%m-%d %H:%M}"
     return f"  {s.venue:<8} {s.symbol:<22} {interval:>8} {s.rows:>8}  {span}"
+
+
+def _check(args: argparse.Namespace) -> int:
+    loaded = load_config(args.config)
+    config = loaded.config
+    engine = make_engine(loaded.database_url)
+    try:
+        results = check_funding_history(
+            engine,
+            now=datetime.now(UTC) if args.freshness else None,
+            venue=args.venue,
+            rate_caps=config.history.rate_caps,
+            grace=timedelta(minutes=config.history.freshness_grace_minutes),
+        )
+    finally:
+        engine.dispose()
+    failed = [r for r in results if not r.passed]
+    for r in results if args.all else failed:
+        print(_check_line(r))
+    print(f"{len(results)} symbols checked, {len(failed)} with findings")
+    return 1 if failed else 0
+
+
+def _check_line(r: SymbolHistoryCheck) -> str:
+    parts = [f"{r.settlements} settlements"]
+    if r.missing:
+        parts.append(f"{len(r.missing)} missing (first {r.missing[0]:%Y-%m-%d %H:%M})")
+    if r.duplicates:
+        parts.append(f"{len(r.duplicates)} duplicated (first {r.duplicates[0]:%Y-%m-%d %H:%M})")
+    if r.out_of_range:
+        worst = max(r.out_of_range, key=lambda o: abs(o.rate))
+        parts.append(
+            f"{len(r.out_of_range)} beyond the cap ±{worst.cap} (worst {worst.rate} at {worst.time:%Y-%m-%d %H:%M})"
+        )
+    if r.overdue_by:
+        parts.append(f"stale: next settlement overdue by {r.overdue_by}")
+    return f"{r.venue} {r.symbol}: {', '.join(parts)}"
