@@ -58,7 +58,7 @@ async def _sim_request(request: web.Request, prefix: str) -> SimRequest:
     return SimRequest(
         method=request.method,
         path=request.path[len(prefix) :] or "/",
-        query_string=request.query_string,
+        query_string=request.raw_path.partition("?")[2],  # as sent: signatures cover the encoded form
         query={key: value for key, value in request.query.items()},
         body=body,
         headers=request.headers,
