@@ -1,5 +1,6 @@
-"""ccxt parses the simulated OKX's answers as completely as the real OKX answers it recorded (ccxt-static fixtures):
-every unified key ccxt filled from the real answer, it also fills from the simulator's."""
+"""ccxt parses the simulated OKX's answers into the same unified fields as the real answers it recorded
+(``../shared/fixtures/ccxt-static/response/okx.json``): every field non-null in the recorded ``parsedResponse`` is
+non-null from the simulator too (comparison in ``ccxt_fixture_support``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 
 import ccxt
 import pytest
+from ccxt_fixture_support import CCXT_STATIC, non_null_paths, recorded_methods
+from okx_http_support import okx_client
 
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.venues.ccxt_fixtures import collapse_currencies, missing_unified_keys, recorded
-from tests.venues.okx_helpers import okx_client
 
 SWAP = "ETH/USDT:USDT"
 SPOT = "BTC/USDT"
@@ -30,7 +31,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(fresh_sim_server: SimServer) -> World:
-    okx = okx_client(fresh_sim_server, enableRateLimit=False)
+    okx = okx_client(fresh_sim_server)
     okx.load_markets()
     placed = okx.create_order(SPOT, "market", "buy", 0.001)
     okx.set_margin_mode("isolated", SWAP, {"lever": 5})
@@ -48,8 +49,8 @@ SIMULATED: dict[tuple[str, str], Simulate] = {
     ("fetchTicker", "public spot ticker"): lambda w, e: w.okx.fetch_ticker(SPOT),
     ("fetchOrderBook", "Swap orderbook"): lambda w, e: w.okx.fetch_order_book(SWAP, 2),
     ("fetchOrderBook", "spot orderbook"): lambda w, e: w.okx.fetch_order_book(SPOT, 2),
-    ("fetchBalance", "funding balance"): lambda w, e: collapse_currencies(w.okx.fetch_balance(*e["input"])),
-    ("fetchBalance", "spot balance"): lambda w, e: collapse_currencies(w.okx.fetch_balance(*e["input"])),
+    ("fetchBalance", "funding balance"): lambda w, e: w.okx.fetch_balance(*e["input"]),
+    ("fetchBalance", "spot balance"): lambda w, e: w.okx.fetch_balance(*e["input"]),
     ("fetchPositions", "linear swap position"): lambda w, e: w.okx.fetch_positions([SWAP]),
     ("fetchPosition", "fetch position"): lambda w, e: w.okx.fetch_position(SWAP),
     ("fetchPosition", "Inverse swap cross fetch position"): lambda w, e: w.okx.fetch_position(SWAP),
@@ -63,7 +64,7 @@ SIMULATED: dict[tuple[str, str], Simulate] = {
     ("fetchLedger", "fetch ledger"): lambda w, e: w.okx.fetch_ledger("USDT", None, 1),
     ("transfer", "transfer spot to funding"): lambda w, e: w.okx.transfer("USDT", 1, "spot", "funding"),
     ("transfer", "transfer from spot to funding"): lambda w, e: w.okx.transfer("USDT", 1, "spot", "funding"),
-    ("fetchTime", "Fetch time"): lambda w, e: {"time": w.okx.fetch_time()},
+    ("fetchTime", "Fetch time"): lambda w, e: w.okx.fetch_time(),
     ("fetchStatus", "Fetch status"): lambda w, e: w.okx.fetch_status(),
     ("fetchAccounts", "Fetch accounts"): lambda w, e: w.okx.fetch_accounts(),
 }  # fmt: skip
@@ -77,27 +78,28 @@ NOT_SIMULATED = {
 METHODS = sorted({method for method, _ in SIMULATED})
 
 
-def _cases(fixtures: Path, method: str) -> list[tuple[int, dict[str, Any]]]:
-    return [(i, e) for i, e in enumerate(recorded(fixtures, "okx", method)) if (method, i) not in NOT_SIMULATED]
+def _cases(method: str) -> list[tuple[int, dict[str, Any]]]:
+    entries = recorded_methods("response", "okx").get(method, [])
+    return [(i, e) for i, e in enumerate(entries) if (method, i) not in NOT_SIMULATED]
 
 
-def test_every_recorded_call_of_the_used_methods_is_compared_or_explained(ccxt_fixtures_dir: Path) -> None:
+@pytest.fixture(autouse=True)
+def _fixtures_present(ccxt_fixtures_dir: Path) -> None:
+    """Skips (via ``ccxt_fixtures_dir``) when ../shared/fixtures is missing."""
+
+
+def test_every_recorded_call_of_the_used_methods_is_compared_or_explained() -> None:
+    methods = recorded_methods("response", "okx")
     for method in METHODS:
-        entries = recorded(ccxt_fixtures_dir, "okx", method)
-        assert entries, f"{method} has no recorded calls any more"
-        for index, entry in enumerate(entries):
+        assert methods.get(method), f"{method} has no recorded calls in {CCXT_STATIC}"
+        for index, entry in enumerate(methods[method]):
             known = (method, entry["description"]) in SIMULATED or (method, index) in NOT_SIMULATED
             assert known, f"{method}[{index}] {entry['description']!r} is neither simulated nor explained"
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_ccxt_fills_the_same_unified_keys_as_from_real_okx(ccxt_fixtures_dir: Path, world: World, method: str) -> None:
-    for index, entry in _cases(ccxt_fixtures_dir, method):
-        simulate = SIMULATED[(method, entry["description"])]
-        expected = entry["parsedResponse"]
-        if method == "fetchBalance":
-            expected = collapse_currencies(expected)
-        if method == "fetchTime":
-            expected = {"time": expected}
-        missing = missing_unified_keys(expected, simulate(world, entry))
-        assert missing == [], f"{method}[{index}] {entry['description']!r}: ccxt left {missing} empty"
+def test_ccxt_fills_the_same_unified_fields_as_from_real_okx(world: World, method: str) -> None:
+    for index, entry in _cases(method):
+        ours = SIMULATED[(method, entry["description"])](world, entry)
+        missing = non_null_paths(entry["parsedResponse"]) - non_null_paths(ours)
+        assert not missing, f"{method}[{index}] {entry['description']!r}: null or absent here: {sorted(missing)}"

@@ -9,17 +9,18 @@ from typing import Any
 
 import ccxt
 import pytest
+from okx_http_support import okx_async_client, raw_okx
+from sim_http_support import Admin
 
+from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.venues.conftest import Admin
-from tests.venues.okx_helpers import okx_async_client, okx_client, raw_okx
 
 HOUR_MS = 3_600_000
 
 
 @pytest.fixture(scope="module")
 def okx(sim_server: SimServer) -> ccxt.okx:
-    exchange = okx_client(sim_server)
+    exchange = wire(ccxt.okx(), sim_server.base_url)  # stock client: default options, ccxt's own rate limiter
     exchange.load_markets()
     return exchange
 
@@ -28,7 +29,7 @@ def _interval_ms(rate: dict[str, Any]) -> int:
     return int(rate["nextFundingTimestamp"]) - int(rate["fundingTimestamp"])
 
 
-def test_load_markets_with_default_options_lists_spot_and_linear_swaps(okx: ccxt.okx, sim_server: SimServer) -> None:
+def test_load_markets_with_default_options_lists_spot_and_linear_swaps(okx: ccxt.okx) -> None:
     swaps = [m for m in okx.markets.values() if m["swap"] and m["linear"] and m["settle"] == "USDT"]
     spots = [m for m in okx.markets.values() if m["spot"] and m["quote"] == "USDT"]
     assert len(swaps) >= 50 and len(spots) >= 50
@@ -38,8 +39,16 @@ def test_load_markets_with_default_options_lists_spot_and_linear_swaps(okx: ccxt
     assert okx.market("ETH/USDT:USDT")["contractSize"] == 0.1
     assert okx.market("BTC/USDT")["id"] == "BTC-USDT" and okx.market("BTC/USDT")["contractSize"] is None
     assert okx.currencies["USDT"]["networks"], "asset/currencies (signed) was read"
-    unknown = Admin(sim_server.base_url).call("GET", "/unknown")
-    assert [u for u in unknown if u["venue"] == "okx"] == []
+
+
+def test_load_markets_touches_the_six_endpoints_ccxt_calls(fresh_sim_server: SimServer) -> None:
+    admin = Admin(fresh_sim_server.base_url)
+    admin.call("DELETE", "/requests")
+    exchange = wire(ccxt.okx(), fresh_sim_server.base_url)  # stock client, default options and rate limiter
+    exchange.load_markets()
+    served = [row["endpoint"] for row in admin.call("GET", "/requests?venue=okx")]
+    assert sorted(served) == ["GET /api/v5/asset/currencies"] + ["GET /api/v5/public/instruments"] * 5
+    assert admin.call("GET", "/unknown") == []
 
 
 def test_ticker_and_tickers_use_okx_fields(okx: ccxt.okx) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import ccxt
 import pytest
+from okx_http_support import okx_async_client, okx_client
+from sim_http_support import Admin
 
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.venues.conftest import Admin
-from tests.venues.okx_helpers import okx_async_client, okx_client
 
 BTC = "BTC/USDT:USDT"
 ETH = "ETH/USDT:USDT"
@@ -20,7 +20,7 @@ ETH = "ETH/USDT:USDT"
 
 @pytest.fixture(scope="module")
 def okx(fresh_sim_server: SimServer) -> ccxt.okx:
-    exchange = okx_client(fresh_sim_server, enableRateLimit=False)  # the simulator limits; keep the tests quick
+    exchange = okx_client(fresh_sim_server)  # the simulator limits; keep the tests quick
     exchange.load_markets()
     return exchange
 
@@ -198,7 +198,7 @@ def test_transfers_move_coins_between_funding_and_trading_only(okx: ccxt.okx) ->
 
 def test_async_client_places_lists_cancels_and_reads_positions(fresh_sim_server: SimServer) -> None:
     async def run() -> dict[str, Any]:
-        exchange = okx_async_client(fresh_sim_server, enableRateLimit=False)
+        exchange = okx_async_client(fresh_sim_server)
         try:
             await exchange.load_markets()
             out: dict[str, Any] = {}

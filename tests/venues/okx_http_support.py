@@ -1,4 +1,4 @@
-"""Helpers shared by the simulated-OKX tests: wired stock ccxt clients and hand-signed raw requests."""
+"""Helpers for tests of the simulated OKX over real HTTP: wired stock ccxt clients and hand-signed raw requests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+from sim_http_support import FAST
 
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
@@ -20,12 +21,13 @@ from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_PASSPHRA
 
 
 def okx_client(server: SimServer, **config: Any) -> ccxt.okx:
-    """A stock sync ``ccxt.okx`` pointed at ``server`` with the simulator's credentials."""
-    return wire(ccxt.okx(config), server.base_url)
+    """A stock sync ``ccxt.okx`` pointed at ``server`` with the simulator's credentials (no client throttling)."""
+    return wire(ccxt.okx(FAST | config), server.base_url)
 
 
 def okx_async_client(server: SimServer, **config: Any) -> ccxt_async.okx:
-    return wire(ccxt_async.okx(config), server.base_url)
+    """The async counterpart (load markets inside the event loop)."""
+    return wire(ccxt_async.okx(FAST | config), server.base_url)
 
 
 def okx_timestamp(shift: timedelta = timedelta()) -> str:
