@@ -48,17 +48,18 @@ def raw_okx(
     timestamp: str | None = None,
     signed: bool = True,
     headers: dict[str, str] | None = None,
+    body_text: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Send one request to the simulated OKX (``path`` like ``/api/v5/account/balance?ccy=USDT``), signed the way
-    OKX documents it; returns (HTTP status, JSON body)."""
-    text = "" if body is None else json.dumps(body)
+    OKX documents it; ``body_text`` sends a body exactly as given. Returns (HTTP status, JSON body)."""
+    text = body_text if body_text is not None else "" if body is None else json.dumps(body)
     sent: dict[str, str] = {"Content-Type": "application/json", **(headers or {})}
     if signed:
         stamp = timestamp or okx_timestamp()
         digest = hmac.new(secret.encode(), f"{stamp}{method}{path}{text}".encode(), hashlib.sha256).digest()
         sent |= {"OK-ACCESS-KEY": key, "OK-ACCESS-PASSPHRASE": passphrase, "OK-ACCESS-TIMESTAMP": stamp,
                  "OK-ACCESS-SIGN": base64.b64encode(digest).decode()}  # fmt: skip
-    request = urllib.request.Request(f"{server.url('okx')}{path}", data=text.encode() if body is not None else None,
+    request = urllib.request.Request(f"{server.url('okx')}{path}", data=text.encode() if text else None,
                                      method=method, headers=sent)  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -145,6 +145,16 @@ def test_leverage_and_margin_mode_are_set_per_instrument(okx: ccxt.okx) -> None:
     assert okx.fetch_positions([symbol]) == []
 
 
+def test_my_trades_are_the_fills_in_contracts(okx: ccxt.okx) -> None:
+    okx.create_order(ETH, "market", "buy", 3, None, {"clientOrderId": "arbxFills1"})
+    order = okx.fetch_order(None, ETH, {"clientOrderId": "arbxFills1"})
+    trades = [t for t in okx.fetch_my_trades(ETH) if t["order"] == order["id"]]
+    assert sum(t["amount"] for t in trades) == 3 and {t["takerOrMaker"] for t in trades} == {"taker"}
+    assert sum(t["fee"]["cost"] for t in trades) == pytest.approx(order["fee"]["cost"])
+    assert okx.fetch_my_trades("BTC/USDT")[0]["symbol"] == "BTC/USDT"  # spot fills via instType=SPOT
+    _flat(okx, ETH)
+
+
 def test_order_errors_are_okx_codes(okx: ccxt.okx) -> None:
     with pytest.raises(ccxt.InsufficientFunds, match="51008"):
         okx.create_order(BTC, "market", "buy", 5000)
@@ -157,6 +167,8 @@ def test_order_errors_are_okx_codes(okx: ccxt.okx) -> None:
         okx.create_order(ETH, "market", "sell", 1, None, {"reduceOnly": True})
     with pytest.raises(ccxt.BadRequest, match="51000"):
         okx.create_order(ETH, "market", "buy", 1, None, {"clientOrderId": "not-alnum"})
+    with pytest.raises(ccxt.BadRequest, match="attachAlgoOrds"):  # attached stop-loss: not simulated, refused
+        okx.create_order(ETH, "market", "buy", 1, None, {"stopLoss": {"triggerPrice": 1000}})
     with pytest.raises(ccxt.OrderNotFound, match="51603"):
         okx.fetch_order("12345", BTC)
     with pytest.raises(ccxt.OrderNotFound, match="51603"):

@@ -22,6 +22,7 @@ from arbx_pipelines.venues.sim.okx.auth import verify
 from arbx_pipelines.venues.sim.okx.balances import OkxBalances
 from arbx_pipelines.venues.sim.okx.bills import OkxBills
 from arbx_pipelines.venues.sim.okx.errors import render
+from arbx_pipelines.venues.sim.okx.fills import OkxFills
 from arbx_pipelines.venues.sim.okx.leverage import LeverageBook
 from arbx_pipelines.venues.sim.okx.market_data import OkxMarketData
 from arbx_pipelines.venues.sim.okx.orders import OkxOrders
@@ -47,6 +48,7 @@ class OkxModule(VenueModule):
         self.account = OkxAccount(venue, self.market_data, self.reference, self.leverage)
         self.balances = OkxBalances(venue)
         self.bills = OkxBills(venue)
+        self.fills = OkxFills(venue)
 
     @classmethod
     def instruments(cls, seed: int, history: History) -> dict[str, Instrument]:
@@ -80,6 +82,7 @@ class OkxModule(VenueModule):
             private("GET", "/asset/currencies", account.currencies),
             private("GET", "/asset/balances", self.balances.funding),
             private("POST", "/asset/transfer", account.transfer),
+            private("GET", "/asset/bills", self.bills.funding_account),
             private("GET", "/account/balance", self.balances.trading),
             private("GET", "/account/positions", account.positions),
             private("GET", "/account/config", account.config),
@@ -93,6 +96,9 @@ class OkxModule(VenueModule):
             private("GET", "/trade/order", orders.get_order),
             private("GET", "/trade/orders-pending", orders.pending),
             private("GET", "/trade/orders-history", orders.history),
+            private("GET", "/trade/orders-history-archive", orders.history_archive),
+            private("GET", "/trade/fills", self.fills.recent),
+            private("GET", "/trade/fills-history", self.fills.history),
             private("GET", "/trade/orders-algo-pending", orders.algo_pending),
         ]
 

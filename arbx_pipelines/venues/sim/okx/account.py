@@ -83,9 +83,9 @@ class OkxAccount:
         names = [name for name in required(params, "instId").split(",") if name]
         rows = []
         for name in names:
-            instrument = self.market_data.swap(name)
-            rows.append({"instId": name, "lever": str(self.leverage.get(instrument.symbol, mode)),
-                         "mgnMode": mode, "posSide": "net"})  # fmt: skip
+            instrument = self.market_data.instrument(name)
+            lever = self.leverage.get(instrument.symbol, mode) if instrument.is_swap else 1  # no spot margin here
+            rows.append({"instId": name, "lever": str(lever), "mgnMode": mode, "posSide": "net"})
         return envelope(rows)
 
     def config(self, request: SimRequest) -> Any:

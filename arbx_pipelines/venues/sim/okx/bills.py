@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from arbx_pipelines.venues.sim.accounts import FUTURES, SPOT
+from arbx_pipelines.venues.sim.accounts import FUNDING, FUTURES, SPOT
 from arbx_pipelines.venues.sim.engine import SimVenue
 from arbx_pipelines.venues.sim.okx.formats import (
     contracts,
@@ -156,6 +156,24 @@ class OkxBills:
             rows.append(row)
         rows.reverse()
         return envelope(rows[-limit:] if before is not None and after is None else rows[:limit])
+
+    def funding_account(self, request: SimRequest) -> Any:
+        """``asset/bills``: the funding account's changes (transfers from/to the trading account), newest first."""
+        params = query_params(request)
+        limit = limit_param(params)
+        ccy = optional(params, "ccy")
+        balances: dict[str, Decimal] = defaultdict(Decimal)
+        rows: list[dict[str, Any]] = []
+        for entry in self.venue.account.ledger:
+            if entry.kind is not LedgerKind.TRANSFER or entry.info != FUNDING:
+                continue
+            balances[entry.asset] += entry.amount
+            if ccy is None or ccy == entry.asset:
+                rows.append({"balChg": num(entry.amount), "bal": num(balances[entry.asset]),
+                             "billId": str(entry.entry_id), "ccy": entry.asset, "clientId": "", "notes": "",
+                             "ts": ms(entry.time_ms), "type": "130" if entry.amount > 0 else "131"})  # fmt: skip
+        rows.reverse()
+        return envelope(rows[:limit])
 
     def recent(self, request: SimRequest) -> Any:
         return self._list(request, 7)

@@ -37,8 +37,11 @@ from arbx_pipelines.venues.sim.universe import Instrument
 from arbx_pipelines.venues.sim.venue_api import Reply, SimRequest
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+#: order features the simulator does not offer: refused by name rather than silently ignored
+UNSUPPORTED = ("attachAlgoOrds", "ccy", "pxUsd", "pxVol", "quickMgnType", "tpTriggerPx", "slTriggerPx")
 MAX_BATCH = 20
 HISTORY_DAYS_MS = 7 * 86_400_000
+ARCHIVE_DAYS_MS = 92 * 86_400_000
 #: ordType -> (engine type, time in force)
 ORDER_TYPES = {
     "market": (OrderType.MARKET, TimeInForce.IOC),
@@ -69,6 +72,9 @@ class OkxOrders:
     def _request(self, item: Params) -> OrderRequest:
         """Validate one order's parameters as OKX does and convert its size to coins."""
         instrument = self.market_data.instrument(required(item, "instId"))
+        for name in UNSUPPORTED:
+            if item.get(name) not in (None, "", []):
+                raise _bad(name)
         side = required(item, "side")
         if side not in ("buy", "sell"):
             raise _bad("side")
@@ -223,9 +229,17 @@ class OkxOrders:
         return envelope(self._listed(query_params(request), self.venue.trading.open_orders()))
 
     def history(self, request: SimRequest) -> Any:
+        """``trade/orders-history``: closed orders of the last 7 days."""
+        return self._history(request, HISTORY_DAYS_MS)
+
+    def history_archive(self, request: SimRequest) -> Any:
+        """``trade/orders-history-archive``: closed orders of the last 3 months."""
+        return self._history(request, ARCHIVE_DAYS_MS)
+
+    def _history(self, request: SimRequest, window_ms: int) -> Any:
         params = query_params(request)
         required(params, "instType")
-        since = self.venue.now_ms() - HISTORY_DAYS_MS
+        since = self.venue.now_ms() - window_ms
         closed = [o for o in self.venue.account.orders.values() if not o.status.is_open and o.updated_ms >= since]
         return envelope(self._listed(params, closed))
 
