@@ -124,12 +124,16 @@ def test_async_client_reads_markets_books_and_funding(sim_server: SimServer) -> 
             markets = await exchange.load_markets()
             book = await exchange.fetch_order_book("BTC/USDT:USDT", 5)
             rates = await exchange.fetch_funding_rates(["BTC/USDT:USDT", "ETH/USDT:USDT"])
+            rates["single"] = await exchange.fetch_funding_rate("BTC/USDT:USDT")
             history = await exchange.fetch_funding_rate_history("BTC/USDT:USDT", limit=10)
+            tickers = await exchange.fetch_tickers(["SOL/USDT", "ETH/USDT"])
         finally:
             await exchange.close()
+        assert set(tickers) == {"SOL/USDT", "ETH/USDT"} and all(t["bid"] < t["ask"] for t in tickers.values())
         return len(markets), book, rates, history
 
     count, book, rates, history = asyncio.run(run())
+    assert rates.pop("single")["fundingTimestamp"] == rates["BTC/USDT:USDT"]["fundingTimestamp"]
     assert count >= 100
     assert len(book["bids"]) == 5 and book["bids"][0][0] < book["asks"][0][0]
     assert set(rates) == {"BTC/USDT:USDT", "ETH/USDT:USDT"}

@@ -208,7 +208,7 @@ def test_transfers_move_coins_between_funding_and_trading_only(okx: ccxt.okx) ->
         okx.transfer("USDT", 10, "funding", "trading")
 
 
-def test_async_client_places_lists_cancels_and_reads_positions(fresh_sim_server: SimServer) -> None:
+def test_async_client_places_lists_cancels_and_reads_positions(fresh_sim_server: SimServer, fresh_admin: Admin) -> None:
     async def run() -> dict[str, Any]:
         exchange = okx_async_client(fresh_sim_server)
         try:
@@ -225,8 +225,13 @@ def test_async_client_places_lists_cancels_and_reads_positions(fresh_sim_server:
             out["balance"] = await exchange.fetch_balance()
             await exchange.set_leverage(3, ETH)
             out["leverage"] = await exchange.fetch_leverage(ETH)
+            since = exchange.milliseconds()
+            fresh_admin.advance(8.01)  # at least one 8h settlement of the long position
+            out["funding"] = await exchange.fetch_funding_history(ETH, since)
             await exchange.create_order(ETH, "market", "sell", 2, None, {"reduceOnly": True})
             out["after"] = await exchange.fetch_positions([ETH])
+            out["margin_mode"] = await exchange.set_margin_mode("isolated", ETH, {"lever": 2})
+            out["isolated"] = await exchange.fetch_leverage(ETH, {"marginMode": "isolated"})
         finally:
             await exchange.close()
         return out
@@ -238,3 +243,5 @@ def test_async_client_places_lists_cancels_and_reads_positions(fresh_sim_server:
     assert out["positions"][0]["contracts"] == 2 and out["positions"][0]["side"] == "long"
     assert out["balance"]["USDT"]["free"] < out["balance"]["USDT"]["total"]
     assert out["leverage"]["longLeverage"] == 3 and out["after"] == []
+    assert len(out["funding"]) >= 1 and all(p["symbol"] == ETH for p in out["funding"])
+    assert out["margin_mode"]["data"][0]["mgnMode"] == "isolated" and out["isolated"]["longLeverage"] == 2
