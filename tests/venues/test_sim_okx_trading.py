@@ -69,7 +69,7 @@ def test_swap_order_of_n_contracts_moves_n_times_ctval_coins(okx: ccxt.okx, fres
     assert order["info"]["tdMode"] == "cross"
     assert okx.fetch_order(placed["id"], BTC)["clientOrderId"] == "arbxShort1"
     assert _engine_qty(fresh_admin, BTC) == Decimal("-0.02")  # 2 contracts x ctVal 0.01 BTC
-    (position,) = okx.fetch_positions([BTC])
+    (position,) = okx.fetch_positions([BTC, ETH])  # instId=BTC-USDT-SWAP%2CETH-USDT-SWAP, signed as sent
     assert (position["contracts"], position["contractSize"], position["side"]) == (2, 0.01, "short")
     assert position["entryPrice"] == pytest.approx(order["average"])
     assert position["marginMode"] == "cross" and position["leverage"] == 20

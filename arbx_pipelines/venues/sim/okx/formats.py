@@ -15,7 +15,6 @@ from arbx_pipelines.venues.sim.universe import Instrument
 from arbx_pipelines.venues.sim.venue_api import SimRequest
 
 Params = dict[str, Any]
-ZERO = Decimal(0)
 
 
 def inst_id(instrument: Instrument) -> str:
