@@ -21,13 +21,13 @@ def binance(fresh_sim_server: SimServer) -> ccxt.binance:
 
 def test_price_can_be_set_and_spiked_then_released(binance: ccxt.binance, fresh_sim_server: SimServer) -> None:
     admin = Admin(fresh_sim_server.base_url)
-    admin.call("POST", "/price", {"venue": "binance", "coin": "AVAX", "price": 123.0})
-    assert binance.fetch_funding_rate("AVAX/USDT:USDT")["markPrice"] == pytest.approx(123.0, rel=2e-3)
-    before = binance.fetch_ticker("AVAX/USDT")["last"]
-    admin.call("POST", "/price", {"venue": "binance", "coin": "AVAX", "factor": 1.2})
-    assert binance.fetch_ticker("AVAX/USDT")["last"] == pytest.approx(before * 1.2, rel=3e-3)
-    assert admin.call("DELETE", "/price?coin=AVAX")["ended"] == 2
-    assert binance.fetch_ticker("AVAX/USDT")["last"] != pytest.approx(before * 1.2, rel=3e-3)
+    admin.call("POST", "/price", {"venue": "binance", "coin": "XRP", "price": 0.75})
+    assert binance.fetch_funding_rate("XRP/USDT:USDT")["markPrice"] == pytest.approx(0.75, rel=2e-3)
+    before = binance.fetch_ticker("XRP/USDT")["last"]
+    admin.call("POST", "/price", {"venue": "binance", "coin": "XRP", "factor": 1.2})
+    assert binance.fetch_ticker("XRP/USDT")["last"] == pytest.approx(before * 1.2, rel=3e-3)
+    assert admin.call("DELETE", "/price?coin=XRP")["ended"] == 2
+    assert binance.fetch_ticker("XRP/USDT")["last"] != pytest.approx(before * 1.2, rel=3e-3)
 
 
 def test_time_jumps_forward_and_can_pause(fresh_sim_server: SimServer) -> None:
