@@ -11,7 +11,7 @@ import urllib.request
 
 import ccxt
 import pytest
-from sim_http_support import binance_client
+from sim_http_support import Admin, binance_client
 
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_SECRET
@@ -63,3 +63,11 @@ def test_ccxt_with_a_wrong_secret_raises_authentication_error(sim_server: SimSer
         binance.fetch_balance()
     with pytest.raises(ccxt.AuthenticationError):
         binance.create_order("ETH/USDT:USDT", "market", "buy", 0.01)
+
+
+def test_time_adjusted_clients_stay_valid_while_simulated_time_runs_ahead(fresh_sim_server: SimServer) -> None:
+    Admin(fresh_sim_server.base_url).advance(5)
+    binance = binance_client(fresh_sim_server.base_url, options={"adjustForTimeDifference": True})
+    binance.load_time_difference()
+    assert abs(binance.options["timeDifference"]) < 5_000
+    assert binance.fetch_balance({"type": "swap"})["USDT"]["total"] >= 0

@@ -165,7 +165,7 @@ class BinanceAccount:
         break_even = entry * (1 + fee) if position.qty > 0 else entry * (1 - fee) if position.qty < 0 else ZERO
         row: dict[str, Any] = {
             "symbol": native_id(position.instrument), "positionSide": "BOTH", "positionAmt": plain(position.qty),
-            "entryPrice": plain(entry), "breakEvenPrice": plain(break_even, 8),
+            "entryPrice": plain(entry.quantize(Decimal("0.00000001"))), "breakEvenPrice": plain(break_even, 8),
             "markPrice": plain(numbers["mark"], 8), "unRealizedProfit": fixed8(numbers["pnl"]),
             "liquidationPrice": plain(numbers["liquidation"], 8),
             "isolatedMargin": fixed8(numbers["isolated_margin"]), "notional": fixed8(numbers["notional"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from arbx_pipelines.venues.sim.binance.formats import Params, fixed8, int_param, native_id, params_of, plain
@@ -61,7 +62,9 @@ class BinanceMarketData:
     # ---- reference ---------------------------------------------------------------------------------------------
 
     def server_time(self, request: SimRequest) -> Any:
-        return {"serverTime": self.venue.now_ms()}
+        """Wall-clock time, the clock ``recvWindow`` is checked against (simulated time may run fast or jump), so
+        ccxt's ``adjustForTimeDifference`` keeps signed requests valid."""
+        return {"serverTime": int(time.time() * 1000)}
 
     def ping(self, request: SimRequest) -> Any:
         return {}
