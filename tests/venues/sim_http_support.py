@@ -58,3 +58,15 @@ def binance_client(base_url: str, **config: Any) -> ccxt.binance:
 def binance_async_client(base_url: str, **config: Any) -> ccxt_async.binance:
     """A stock async ``ccxt.binance`` wired to the simulator (load markets inside the event loop)."""
     return wire(ccxt_async.binance(FAST | config), base_url)
+
+
+def bitget_client(base_url: str, **config: Any) -> ccxt.bitget:
+    """A stock sync ``ccxt.bitget`` wired to the simulator, markets loaded."""
+    exchange = wire(ccxt.bitget(FAST | config), base_url)
+    exchange.load_markets()
+    return exchange
+
+
+def bitget_async_client(base_url: str, **config: Any) -> ccxt_async.bitget:
+    """A stock async ``ccxt.bitget`` wired to the simulator (load markets inside the event loop)."""
+    return wire(ccxt_async.bitget(FAST | config), base_url)
