@@ -71,6 +71,7 @@ def test_async_client_runs_every_method_arbx_uses(fresh_sim_server: SimServer) -
             await exchange.close()
 
     seen = asyncio.run(run())
+    assert not [row for row in admin.call("GET", "/unknown") if row["venue"] == "bitget"]  # every call had a route
     assert len(seen["markets"]) >= 100
     assert seen["spot_after"]["USDT"]["total"] == seen["spot_before"] - 50
     assert seen["swap_after"]["USDT"]["total"] == 300

@@ -13,6 +13,7 @@ import ccxt
 import pytest
 from sim_http_support import Admin, bitget_async_client, bitget_client
 
+from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
 
 PERP = "BTC/USDT:USDT"
@@ -37,6 +38,16 @@ def test_load_markets_touches_the_classic_account_endpoints(sim_server: SimServe
     assert exchange.options["uta"] is False  # the v3 probe answered 40084: a classic account
     assert not [row for row in admin.call("GET", "/unknown") if row["venue"] == "bitget"]
     assert exchange.currencies["USDT"]["id"] == "USDT"
+
+
+def test_a_public_client_loads_markets_without_the_account_probe(sim_server: SimServer) -> None:
+    admin = Admin(sim_server.base_url)
+    admin.call("DELETE", "/requests")
+    exchange = wire(ccxt.bitget({"enableRateLimit": False}), sim_server.base_url)
+    exchange.apiKey = exchange.secret = exchange.password = None
+    assert len(exchange.load_markets()) >= 100
+    served = {row["endpoint"] for row in admin.call("GET", "/requests?venue=bitget")}
+    assert "GET /api/v3/account/settings" not in served and "GET /api/v2/spot/public/symbols" in served
 
 
 def test_markets_publish_bitget_precision_fields(bitget: ccxt.bitget) -> None:

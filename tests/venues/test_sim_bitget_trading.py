@@ -173,3 +173,25 @@ def test_funding_settles_into_the_futures_wallet_and_shows_in_funding_history(
     bills = bitget.privateMixGetV2MixAccountBill({"productType": "USDT-FUTURES", "symbol": "DOGEUSDT"})["data"]
     kinds = [bill["businessType"] for bill in bills["bills"]]
     assert kinds[:3] == ["close_short", "contract_settle_fee", "open_short"] and bills["endId"]
+
+
+def test_finished_orders_and_fills_read_back(bitget: ccxt.bitget) -> None:
+    symbol = "ADA/USDT:USDT"
+    amount = _amount(bitget, symbol, 30)
+    opened = bitget.create_order(symbol, "market", "buy", amount, None, {"clientOrderId": "hist-open"})
+    closed = bitget.create_order(symbol, "market", "sell", amount, None, {"reduceOnly": True})
+    trades = bitget.fetch_my_trades(symbol)
+    assert [t["order"] for t in trades] == [opened["id"], closed["id"]]
+    assert trades[0]["side"] == "buy" and trades[0]["amount"] == pytest.approx(amount)
+    assert trades[0]["fee"]["currency"] == "USDT" and trades[0]["fee"]["cost"] > 0
+    assert trades[1]["info"]["tradeSide"] == "reduce_sell_single"
+    history = bitget.fetch_closed_orders(symbol)
+    assert {o["id"] for o in history} == {opened["id"], closed["id"]}
+    assert all(o["status"] == "closed" and o["filled"] == pytest.approx(amount) for o in history)
+    assert bitget.fetch_my_trades(symbol, None, 1)[0]["order"] == closed["id"]  # the newest page first
+    spot_amount = _amount(bitget, "ADA/USDT", 10)
+    ask = bitget.fetch_order_book("ADA/USDT", 5)["asks"][0][0]
+    spot = bitget.create_order("ADA/USDT", "market", "buy", spot_amount, ask)
+    spot_trades = bitget.fetch_my_trades("ADA/USDT")
+    assert spot_trades[-1]["order"] == spot["id"] and spot_trades[-1]["fee"]["currency"] == "ADA"
+    assert bitget.fetch_closed_orders("ADA/USDT")[-1]["id"] == spot["id"]

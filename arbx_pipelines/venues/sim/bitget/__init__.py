@@ -7,10 +7,10 @@ credentials, ccxt first asks ``GET /api/v3/account/settings`` whether the accoun
 answers 40084 (classic account), so ccxt uses the v2 endpoints for everything: separate spot and USDT-M futures
 wallets, ``spot/wallet/transfer`` between them, one-way futures positions.
 
-Files: ``auth.py`` signatures, ``errors.py`` error codes, ``formats.py`` envelope and parameters, ``reference.py``
-the ``load_markets`` payloads, ``market_data.py`` tickers / books / funding, ``orders.py`` + ``order_format.py``
-orders, ``account.py`` balances / transfer / leverage / margin mode, ``positions.py``, ``bills.py`` the futures
-ledger (funding history).
+Files: ``auth.py`` signatures, ``errors.py`` error codes, ``formats.py`` envelope and parameters,
+``reference.py`` the ``load_markets`` payloads, ``market_data.py`` tickers / books / funding, ``orders.py`` and
+``order_format.py`` orders, ``order_history.py`` finished orders and fills, ``account.py`` balances / transfer /
+leverage / margin mode, ``positions.py``, ``bills.py`` the futures ledger (funding history).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from arbx_pipelines.venues.sim.bitget.auth import verify
 from arbx_pipelines.venues.sim.bitget.bills import BitgetBills
 from arbx_pipelines.venues.sim.bitget.errors import render
 from arbx_pipelines.venues.sim.bitget.market_data import BitgetMarketData
+from arbx_pipelines.venues.sim.bitget.order_history import BitgetOrderHistory
 from arbx_pipelines.venues.sim.bitget.orders import BitgetOrders
 from arbx_pipelines.venues.sim.bitget.positions import BitgetPositions
 from arbx_pipelines.venues.sim.bitget.reference import BitgetReference
@@ -63,6 +64,7 @@ class BitgetModule(VenueModule):
         self.orders = BitgetOrders(venue, self.market_data)
         self.positions = BitgetPositions(venue, self.market_data)
         self.bills = BitgetBills(venue, self.market_data)
+        self.history = BitgetOrderHistory(venue, self.market_data)
 
     @classmethod
     def instruments(cls, seed: int, history: History) -> dict[str, Instrument]:
@@ -113,6 +115,10 @@ class BitgetModule(VenueModule):
             Route("GET", "/api/v2/mix/order/detail", orders.mix_detail, 1, True, TRADE),
             Route("POST", "/api/v2/mix/order/cancel-order", orders.mix_cancel, 1, True, TRADE),
             Route("GET", "/api/v2/mix/order/orders-pending", orders.mix_pending, 1, True, TRADE),
+            Route("GET", "/api/v2/spot/trade/history-orders", self.history.spot_history, 1, True, TRADE),
+            Route("GET", "/api/v2/spot/trade/fills", self.history.spot_fills, 1, True, TRADE),
+            Route("GET", "/api/v2/mix/order/orders-history", self.history.mix_history, 1, True, TRADE),
+            Route("GET", "/api/v2/mix/order/fills", self.history.mix_fills, 1, True, TRADE),
         ]
         return public + private + trade
 
