@@ -82,6 +82,10 @@ def test_tickers_and_order_books(bitget: ccxt.bitget) -> None:
     assert len(book["bids"]) == 5 and book["bids"][0][0] < book["asks"][0][0]
     assert all(isinstance(level[0], str) for level in bitget.publicSpotGetV2SpotMarketOrderbook(
         {"symbol": "ETHUSDT", "limit": "3"})["data"]["asks"])  # fmt: skip
+    mark = bitget.fetch_mark_price(PERP)
+    assert mark["markPrice"] > 0 and mark["indexPrice"] > 0
+    assert bitget.fetch_trading_fee(PERP)["taker"] == pytest.approx(0.0005)
+    assert bitget.fetch_trading_fee("BTC/USDT")["maker"] == pytest.approx(0.001)
     deep = bitget.fetch_order_book(PERP)
     assert len(deep["asks"]) == 100 and deep["bids"][0][0] < deep["asks"][0][0] and deep["timestamp"] > 0
 

@@ -93,9 +93,11 @@ class BitgetModule(VenueModule):
             Route("GET", "/api/v2/mix/market/current-fund-rate", data.current_fund_rate, 1, limit_group=PUBLIC),
             Route("GET", "/api/v2/mix/market/funding-time", data.funding_time, 1, limit_group=PUBLIC),
             Route("GET", "/api/v2/mix/market/history-fund-rate", data.history_fund_rate, 1, limit_group=PUBLIC),
+            Route("GET", "/api/v2/mix/market/symbol-price", data.symbol_price, 1, limit_group=PUBLIC),
         ]
         private = [
             Route("GET", "/api/v3/account/settings", account.uta_settings, 1, True, PRIVATE),
+            Route("GET", "/api/v2/common/trade-rate", data.trade_rate, 1, True, PRIVATE),
             Route("GET", "/api/v2/spot/account/assets", account.spot_assets, 1, True, PRIVATE),
             Route("POST", "/api/v2/spot/wallet/transfer", account.transfer, 1, True, PRIVATE),
             Route("GET", "/api/v2/mix/account/accounts", account.mix_accounts, 1, True, PRIVATE),

@@ -144,6 +144,28 @@ class BitgetMarketData:
         params.pop("symbol", None)
         return self.ok([self._ticker(i) for i in self.swaps_of(params)])
 
+    def symbol_price(self, request: SimRequest) -> Any:
+        """Last, index and mark price of contracts (``fetch_mark_price``)."""
+        rows = []
+        for instrument in self.swaps_of(params_of(request)):
+            funding = self.venue.funding(instrument.symbol)
+            rows.append({"symbol": native_id(instrument), "price": text(self.venue.last_price(instrument.symbol)),
+                         "indexPrice": text(funding.index_price), "markPrice": text(funding.mark_price),
+                         "ts": str(funding.time_ms)})  # fmt: skip
+        return self.ok(rows)
+
+    def trade_rate(self, request: SimRequest) -> Any:
+        """The account's fee rates for one symbol: ``businessType`` ``spot`` or ``mix`` (futures)."""
+        params = params_of(request)
+        business = required(params, "businessType").lower()
+        if business not in ("spot", "mix", "margin"):
+            raise SimError(ErrorKind.BAD_PARAMETER, "businessType", parameter="businessType")
+        symbol = required(params, "symbol")
+        instrument = self.swap(symbol) if business == "mix" else self.spot(symbol)
+        fees = self.venue.fees
+        maker, taker = (fees.swap_maker, fees.swap_taker) if instrument.is_swap else (fees.spot_maker, fees.spot_taker)
+        return self.ok({"makerFeeRate": text(maker), "takerFeeRate": text(taker)})
+
     # ---- order books -----------------------------------------------------------------------------------------
 
     def spot_orderbook(self, request: SimRequest) -> Any:
