@@ -36,7 +36,8 @@ async def _trade_and_inspect(exchange: ccxt_async.bitget, admin: Admin) -> dict[
     amount = await _amount(exchange, PERP, 40)
     await exchange.create_order(PERP, "market", "sell", amount, None, {"clientOrderId": "async-short"})
     seen["short"] = await exchange.fetch_order(None, PERP, {"clientOrderId": "async-short"})
-    seen["positions"] = await exchange.fetch_positions()
+    seen["positions"], seen["position"] = await asyncio.gather(exchange.fetch_positions(),
+                                                               exchange.fetch_position(PERP))  # fmt: skip
     bid = (await exchange.fetch_order_book(PERP, 5))["bids"][0][0]
     price = float(exchange.price_to_precision(PERP, bid * 0.95))
     resting = await exchange.create_order(PERP, "limit", "buy", amount, price, {"clientOrderId": "async-rest"})
@@ -81,6 +82,7 @@ def test_async_client_runs_every_method_arbx_uses(fresh_sim_server: SimServer) -
     position = seen["positions"][0]
     assert position["symbol"] == PERP and position["side"] == "short" and position["leverage"] == 10
     assert position["marginMode"] == "cross" and position["liquidationPrice"] > position["entryPrice"]
+    assert seen["position"]["contracts"] == position["contracts"] and seen["position"]["markPrice"] > 0
     assert [o["clientOrderId"] for o in seen["open"]] == ["async-rest"]
     assert seen["canceled"]["status"] == "canceled"
     assert seen["ioc"]["status"] == "canceled" and seen["ioc"]["filled"] == 0
