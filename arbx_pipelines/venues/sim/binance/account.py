@@ -302,6 +302,13 @@ class BinanceAccount:
         return [{"symbol": native_id(i), "makerCommission": plain(fees.spot_maker),
                  "takerCommission": plain(fees.spot_taker)} for i in instruments]  # fmt: skip
 
+    def futures_account_config(self, request: SimRequest) -> Any:
+        """``/fapi/v1/accountConfig`` (ccxt's linear ``fetchTradingFees`` reads the fee tier from it)."""
+        available = self.account.available_margin(self.venue.mark_price)
+        return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True, "dualSidePosition": False,
+                "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1,
+                "availableBalance": fixed8(available)}  # fmt: skip
+
     def futures_commission_rate(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.market_data.swap(required(params, "symbol"))

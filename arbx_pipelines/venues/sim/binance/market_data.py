@@ -148,6 +148,28 @@ class BinanceMarketData:
             return self._book_ticker(selected, futures=True)
         return [self._book_ticker(i, futures=True) for i in selected]
 
+    def _last_price(self, instrument: Instrument, futures: bool) -> dict[str, Any]:
+        price = self.venue.last_price(instrument.symbol)
+        row: dict[str, Any] = {"symbol": native_id(instrument), "price": plain(price) if futures else fixed8(price)}
+        if futures:
+            row["time"] = self.venue.now_ms()
+        return row
+
+    def spot_last_price(self, request: SimRequest) -> Any:
+        selected = self._selected(params_of(request), futures=False)
+        if isinstance(selected, Instrument):
+            return self._last_price(selected, futures=False)
+        return [self._last_price(i, futures=False) for i in selected]
+
+    def futures_last_price(self, request: SimRequest) -> Any:
+        selected = self._selected(params_of(request), futures=True)
+        if isinstance(selected, Instrument):
+            return self._last_price(selected, futures=True)
+        return [self._last_price(i, futures=True) for i in selected]
+
+    def system_status(self, request: SimRequest) -> Any:
+        return {"status": 0, "msg": "normal"}
+
     def spot_depth(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.spot(params.get("symbol", ""))
