@@ -6,7 +6,7 @@ venue's format when ccxt's parse of *its* answer has a value wherever the record
 keys non-null. Values differ (other prices, other times), presence must not.
 
 Venue-neutral: the per-venue test decides which recorded entries are in scope and how to replay each against the
-simulator; :func:`missing_values` does the comparison.
+simulator; :func:`non_null_paths` / :func:`missing_paths` do the comparison.
 """
 
 from __future__ import annotations
@@ -51,36 +51,28 @@ def recorded_calls(fixtures_dir: Path, venue: str, methods: Collection[str]) -> 
             yield RecordedCall(method, entry["description"], tuple(entry["input"]), entry.get("parsedResponse"))
 
 
-def missing_values(recorded: Any, ours: Any, keyed: Collection[str] = (), path: str = "") -> list[str]:
-    """Paths (``fee.cost``, ``[0].symbol``, ``USDT.free``) where ``recorded`` has a value and ``ours`` has none.
+def non_null_paths(value: Any, prefix: str = "", currencies: frozenset[str] = frozenset()) -> set[str]:
+    """Dotted paths of non-null leaves; list items collapse to ``*``, currency keys of balances to ``<code>``."""
+    if isinstance(value, dict):
+        if isinstance(value.get("total"), dict) and "free" in value:
+            currencies = frozenset(value["total"])
+        paths: set[str] = set()
+        for key, item in value.items():
+            if key == "info":
+                continue
+            name = "<code>" if key in currencies else key
+            paths |= non_null_paths(item, f"{prefix}.{name}" if prefix else name, currencies)
+        return paths
+    if isinstance(value, list):
+        paths = {f"{prefix}[]"} if value else set()
+        for item in value:
+            paths |= non_null_paths(item, f"{prefix}[*]", currencies)
+        return paths
+    return set() if value is None else {prefix or "."}
 
-    ``info`` (the raw answer) is not compared. A list compares its first element (a non-empty recorded list needs a
-    non-empty one of ours). Dicts at the ``keyed`` paths are keyed by data (currencies, symbols): only keys both
-    sides have are compared, and there must be one when the recorded dict is not empty.
-    """
-    if recorded is None:
-        return []
-    if ours is None:
-        return [path or "<root>"]
-    if isinstance(recorded, dict):
-        if not isinstance(ours, dict):
-            return [path or "<root>"]
-        keys = [k for k in recorded if k != "info" and recorded[k] is not None]
-        if path in keyed:
-            common = [k for k in keys if k in ours]
-            if keys and not common:
-                return [f"{path}{{keys}}"]
-            keys = common
-        missing: list[str] = []
-        for key in keys:
-            missing += missing_values(recorded[key], ours.get(key), keyed, f"{path}.{key}" if path else key)
-        return missing
-    if isinstance(recorded, list):
-        if not isinstance(ours, list):
-            return [path or "<root>"]
-        if not recorded:
-            return []
-        if not ours:
-            return [f"{path}[]"]
-        return missing_values(recorded[0], ours[0], keyed, f"{path}[0]")
-    return []
+
+def missing_paths(recorded: Any, ours: Any, ignore: Collection[str] = ()) -> list[str]:
+    """Non-null paths of the recorded parse that are null or absent in ours; paths whose last key is in ``ignore``
+    are not compared (``info`` never is)."""
+    expected = {path for path in non_null_paths(recorded) if path.split(".")[-1] not in ignore}
+    return sorted(expected - non_null_paths(ours))

@@ -14,6 +14,7 @@ from typing import Any
 
 import ccxt
 import pytest
+from ccxt_fixture_support import non_null_paths
 from sim_http_support import SHARED_DIR, Admin, binance_client
 
 from arbx_pipelines.venues.sim.server import SimServer
@@ -70,26 +71,6 @@ def _recorded_cases() -> list[Any]:
                 continue
             cases.append(pytest.param(entry, id=f"{method}: {entry['description']}"))
     return cases
-
-
-def non_null_paths(value: Any, prefix: str = "", currencies: frozenset[str] = frozenset()) -> set[str]:
-    """Dotted paths of non-null leaves; list items collapse to ``*``, currency keys of balances to ``<code>``."""
-    if isinstance(value, dict):
-        if isinstance(value.get("total"), dict) and "free" in value:
-            currencies = frozenset(value["total"])
-        paths: set[str] = set()
-        for key, item in value.items():
-            if key == "info":
-                continue
-            name = "<code>" if key in currencies else key
-            paths |= non_null_paths(item, f"{prefix}.{name}" if prefix else name, currencies)
-        return paths
-    if isinstance(value, list):
-        paths = {f"{prefix}[]"} if value else set()
-        for item in value:
-            paths |= non_null_paths(item, f"{prefix}[*]", currencies)
-        return paths
-    return set() if value is None else {prefix or "."}
 
 
 @pytest.fixture(scope="module")

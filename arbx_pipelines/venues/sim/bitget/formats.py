@@ -105,9 +105,8 @@ def int_param(params: Params, name: str, default: int | None = None) -> int | No
 
 
 def bounded_limit(params: Params, name: str, default: int, maximum: int) -> int:
-    """A page size: the default when absent, capped at the endpoint's maximum (Bitget caps, it does not refuse)."""
+    """A page size: the default when absent or not positive (``limit=0``), capped at the endpoint's maximum
+    (Bitget caps, it does not refuse)."""
     value = int_param(params, name, default)
     assert value is not None
-    if value < 1:
-        raise SimError(ErrorKind.BAD_PARAMETER, f"Parameter {name} error", parameter=name)
-    return min(value, maximum)
+    return min(value if value > 0 else default, maximum)
