@@ -9,7 +9,7 @@ from typing import Any
 import ccxt
 import ccxt.async_support as ccxt_async
 import pytest
-from sim_http_support import Admin, bitget_async_client
+from sim_http_support import Admin, amount_for_usd, bitget_async_client
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -19,7 +19,7 @@ SPOT = "XRP/USDT"
 
 async def _amount(exchange: ccxt_async.bitget, symbol: str, usd: float) -> float:
     book = await exchange.fetch_order_book(symbol, 5)
-    return float(exchange.amount_to_precision(symbol, usd / book["asks"][0][0]))
+    return amount_for_usd(exchange.market(symbol), book["asks"][0][0], usd)
 
 
 async def _trade_and_inspect(exchange: ccxt_async.bitget, admin: Admin) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import ccxt
 import pytest
-from sim_http_support import Admin, bitget_client
+from sim_http_support import Admin, amount_for_usd, bitget_client
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -33,7 +33,7 @@ def faults(fresh_sim_server: SimServer) -> Iterator[Admin]:
 
 
 def _amount(bitget: ccxt.bitget, usd: float) -> float:
-    return float(bitget.amount_to_precision(PERP, usd / bitget.fetch_order_book(PERP, 5)["asks"][0][0]))
+    return amount_for_usd(bitget.market(PERP), bitget.fetch_order_book(PERP, 5)["asks"][0][0], usd)
 
 
 def _close_all(bitget: ccxt.bitget) -> None:
@@ -58,7 +58,7 @@ def test_rate_limit_answers_429_in_bitget_format(bitget: ccxt.bitget, faults: Ad
 
 def test_timeout_after_accept_leaves_an_order_to_look_up(bitget: ccxt.bitget, faults: Admin) -> None:
     faults.add_fault(kind="timeout_after_accept", venue="bitget", endpoint=PLACE, hang_ms=2500, times=1)
-    amount = _amount(bitget, 30)
+    amount = _amount(bitget, 60)
     with pytest.raises(ccxt.RequestTimeout):
         bitget.create_order(PERP, "market", "sell", amount, None, {"clientOrderId": "lost-answer"})
     found = bitget.fetch_order(None, PERP, {"clientOrderId": "lost-answer"})
@@ -81,7 +81,7 @@ def test_dropped_connection_before_and_after_acceptance(bitget: ccxt.bitget, fau
     faults.add_fault(kind="drop_connection", venue="bitget", endpoint=PLACE, after_accept=after_accept, times=1)
     client_id = f"dropped-{after_accept}"
     with pytest.raises(ccxt.NetworkError):
-        bitget.create_order(PERP, "market", "buy", _amount(bitget, 25), None, {"clientOrderId": client_id})
+        bitget.create_order(PERP, "market", "buy", _amount(bitget, 60), None, {"clientOrderId": client_id})
     if after_accept:
         assert bitget.fetch_order(None, PERP, {"clientOrderId": client_id})["status"] == "closed"
     else:
@@ -101,7 +101,7 @@ def test_latency_delays_the_answer(bitget: ccxt.bitget, faults: Admin) -> None:
 def test_reject_answers_the_error_in_bitget_format_without_processing(bitget: ccxt.bitget, faults: Admin) -> None:
     faults.add_fault(kind="reject", venue="bitget", endpoint=PLACE, reason="insufficient_margin", times=1)
     with pytest.raises(ccxt.InsufficientFunds, match="40762"):
-        bitget.create_order(PERP, "market", "buy", _amount(bitget, 25), None, {"clientOrderId": "rejected"})
+        bitget.create_order(PERP, "market", "buy", _amount(bitget, 60), None, {"clientOrderId": "rejected"})
     with pytest.raises(ccxt.OrderNotFound):
         bitget.fetch_order(None, PERP, {"clientOrderId": "rejected"})
     faults.add_fault(kind="reject", venue="bitget", endpoint="POST /api/v2/spot/trade/place-order",

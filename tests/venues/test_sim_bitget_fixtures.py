@@ -18,7 +18,7 @@ from typing import Any
 import ccxt
 import pytest
 from ccxt_fixture_support import RecordedCall, missing_paths, non_null_paths, recorded_calls
-from sim_http_support import Admin, bitget_client
+from sim_http_support import Admin, amount_for_usd, bitget_client
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -74,13 +74,13 @@ class Replayer:
 
     def run(self, call: RecordedCall) -> Any:
         setup = {
-            ("fetchOrder", "swap market buy"): lambda: self.order("LTC/USDT:USDT", "buy", 0.1),
-            ("fetchOrder", "Swap market sell"): lambda: self.order("LTC/USDT:USDT", "sell", 0.2),
+            ("fetchOrder", "swap market buy"): lambda: self.order("LTC/USDT:USDT", "buy", 20),
+            ("fetchOrder", "Swap market sell"): lambda: self.order("LTC/USDT:USDT", "sell", 40),
             ("fetchOrder", "swap reduceOnly sell order"): self.reduce_only_order,
             ("fetchOrder", "fetch spot order"): self.spot_market_buy,
             ("cancelOrder", "linear swap cancelOrder by clientOrderId"): lambda: self.resting(PERP, "abc321"),
             ("fetchOpenOrders", "open spot orders"): lambda: self.resting("LTC/USDT", None),
-            ("fetchPositions", "Linear position"): lambda: self.order("LTC/USDT:USDT", "buy", 0.1),
+            ("fetchPositions", "Linear position"): lambda: self.order("LTC/USDT:USDT", "buy", 20),
             ("fetchFundingHistory", "Fetch the funding history UTA"): self.funding_payment,
         }.get((call.method, call.description))
         args = self.args(call)
@@ -90,12 +90,14 @@ class Replayer:
                 args[0] = order_id
         return getattr(self.bitget, call.snake_method)(*args)
 
-    def order(self, symbol: str, side: str, amount: float, params: dict[str, Any] | None = None) -> str:
-        return str(self.bitget.create_order(symbol, "market", side, amount, None, params or {})["id"])
+    def order(self, symbol: str, side: str, usd: float) -> str:
+        amount = amount_for_usd(self.bitget.market(symbol), self.bitget.fetch_order_book(symbol, 5)["asks"][0][0], usd)
+        return str(self.bitget.create_order(symbol, "market", side, amount)["id"])
 
     def reduce_only_order(self) -> str:
-        self.order("LTC/USDT:USDT", "buy", 0.1)
-        return self.order("LTC/USDT:USDT", "sell", 0.1, {"reduceOnly": True})
+        self.order("LTC/USDT:USDT", "buy", 20)
+        held = self.bitget.fetch_position("LTC/USDT:USDT")["contracts"]
+        return str(self.bitget.create_order("LTC/USDT:USDT", "market", "sell", held, None, {"reduceOnly": True})["id"])
 
     def spot_market_buy(self) -> str:
         return str(self.bitget.create_order("LTC/USDT", "market", "buy", 6, None, {"cost": 6})["id"])
@@ -103,12 +105,12 @@ class Replayer:
     def resting(self, symbol: str, client_id: str | None) -> str:
         bid = self.bitget.fetch_order_book(symbol, 5)["bids"][0][0]
         price = float(self.bitget.price_to_precision(symbol, bid * 0.9))
-        amount = float(self.bitget.amount_to_precision(symbol, 20 / price))
+        amount = amount_for_usd(self.bitget.market(symbol), price, 20)
         params = {"clientOrderId": client_id} if client_id else {}
         return str(self.bitget.create_order(symbol, "limit", "buy", amount, price, params)["id"])
 
     def funding_payment(self) -> str:
-        order_id = self.order(PERP, "sell", 0.001)
+        order_id = self.order(PERP, "sell", 60)
         upcoming = self.bitget.fetch_funding_rate(PERP)["fundingTimestamp"]
         self.admin.advance((upcoming - self.bitget.fetch_time()) / 3_600_000 + 0.01)
         return order_id

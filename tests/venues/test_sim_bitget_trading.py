@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import ccxt
 import pytest
-from sim_http_support import Admin, bitget_client
+from sim_http_support import Admin, amount_for_usd, bitget_client
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -29,8 +29,16 @@ def fresh_admin(fresh_sim_server: SimServer) -> Iterator[Admin]:
 
 
 def _amount(bitget: ccxt.bitget, symbol: str, usd: float) -> float:
-    price = bitget.fetch_order_book(symbol, 5)["asks"][0][0]
-    return float(bitget.amount_to_precision(symbol, usd / price))
+    return amount_for_usd(bitget.market(symbol), bitget.fetch_order_book(symbol, 5)["asks"][0][0], usd)
+
+
+def _below_minimum(bitget: ccxt.bitget) -> tuple[str, float]:
+    """A perpetual and an amount worth less than Bitget's 5 USDT minimum (one lot of a cheap enough contract)."""
+    for symbol, ticker in bitget.fetch_tickers(None, {"type": "swap"}).items():
+        lot = bitget.market(symbol)["precision"]["amount"]
+        if lot * ticker["ask"] < 4:
+            return symbol, lot
+    raise AssertionError("no contract with a lot below 4 USDT")
 
 
 def _usdt(bitget: ccxt.bitget, account: str) -> tuple[float, float]:
@@ -130,10 +138,11 @@ def test_bitget_error_codes_reach_ccxt_as_their_classes(bitget: ccxt.bitget) -> 
         bitget.create_order("SOL/USDT", "market", "sell", 1000)
     with pytest.raises(ccxt.InsufficientFunds, match="40762"):
         bitget.create_order(PERP, "market", "buy", _amount(bitget, PERP, 100_000))
+    tiny_symbol, tiny_amount = _below_minimum(bitget)
     with pytest.raises(ccxt.InvalidOrder, match="45110"):
-        bitget.create_order("DOGE/USDT:USDT", "market", "buy", 10)  # about 1.5 USDT < 5
+        bitget.create_order(tiny_symbol, "market", "buy", tiny_amount)
     with pytest.raises(ccxt.ExchangeError, match="43027"):
-        bitget.create_order("DOGE/USDT", "market", "sell", 1)
+        bitget.create_order("DOGE/USDT", "market", "sell", 1)  # DOGE is worth well below the 1 USDT minimum
     with pytest.raises(ccxt.OrderNotFound, match="40109"):
         bitget.fetch_order("1100000000000000001", PERP)
     with pytest.raises(ccxt.OrderNotFound, match="43001"):
