@@ -204,3 +204,15 @@ def test_finished_orders_and_fills_read_back(bitget: ccxt.bitget) -> None:
     spot_trades = bitget.fetch_my_trades("ADA/USDT")
     assert spot_trades[-1]["order"] == spot["id"] and spot_trades[-1]["fee"]["currency"] == "ADA"
     assert bitget.fetch_closed_orders("ADA/USDT")[-1]["id"] == spot["id"]
+
+
+def test_one_client_order_id_on_spot_and_futures_names_two_orders(bitget: ccxt.bitget) -> None:
+    ask = bitget.fetch_order_book("XRP/USDT", 5)["asks"][0][0]
+    spot_order = bitget.create_order("XRP/USDT", "market", "buy", _amount(bitget, "XRP/USDT", 10), ask,
+                                     {"clientOrderId": "both-legs"})  # fmt: skip
+    perp_order = bitget.create_order("XRP/USDT:USDT", "market", "sell", _amount(bitget, "XRP/USDT:USDT", 10), None,
+                                     {"clientOrderId": "both-legs"})  # fmt: skip
+    assert bitget.fetch_order(None, "XRP/USDT", {"clientOrderId": "both-legs"})["id"] == spot_order["id"]
+    assert bitget.fetch_order(None, "XRP/USDT:USDT", {"clientOrderId": "both-legs"})["id"] == perp_order["id"]
+    bitget.create_order("XRP/USDT:USDT", "market", "buy", bitget.fetch_position("XRP/USDT:USDT")["contracts"], None,
+                        {"reduceOnly": True})  # fmt: skip

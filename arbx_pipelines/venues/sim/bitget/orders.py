@@ -83,21 +83,18 @@ class BitgetOrders:
     def _find(self, params: Params, instrument: Instrument | None, swap: bool) -> Order:
         """The order named by ``orderId`` or ``clientOid`` (of ``instrument`` when given) on spot or futures."""
         order_id, client_oid = string_param(params, "orderId"), string_param(params, "clientOid")
-        found: Order | None = None
         if order_id is not None:
             engine_id = engine_order_id(order_id)
-            found = self.account.orders.get(engine_id) if engine_id is not None else None
+            candidates = [self.account.orders[engine_id]] if engine_id in self.account.orders else []
         elif client_oid is not None:
-            matches = [o for o in self.account.orders.values() if o.client_order_id == client_oid]
-            found = matches[-1] if matches else None
+            candidates = [o for o in self.account.orders.values() if o.client_order_id == client_oid]
         else:
             raise SimError(ErrorKind.MISSING_PARAMETER, "orderId or clientOid", parameter="orderId")
-        wrong_market = found is not None and (
-            found.instrument.is_swap != swap or (instrument is not None and found.instrument is not instrument)
-        )
-        if found is None or wrong_market:
+        found = [o for o in candidates
+                 if o.instrument.is_swap == swap and (instrument is None or o.instrument is instrument)]  # fmt: skip
+        if not found:
             raise SimError(ErrorKind.UNKNOWN_ORDER, "order does not exist")
-        return found
+        return found[-1]
 
     def _mix(self, order: Order, status_key: str = "state") -> dict[str, Any]:
         symbol = order.symbol
