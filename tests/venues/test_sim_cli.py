@@ -26,7 +26,12 @@ def test_arbx_sim_prints_urls_and_credentials_and_serves(tmp_path: Path) -> None
         stdout = process.stdout
         assert stdout is not None
         received: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [received.put(line) for line in stdout], daemon=True).start()
+
+        def pump() -> None:
+            for line in stdout:
+                received.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
         lines: list[str] = []
         while not lines or not lines[-1].startswith("press Ctrl+C"):
             try:
