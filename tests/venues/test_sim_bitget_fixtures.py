@@ -149,8 +149,8 @@ def test_parse_of_the_simulated_answer_has_the_recorded_keys(replayer: Replayer,
 def test_missing_paths_names_what_has_no_value() -> None:
     recorded = {"id": "1", "fee": {"cost": 1.0, "currency": "USDT"}, "trades": [], "info": {"x": 1}, "price": None,
                 "levels": [[1.0, 2.0]], "free": {"USDT": 1.0}, "total": {"USDT": 1.0, "BGB": 2.0}}  # fmt: skip
-    ours: dict[str, Any] = {"id": "9", "fee": {"cost": None, "currency": "USDT"}, "trades": [], "info": {}, "price": None,
-            "levels": [], "free": {"BTC": None}, "total": {"BTC": 3.0}}  # fmt: skip
+    ours: dict[str, Any] = {"id": "9", "fee": {"cost": None, "currency": "USDT"}, "trades": [], "info": {},
+                            "price": None, "levels": [], "free": {"BTC": None}, "total": {"BTC": 3.0}}  # fmt: skip
     levels = ["levels[*][*]", "levels[*][]", "levels[]"]
     assert missing_paths(recorded, ours) == ["fee.cost", "free.<code>", *levels]
     assert missing_paths(recorded, ours, ignore={"cost", "<code>"}) == levels
