@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from arbx_pipelines.core.backtest.data import BacktestInputError, build_series, select_series
+from arbx_pipelines.core.backtest.data import BacktestInputError, Settlement, build_series, select_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import BacktestParams, ParamError, parse_params
 from tests.analytics.synthetic import START, ar_rates, prices, settlements
@@ -136,3 +136,10 @@ def test_symbols_match_by_any_spelling() -> None:
     assert [s.key for s in select_series(series, ["BTCUSDT"])] == ["binance:BTC/USDT:USDT", "okx:BTC/USDT:USDT"]
     assert [s.key for s in select_series(series, ["okx:BTCUSDT"])] == ["okx:BTC/USDT:USDT"]
     assert [s.key for s in select_series(series, ["ETH/USDT:USDT"])] == ["binance:ETH/USDT:USDT"]
+
+
+def test_unknown_intervals_come_from_the_spacing_of_settlements() -> None:
+    hours = [0, 8, 16, 32, 40, 44, 48, 49]  # 8h, a missing settlement, then 4h and 1h
+    records = [Settlement("okx", "X/USDT:USDT", START + timedelta(hours=h), 0.0001, None) for h in hours]
+    (series,) = build_series(records)
+    assert series.interval_hours.tolist() == [8, 8, 8, 8, 4, 4, 1, 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arbx_pipelines.core.backtest.data import build_series
+from arbx_pipelines.core.backtest.data import Series, build_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.grid import expand_grid, run_grid, walk_forward
 from arbx_pipelines.core.backtest.montecarlo import block_indices, monte_carlo
@@ -14,7 +14,7 @@ from tests.analytics.synthetic import ar_rates, settlements
 
 
 @pytest.fixture(scope="module")
-def series():  # type: ignore[no-untyped-def]
+def series() -> list[Series]:
     records = []
     for i in range(3):
         rates = ar_rates(900, seed=40 + i, mean=0.0003, phi=0.92, noise=0.0003)
@@ -30,7 +30,7 @@ def test_expand_grid_is_the_cartesian_product() -> None:
         expand_grid({"entry_annualized": []})
 
 
-def test_grid_points_match_single_runs_in_and_out_of_worker_processes(series) -> None:  # type: ignore[no-untyped-def]
+def test_grid_points_match_single_runs_in_and_out_of_worker_processes(series: list[Series]) -> None:
     grid = expand_grid({"entry_annualized": [0.3, 0.6], "exit_annualized": [0.05, 0.2]})
     base = BacktestParams()
     serial = run_grid(series, "threshold", base, grid)[0]
@@ -43,7 +43,7 @@ def test_grid_points_match_single_runs_in_and_out_of_worker_processes(series) ->
         run_grid(series, "threshold", base, [{"exit_annualized": 0.9}])
 
 
-def test_walk_forward_tests_each_pick_on_the_next_unseen_window(series) -> None:  # type: ignore[no-untyped-def]
+def test_walk_forward_tests_each_pick_on_the_next_unseen_window(series: list[Series]) -> None:
     grid = expand_grid({"entry_annualized": [0.3, 0.5, 0.8], "exit_annualized": [0.05, 0.2]})
     result = walk_forward(series, "threshold", BacktestParams(), grid, folds=3, objective="net_pnl")
     assert len(result.folds) == 3
@@ -63,7 +63,7 @@ def _epochs(window: tuple[str, str]) -> tuple[int, int]:
     return int(datetime.fromisoformat(window[0]).timestamp()), int(datetime.fromisoformat(window[1]).timestamp())
 
 
-def test_monte_carlo_is_reproducible_for_a_seed(series) -> None:  # type: ignore[no-untyped-def]
+def test_monte_carlo_is_reproducible_for_a_seed(series: list[Series]) -> None:
     first = monte_carlo(series, "carry", BacktestParams(), paths=20, seed=7, block=5)
     again = monte_carlo(series, "carry", BacktestParams(), paths=20, seed=7, block=5)
     other = monte_carlo(series, "carry", BacktestParams(), paths=20, seed=8, block=5)

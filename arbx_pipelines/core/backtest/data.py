@@ -115,22 +115,24 @@ def from_epoch_seconds(seconds: int | float) -> datetime:
 
 
 def infer_intervals(times: IntArray, given: FloatArray) -> FloatArray:
-    """Fill unknown intervals (NaN) from the gap to the previous settlement (the next one for the first).
+    """Whole-hour funding intervals; unknown ones (NaN) from the spacing of the neighbouring settlements.
 
-    Venues move symbols between 8h, 4h and 1h, so the gap at each settlement is the best witness of its interval;
-    a single settlement with no interval falls back to 8h (the venues' default when they state none).
+    Venues move symbols between 8h, 4h and 1h, so the spacing is the best witness of an interval; the shorter of
+    the gaps before and after a settlement is used, so one missing settlement does not double an interval. A
+    single settlement with no interval falls back to 8h (the venues' default when they state none). Venues settle
+    on whole hours, so every interval is rounded to whole hours (the live rules take whole hours too).
     """
     result = given.astype(np.float64, copy=True)
     missing = np.isnan(result)
-    if not missing.any():
-        return result
-    gaps = np.diff(times).astype(np.float64) / 3600.0
-    if gaps.size == 0:
-        result[missing] = DEFAULT_INTERVAL_HOURS
-        return result
-    previous_gap = np.concatenate([gaps[:1], gaps])
-    result[missing] = previous_gap[missing]
-    return result
+    if missing.any():
+        gaps = np.diff(times).astype(np.float64) / 3600.0
+        if gaps.size == 0:
+            result[missing] = DEFAULT_INTERVAL_HOURS
+        else:
+            before = np.concatenate([[np.inf], gaps])
+            after = np.concatenate([gaps, [np.inf]])
+            result[missing] = np.minimum(before, after)[missing]
+    return np.maximum(np.floor(result + 0.5), 1.0)
 
 
 def build_series(
@@ -170,9 +172,9 @@ def make_series(venue: str, symbol: str, times: IntArray, rates: FloatArray, int
     if bad.size:
         when = from_epoch_seconds(times[bad[0]]).isoformat()
         raise BacktestInputError(f"{venue}:{symbol}: funding rate at {when} is not a number")
-    intervals = infer_intervals(times, intervals)
     if (intervals <= 0).any():
         raise BacktestInputError(f"{venue}:{symbol}: funding interval must be positive")
+    intervals = infer_intervals(times, intervals)
     return Series(venue=venue, symbol=symbol, times=times, rates=rates, interval_hours=intervals)
 
 
