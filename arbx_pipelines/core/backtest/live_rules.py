@@ -100,8 +100,20 @@ def strategy_params(params: BacktestParams, venues: tuple[str, ...]) -> Strategy
     )
 
 
+@lru_cache(maxsize=64)
+def _cost_inputs(params: BacktestParams) -> tuple[Decimal, Decimal]:
+    """(half spread, slippage) as Decimal fractions, converted once per parameter set."""
+    return to_decimal(params.spread_bps) / 10_000, to_decimal(params.slippage_bps) / 10_000
+
+
+@lru_cache(maxsize=256)
+def _decimal(value: float) -> Decimal:
+    return to_decimal(value)
+
+
 def _snapshot(view: SettlementView, params: BacktestParams) -> Any:
     hours = whole_hours(view.interval_hours)
+    half_spread, slippage = _cost_inputs(params)
     when = datetime.fromtimestamp(view.time, tz=UTC)
     return snapshot_at_price(
         venue_of(view.venue),
@@ -111,8 +123,8 @@ def _snapshot(view: SettlementView, params: BacktestParams) -> Any:
         hours,
         to_decimal(1.0 if view.price is None else view.price),
         next_funding_time=when + timedelta(hours=hours),
-        half_spread_rate=to_decimal(params.spread_bps) / 10_000,
-        expected_slippage_rate=to_decimal(params.slippage_bps) / 10_000,
+        half_spread_rate=half_spread,
+        expected_slippage_rate=slippage,
     )
 
 
@@ -121,7 +133,7 @@ class LiveRules:
 
     def entry_direction(self, view: SettlementView, params: BacktestParams, notional: float) -> int:
         """+1 (short perp), -1 (long perp) or 0 (the live rules reject the entry)."""
-        decision = decide_entry(_snapshot(view, params), strategy_params(params, (view.venue,)), to_decimal(notional))
+        decision = decide_entry(_snapshot(view, params), strategy_params(params, (view.venue,)), _decimal(notional))
         if not isinstance(decision, EntrySignal):
             return 0
         return decision.direction.sign
@@ -136,10 +148,10 @@ class LiveRules:
             symbol=view.symbol,
             direction=direction,
             opened_at=datetime.fromtimestamp(held.opened_at, tz=UTC),
-            base_amount=to_decimal(held.notional) / price,
-            entry_notional=to_decimal(held.notional),
+            base_amount=_decimal(held.notional) / price,
+            entry_notional=_decimal(held.notional),
             funding_received=to_decimal(held.funding_received),
-            fees_paid=to_decimal(held.costs_paid),
+            fees_paid=_decimal(held.costs_paid),
         )
         decision = decide_exit(position, snapshot, strategy_params(params, (view.venue,)), snapshot.time)
         return None if decision is None else str(decision.reason)
