@@ -30,6 +30,7 @@ def test_carry_income_is_notional_times_sum_of_rates() -> None:
     assert eth["round_trips"] == 1
     # each settlement annualizes with its own interval: 4h settlements count 2190 times a year
     assert eth["mean_annualized_rate"] == pytest.approx(np.mean(rates[900:]) * 2190, rel=1e-12)
+    assert eth["funding_yield_annualized"] == pytest.approx(np.mean(rates[900:]) * 2190, rel=1e-12)
 
 
 def test_carry_costs_and_default_notional() -> None:

@@ -40,6 +40,7 @@ class SymbolResult:
     slippage: FloatArray
     trade_pnls: FloatArray
     deployed_seconds: float
+    notional_seconds: float
     start: int
     end: int
 
@@ -83,6 +84,7 @@ class BacktestResult:
             slippage_cost=float(sum(p.slippage.sum() for p in parts)),
             trade_pnls=np.concatenate([p.trade_pnls for p in parts]) if parts else np.zeros(0),
             deployed_capital_seconds=float(sum(p.deployed_seconds for p in parts)),
+            notional_seconds=float(sum(p.notional_seconds for p in parts)),
             settlements=int(sum(len(p.series) for p in parts)),
             mean_annualized_rate=float(rates.mean()) if rates.size else 0.0,
         )
@@ -214,6 +216,7 @@ def book_trades(item: Series, trades: list[Trade], params: BacktestParams, notio
         slippage=traded * slip_rate,
         trade_pnls=trade_funding - (notional + exit_notional) * cost_rate,
         deployed_seconds=float(notional * (1 + 1 / params.leverage) * (exit_time - entry_time).sum()),
+        notional_seconds=float(notional * (exit_time - entry_time).sum()),
         start=item.period_start,
         end=int(item.times[-1]),
     )

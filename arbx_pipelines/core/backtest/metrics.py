@@ -6,6 +6,8 @@ Conventions (stated once, used everywhere):
 - Sharpe and Sortino use daily returns (UTC calendar days, days without events count as 0), risk-free rate 0,
   annualized with sqrt(365) because crypto trades every day. Sortino's downside deviation is
   sqrt(mean(min(r, 0)^2)) over all days.
+- ``funding_yield_annualized`` is funding income per unit of hedged notional per year actually held; for
+  ``carry`` without prices it equals the mean annualized funding rate.
 - Drawdown is measured on the equity curve (capital + cumulative P&L) after every event; its duration runs from the
   peak to the recovery of that peak (or to the end of the backtest when it never recovered).
 """
@@ -123,6 +125,7 @@ class PnlStream:
     deployed_capital_seconds: float
     settlements: int
     mean_annualized_rate: float
+    notional_seconds: float  # hedged notional x time held, summed over positions
 
 
 def summarize(stream: PnlStream) -> dict[str, float | int]:
@@ -159,5 +162,10 @@ def summarize(stream: PnlStream) -> dict[str, float | int]:
         "capital_utilization": stream.deployed_capital_seconds / (stream.capital * span),
         "settlements": stream.settlements,
         "mean_annualized_rate": stream.mean_annualized_rate,
+        "funding_yield_annualized": (
+            stream.funding_income / stream.notional_seconds * SECONDS_PER_DAY * DAYS_PER_YEAR
+            if stream.notional_seconds > 0
+            else 0.0
+        ),
         "days": days,
     }
