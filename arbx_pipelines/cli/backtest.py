@@ -47,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Replay funding settlements (and prices) through a strategy; write all metrics as JSON.",
         epilog=f"--param keys:\n{keys}",
     )
-    parser.add_argument("--funding", required=True, type=Path, help="funding history file (any importer format)")
+    parser.add_argument(
+        "--funding", required=True, type=Path, nargs="+", metavar="FILE", help="funding history file(s), any format"
+    )
     parser.add_argument("--prices", type=Path, help="price history file; without it the hedge notional is constant")
     parser.add_argument("--strategy", required=True, help=f"one of: {', '.join(STRATEGIES)}")
     parser.add_argument("--capital", type=float, default=500.0, help="starting capital in USDT (default 500)")
@@ -67,24 +69,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def load_series(
-    funding: Path, prices: Path | None, symbols: list[str] | None, start: datetime | None, end: datetime | None
+    funding: Path | list[Path],
+    prices: Path | None,
+    symbols: list[str] | None,
+    start: datetime | None,
+    end: datetime | None,
 ) -> list[Series]:
     """Settlements (and prices) of the chosen symbols and period, read through the history importer."""
     try:
         from arbx_pipelines.history.formats import HistoryFormatError, read_funding, read_prices
     except ImportError as exc:  # pragma: no cover - the importer ships with arbx
         raise CliError(f"the history importer is not installed: {exc}") from exc
-    for label, path in (("--funding", funding), ("--prices", prices)):
+    files = funding if isinstance(funding, list) else [funding]
+    for label, path in [*(("--funding", f) for f in files), ("--prices", prices)]:
         if path is not None and not path.is_file():
             raise CliError(f"{label} {path}: no such file")
     try:
-        records = read_funding(funding)
+        records = [record for path in files for record in read_funding(path)]
         closes = read_prices(prices) if prices is not None else None
     except HistoryFormatError as exc:
         raise CliError(str(exc)) from exc
     settlements = [Settlement(r.venue, r.symbol, r.funding_time, r.rate, r.interval_hours) for r in records]
     if not settlements:
-        raise CliError(f"--funding {funding}: no funding settlements in the file")
+        raise CliError(f"--funding {' '.join(map(str, files))}: no funding settlements")
     try:
         series = select_series(build_series(settlements), symbols)
         series = restrict_period(series, start, end)
@@ -119,7 +126,10 @@ def _backtest(args: argparse.Namespace) -> int:
             output["monte_carlo"] = paths.summary()
     except (ParamError, BacktestInputError) as exc:
         raise CliError(str(exc)) from exc
-    output["inputs"] = {"funding": str(args.funding), "prices": None if args.prices is None else str(args.prices)}
+    output["inputs"] = {
+        "funding": [str(f) for f in args.funding],
+        "prices": None if args.prices is None else str(args.prices),
+    }
     text = json.dumps(finite(output), indent=2, sort_keys=False)
     if args.json_out == "-":
         sys.stdout.write(text + "\n")

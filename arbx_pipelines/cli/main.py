@@ -11,7 +11,7 @@ from arbx_pipelines.config.loader import ConfigError
 from arbx_pipelines.logs import configure_logging
 
 #: modules under arbx_pipelines.cli that add subcommands
-COMMAND_MODULES: tuple[str, ...] = ("db", "config_cmd", "secrets_cmd", "run", "sim", "backtest")
+COMMAND_MODULES: tuple[str, ...] = ("db", "config_cmd", "secrets_cmd", "run", "sim", "backtest", "forecast")
 
 
 class CliError(Exception):
@@ -45,4 +45,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the package module, not this __main__ copy, so CliError raised by subcommands is the one caught here
+    sys.exit(importlib.import_module("arbx_pipelines.cli.main").main())

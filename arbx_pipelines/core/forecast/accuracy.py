@@ -1,7 +1,8 @@
 """Out-of-sample accuracy of the ARIMA and regression forecasts against the naive last-value forecast.
 
-The last ``holdout_months`` calendar months of the data are held back: models are fitted on the settlements
-before the cut-off and then predict each held-back settlement one step ahead from the values before it (the
+The last ``holdout_months`` calendar months of the data are held back: models are fitted on each symbol's
+settlements before the cut-off (the regression per symbol too: venues' funding dynamics differ too much to share
+one set of coefficients) and then predict each held-back settlement one step ahead from the values before it (the
 parameters stay fixed). The naive forecast of a settlement is the previous settlement's rate. Errors are in
 annualized-rate units (0.01 = 1 percentage point a year); skill = 1 - MAE(model) / MAE(naive) (> 0: better).
 """
@@ -43,6 +44,7 @@ class SymbolAccuracy:
     arima: Errors
     regression: Errors | None
     arima_fit: ArmaFit
+    regression_fit: RegressionFit | None
 
     @property
     def arima_skill(self) -> float:
@@ -67,7 +69,6 @@ class AccuracyReport:
     end: str
     holdout_months: int
     features: tuple[str, ...]
-    regression: RegressionFit | None
     symbols: list[SymbolAccuracy] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -77,7 +78,6 @@ class AccuracyReport:
             "end": self.end,
             "holdout_months": self.holdout_months,
             "features": list(self.features),
-            "regression": None if self.regression is None else asdict(self.regression),
             "by_symbol": {s.key: s.to_dict() for s in self.symbols},
             "skipped": self.skipped,
             "summary": self.summary(),
@@ -127,18 +127,12 @@ def evaluate_forecasts(
     names = feature_names(series)
     market = market_mean(series)
     frames = {s.key: feature_frame(s, market[s.key], names) for s in series}
-    train_frames = {s.key: frames[s.key][s.times < cut] for s in series}
     report = AccuracyReport(
         cutoff=from_epoch_seconds(cut).isoformat(),
         end=from_epoch_seconds(end).isoformat(),
         holdout_months=holdout_months,
         features=names,
-        regression=None,
     )
-    try:
-        report.regression = fit_regression(train_frames, names)
-    except ForecastError as exc:
-        report.skipped["(regression)"] = str(exc)
     tasks = [(s, cut, order, method) for s in series]
     if workers > 1 and len(tasks) > 1:
         context = multiprocessing.get_context("spawn")
@@ -151,7 +145,7 @@ def evaluate_forecasts(
             report.skipped[item.key] = fitted
             continue
         try:
-            report.symbols.append(_score(item, cut, fitted, frames[item.key], report.regression))
+            report.symbols.append(_score(item, cut, fitted, frames[item.key], names))
         except ForecastError as exc:
             report.skipped[item.key] = str(exc)
     return report
@@ -168,10 +162,15 @@ def _fit_train(task: tuple[Series, int, tuple[int, int, int], str]) -> ArmaFit |
         return str(exc)
 
 
-def _score(item: Series, cut: int, fit: ArmaFit, frame: Any, regression: RegressionFit | None) -> SymbolAccuracy:
+def _score(item: Series, cut: int, fit: ArmaFit, frame: Any, names: tuple[str, ...]) -> SymbolAccuracy:
     """Errors of the three forecasts on the same held-back settlements."""
     values = item.annualized
-    test = np.flatnonzero(item.times >= cut)
+    train = item.times < cut
+    try:
+        regression: RegressionFit | None = fit_regression({item.key: frame[train]}, names)
+    except ForecastError:
+        regression = None  # too few complete rows: reported without a regression
+    test = np.flatnonzero(~train)
     test = test[test > 0]  # the naive forecast needs a previous settlement
     reg_pred = None
     if regression is not None:
@@ -183,10 +182,11 @@ def _score(item: Series, cut: int, fit: ArmaFit, frame: Any, regression: Regress
     actual = values[test]
     return SymbolAccuracy(
         key=item.key,
-        train_settlements=int(np.sum(item.times < cut)),
+        train_settlements=int(train.sum()),
         test_settlements=int(test.size),
         naive=Errors.of(actual, values[test - 1]),
         arima=Errors.of(actual, one_step_predictions(fit, values)[test]),
         regression=None if reg_pred is None else Errors.of(actual, reg_pred),
         arima_fit=fit,
+        regression_fit=regression,
     )

@@ -1,12 +1,11 @@
-"""Pooled OLS (statsmodels) of the next annualized funding rate on the features of :mod:`features`.
+"""OLS (statsmodels) of the next annualized funding rate on the features of :mod:`features`.
 
-One regression over all symbols' training rows: the relation between recent rates, volatility, basis and the
-market's mean and the next settlement is shared across symbols, and pooling gives it far more data than any one
-symbol has. Accuracy is then measured per symbol.
+Fitted on the rows of the frames given: one symbol's rows for a per-symbol model, several for a pooled one.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +36,8 @@ def fit_regression(frames: Mapping[str, pd.DataFrame], names: Sequence[str]) -> 
     if len(rows) < len(names) + 10:
         raise ForecastError(f"{len(rows)} complete rows are too few for a regression on {len(names)} features")
     design = sm.add_constant(rows[list(names)], has_constant="add")
-    result = sm.OLS(rows["target"], design).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a flat stretch of rates makes the design rank-deficient: still usable
+        result = sm.OLS(rows["target"], design).fit()
     coefficients = {str(k): float(v) for k, v in result.params.items()}
     return RegressionFit(tuple(names), coefficients, float(result.rsquared), int(result.nobs))
