@@ -8,8 +8,8 @@ Conventions (stated once, used everywhere):
   sqrt(mean(min(r, 0)^2)) over all days.
 - ``funding_yield_annualized`` is funding income per unit of hedged notional per year actually held; for
   ``carry`` without prices it equals the mean annualized funding rate.
-- Drawdown is measured on the equity curve (capital + cumulative P&L) after every event; its duration runs from the
-  peak to the recovery of that peak (or to the end of the backtest when it never recovered).
+- Drawdown is measured on the equity curve (capital + cumulative P&L) after every event; its duration runs from
+  the time the peak was set to the recovery of that peak (or to the end of the backtest when it never recovered).
 """
 
 from __future__ import annotations
@@ -70,9 +70,7 @@ def daily_pnl(times: IntArray, pnl: FloatArray, start: int, end: int) -> FloatAr
     first_day = start // SECONDS_PER_DAY
     days = max(end // SECONDS_PER_DAY - first_day + 1, 1)
     index = np.clip(times // SECONDS_PER_DAY - first_day, 0, days - 1)
-    out = np.zeros(days, dtype=np.float64)
-    np.add.at(out, index, pnl)
-    return out
+    return np.bincount(index, weights=pnl, minlength=days).astype(np.float64)[:days]
 
 
 def sharpe_ratio(daily_returns: FloatArray) -> float:
@@ -130,8 +128,9 @@ class PnlStream:
 
 def summarize(stream: PnlStream) -> dict[str, float | int]:
     """The metrics dictionary written under ``total`` and ``by_symbol`` in the backtest JSON."""
-    order = np.argsort(stream.event_times, kind="stable")
-    times, pnl = stream.event_times[order], stream.event_pnl[order]
+    moved = stream.event_pnl != 0  # flat settlements change nothing: skip them
+    order = np.argsort(stream.event_times[moved], kind="stable")
+    times, pnl = stream.event_times[moved][order], stream.event_pnl[moved][order]
     equity = stream.capital + np.cumsum(pnl)
     days = (stream.end - stream.start) / SECONDS_PER_DAY
     costs = stream.fees + stream.spread_cost + stream.slippage_cost

@@ -43,21 +43,33 @@ def carry_trades(item: Series) -> list[Trade]:
 
 
 class _Columns:
-    """The series as Python lists: the event loop reads single values, which lists serve far faster than arrays."""
+    """Scalar access to one series for the event loop (Python numbers, as the rules expect)."""
 
     def __init__(self, item: Series) -> None:
         self.venue = item.venue
         self.symbol = item.symbol
-        self.times: list[int] = item.times.tolist()
-        self.rates: list[float] = item.rates.tolist()
-        self.intervals: list[float] = item.interval_hours.tolist()
-        self.prices: list[float] | None = None if item.prices is None else item.prices.tolist()
+        self.times = item.times
+        self.rates = item.rates
+        self.intervals = item.interval_hours
+        self.prices = item.prices
         weighted = item.rates if item.prices is None else item.rates * item.prices
-        self.paid: list[float] = np.cumsum(weighted).tolist()  # running sum of rate x price
+        self.paid = np.cumsum(weighted)  # running sum of rate x price
+
+    def time(self, k: int) -> int:
+        return int(self.times[k])
+
+    def price(self, k: int) -> float:
+        return 1.0 if self.prices is None else float(self.prices[k])
+
+    def earned_per_unit(self, k: int, j: int) -> float:
+        """Sum of rate x price over settlements k+1..j."""
+        return float(self.paid[j] - self.paid[k])
 
     def view(self, k: int) -> SettlementView:
-        price = None if self.prices is None else self.prices[k]
-        return SettlementView(self.venue, self.symbol, self.times[k], self.rates[k], self.intervals[k], price)
+        price = None if self.prices is None else float(self.prices[k])
+        return SettlementView(
+            self.venue, self.symbol, int(self.times[k]), float(self.rates[k]), float(self.intervals[k]), price
+        )
 
 
 def threshold_trades(
@@ -79,7 +91,6 @@ def threshold_trades(
     entry_cost = notional * (fee_rate + spread_rate + slip_rate)
     max_hold = params.max_holding_days * 86_400
     cols = _Columns(item)
-    paid = cols.paid
     trades: list[Trade] = []
     calls = 0
     cursor = 0
@@ -89,29 +100,30 @@ def threshold_trades(
         if k < 0 or k >= n - 1:
             break
         # funding received from k+1 through j: direction x notional / price_k x (paid[j] - paid[k])
-        per_unit = direction * notional / (1.0 if cols.prices is None else cols.prices[k])
-        opened_at = cols.times[k]
+        per_unit = direction * notional / cols.price(k)
+        opened_at = cols.time(k)
         if exhaustive:
             early: list[int] = []
             timed_out = k + 1
         else:
-            timed_out = max(bisect.bisect_left(cols.times, opened_at + max_hold), k + 1)
+            timed_out = max(int(np.searchsorted(cols.times, opened_at + max_hold, side="left")), k + 1)
             exits = below_exit[direction]
             early = exits[bisect.bisect_left(exits, k + 1) : bisect.bisect_left(exits, timed_out)]
             if params.profit_target is not None:
                 target = params.profit_target + entry_cost - _SLACK * max(1.0, params.profit_target)
-                reached = [j for j in range(k + 1, timed_out) if per_unit * (paid[j] - paid[k]) >= target]
+                earned = per_unit * (cols.paid[k + 1 : timed_out] - cols.paid[k])
+                reached = (np.flatnonzero(earned >= target) + k + 1).tolist()
                 early = sorted(set(early).union(reached))
         # every settlement from ``timed_out`` on is a candidate: the holding-time rule can fire there
         exit_at, reason = n - 1, "end_of_data"
         for j in itertools.chain(early, range(timed_out, n)):
             calls += 1
-            held = HeldPosition(direction, opened_at, notional, per_unit * (paid[j] - paid[k]), entry_cost)
+            held = HeldPosition(direction, opened_at, notional, per_unit * cols.earned_per_unit(k, j), entry_cost)
             why = rules.exit_reason(cols.view(j), held, params)
             if why is not None:
                 exit_at, reason = j, why
                 break
-        trades.append(Trade(direction, k, k + 1, exit_at, opened_at, cols.times[exit_at], reason))
+        trades.append(Trade(direction, k, k + 1, exit_at, opened_at, cols.time(exit_at), reason))
         cursor = exit_at + 1
     return trades, calls
 

@@ -1,0 +1,4 @@
+"""Benchmarks behind ``arbx bench``: one module per bench exposing ``add_arguments(parser)`` and ``run(args)``.
+
+Performance is measured here and printed, never asserted in unit tests.
+"""
