@@ -87,7 +87,13 @@ class VenueClient:
 
             if sim_url is None:
                 raise ValueError("sim mode needs the simulator's URL")
-            wire(self.exchange, sim_url, **{k: v for k, v in creds.items() if k in ("api_key", "secret", "passphrase")})
+            wire(
+                self.exchange,
+                sim_url,
+                api_key=creds.get("api_key", "arbx-sim-key"),
+                secret=creds.get("secret", "arbx-sim-secret"),
+                passphrase=creds.get("passphrase", "arbx-sim-pass"),
+            )
         elif mode is Mode.DEMO:
             self.enable_demo()
         self._markets: dict[str, MarketInfo] | None = None

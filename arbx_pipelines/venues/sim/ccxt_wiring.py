@@ -7,6 +7,7 @@ Nothing inside ccxt is patched: every URL in ``exchange.urls['api']`` (nested di
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,31 @@ def simulated_urls(api_urls: Any, base_url: str, venue: str) -> Any:
     return _rewrite(api_urls, f"{base_url.rstrip('/')}/{venue}")
 
 
+#: market-type sections of ``exchange.exceptions`` arbx trades, lowest precedence first
+_MARKET_SECTIONS = ("spot", "linear")
+
+
+def keep_error_classes(exchange: Any) -> Any:
+    """Give error codes the exception classes ccxt picks on the real hosts.
+
+    ccxt's Binance refines errors by the request's host (``https://fapi.binance.com/...`` -> its USD-M table), which a
+    loopback URL never matches, so e.g. ``-2019 Margin is insufficient.`` would surface as ``ExchangeError`` instead
+    of ``InsufficientFunds``. This copies the spot and USD-M code tables under the instance's generic table (the
+    generic entries keep precedence, so nothing ccxt already maps changes). Instance data only; ccxt is untouched.
+    """
+    exceptions = copy.deepcopy(exchange.exceptions)
+    merged: dict[str, Any] = {}
+    for section in _MARKET_SECTIONS:
+        table = exceptions.get(section)
+        if isinstance(table, dict) and isinstance(table.get("exact"), dict):
+            merged.update(table["exact"])
+    if merged:
+        merged.update(exceptions.get("exact", {}))
+        exceptions["exact"] = merged
+        exchange.exceptions = exceptions
+    return exchange
+
+
 def wire(
     exchange: Any,
     base_url: str,
@@ -49,11 +75,17 @@ def wire(
     api_key: str = DEFAULT_API_KEY,
     secret: str = DEFAULT_SECRET,
     passphrase: str = DEFAULT_PASSPHRASE,
+    live_error_classes: bool = True,
 ) -> Any:
-    """Rewrite ``exchange``'s API URLs to the simulator at ``base_url`` and set its credentials; returns it."""
+    """Rewrite ``exchange``'s API URLs to the simulator at ``base_url`` and set its credentials; returns it.
+
+    ``live_error_classes`` (default) applies :func:`keep_error_classes` so errors raise what they raise live.
+    """
     venue = venue_prefix(exchange)
     exchange.urls["api"] = simulated_urls(exchange.urls["api"], base_url, venue)
     exchange.apiKey = api_key
     exchange.secret = secret
     exchange.password = passphrase
+    if live_error_classes:
+        keep_error_classes(exchange)
     return exchange

@@ -78,6 +78,7 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
     async def handle(request: web.Request) -> web.StreamResponse:
         sim_request = await _sim_request(request, prefix)
         endpoint = f"{request.method} {route.path}"
+        simulator.request_log.append((venue_name, endpoint))
         fired = simulator.faults.triggered(venue_name, endpoint)
         used = simulator.weights.add(venue_name, route.limit_group, route.weight)
         headers = slot.module.weight_headers({route.limit_group: used})
