@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 import pytest
 from scipy.signal import lfilter
 from statsmodels.tsa.arima.model import ARIMA
 
+from arbx_pipelines.core.allocation import AllocationParams
 from arbx_pipelines.core.backtest.data import build_series, to_epoch_seconds
 from arbx_pipelines.core.backtest.params import BacktestParams
 from arbx_pipelines.core.forecast.accuracy import evaluate_forecasts, holdout_cutoff
-from arbx_pipelines.core.forecast.allocation import AllocationLimits, allocate
+from arbx_pipelines.core.forecast.allocation import allocate_ranked
 from arbx_pipelines.core.forecast.arima import fit_arma, forecast, one_step_predictions
 from arbx_pipelines.core.forecast.outlook import OutlookSettings, outlooks
 from arbx_pipelines.core.forecast.signals import anomaly, dynamic_leverage, optimal_holding, persistence
@@ -79,7 +81,7 @@ def test_persistence_anomaly_and_leverage_rules() -> None:
     assert not anomaly(calm, None).paused
     spiked = np.r_[calm, 0.5]
     flags = anomaly(spiked, None)
-    assert flags.paused and flags.funding_z > 3
+    assert flags.paused and flags.funding_z is not None and flags.funding_z > 3
     assert dynamic_leverage(None, 72) == 1
     assert dynamic_leverage(0.0, 72) == math.floor(1 / 0.205)  # no volatility: only the 20% tier binds
     assert dynamic_leverage(0.03, 72) == 2  # 3 sigma over 3 days = 15.6% -> needs 39% distance
@@ -108,15 +110,22 @@ def test_ranking_and_allocation_respect_limits() -> None:
     assert not skipped
     by_symbol = {o.symbol: o for o in ranked}
     assert by_symbol["HOT/USDT:USDT"].eligible and by_symbol["WARM/USDT:USDT"].eligible
-    assert by_symbol["COLD/USDT:USDT"].reason == "below_threshold"
-    assert by_symbol["NEG/USDT:USDT"].reason == "negative_funding_not_allowed"
+    assert by_symbol["COLD/USDT:USDT"].reason == "below_threshold"  # the live decide_entry's own reason
+    assert by_symbol["NEG/USDT:USDT"].reason == "no_inventory_for_negative_funding"
     assert [o.symbol for o in ranked[:2]] == ["HOT/USDT:USDT", "WARM/USDT:USDT"]  # best score first
-    plan = allocate(ranked, AllocationLimits(capital=500, max_trade=150))
+    params = AllocationParams(max_trade_usdt=Decimal(150))
+    plan = allocate_ranked(ranked, Decimal(500), params)
     assert {a.symbol for a in plan.allocations} == {"HOT/USDT:USDT", "WARM/USDT:USDT"}
     for item in plan.allocations:
         assert item.notional <= 150
-        assert item.capital_used == pytest.approx(item.notional * (1 + 1 / item.leverage))
-        assert item.capital_used <= 500 * 0.34 + 1e-9
-    assert plan.allocated <= 500 * 0.75
-    tiny = allocate(ranked, AllocationLimits(capital=20, min_trade=10))
-    assert not tiny.allocations and "below the minimum trade" in tiny.skipped["binance:HOT/USDT:USDT"]
+        assert item.leverage == by_symbol[item.symbol].leverage
+        assert item.capital == item.notional * (1 + Decimal(1) / item.leverage)
+    assert plan.allocated <= Decimal(500) * Decimal("0.75")
+    assert plan.skipped["binance:COLD/USDT:USDT"] == "below_threshold"
+    # capital already deployed in HOT's coin counts against its 60 % coin cap
+    crowded = allocate_ranked(ranked, Decimal(500), params, used_by_coin={"HOT": Decimal(295)}, used_total=Decimal(295))
+    assert [a.symbol for a in crowded.allocations] == ["WARM/USDT:USDT"]
+    assert (
+        crowded.skipped["binance:HOT/USDT:USDT"].startswith("below_min_trade")
+        or "coin_cap" in crowded.skipped["binance:HOT/USDT:USDT"]
+    )

@@ -133,10 +133,14 @@ class LiveRules:
 
     def entry_direction(self, view: SettlementView, params: BacktestParams, notional: float) -> int:
         """+1 (short perp), -1 (long perp) or 0 (the live rules reject the entry)."""
+        return self.entry_verdict(view, params, notional)[0]
+
+    def entry_verdict(self, view: SettlementView, params: BacktestParams, notional: float) -> tuple[int, str]:
+        """(direction, "") for an entry, or (0, the live rejection reason)."""
         decision = decide_entry(_snapshot(view, params), strategy_params(params, (view.venue,)), _decimal(notional))
         if not isinstance(decision, EntrySignal):
-            return 0
-        return decision.direction.sign
+            return 0, str(decision.reason)
+        return decision.direction.sign, ""
 
     def exit_reason(self, view: SettlementView, held: HeldPosition, params: BacktestParams) -> str | None:
         """The live close reason at this settlement, or None to keep holding."""

@@ -1,9 +1,9 @@
 """Per-symbol outlook: ARIMA forecast of the annualized rate plus the signals that decide whether to trade it.
 
 The ranking score is the forecast net return per day of holding (funding over the optimal holding time minus
-round-trip costs, divided by that time), times the venue's risk factor. A symbol is eligible when its current
-|annualized| rate passes the entry threshold, its side is allowed, no anomaly pauses it and the forecast net
-return is positive.
+round-trip costs, divided by that time), times the venue's risk factor. A symbol is eligible when the live entry
+rules (``decide_entry``, through the backtester's adapter) would open it at its last settlement, no anomaly
+pauses it and the forecast net return is positive.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from arbx_pipelines.core.backtest.data import Series, from_epoch_seconds
+from arbx_pipelines.core.backtest.live_rules import LIVE_RULES, SettlementView
 from arbx_pipelines.core.backtest.params import BacktestParams
 from arbx_pipelines.core.forecast.arima import ArmaFit, ForecastError, fit_arma, forecast
 from arbx_pipelines.core.forecast.signals import (
@@ -84,7 +85,7 @@ def symbol_outlook(item: Series, settings: OutlookSettings) -> SymbolOutlook:
     horizon = max(1, int(params.max_holding_days * 24 / interval))
     path = forecast(fit, values[-HISTORY_FOR_FIT:], horizon)
     current = float(values[-1])
-    direction = 1 if current >= 0 else -1
+    direction = 1 if current >= 0 else -1  # the side that would receive the current funding
     cost = params.round_trip_cost_rate(item.venue)
     holding = optimal_holding(
         path,
@@ -95,12 +96,20 @@ def symbol_outlook(item: Series, settings: OutlookSettings) -> SymbolOutlook:
         round_trip_cost=cost,
     )
     prices = None if item.prices is None else item.prices
+    price_now = None if prices is None else float(prices[-1])
     vol = daily_volatility(prices[-settings.anomaly_window - 1 :] if prices is not None else None, interval)
     flags = anomaly(values, prices, window=settings.anomaly_window, limit=settings.anomaly_z)
     days = max(holding.hours, interval) / 24
     risk = (settings.risk_factors or {}).get(item.venue, 1.0)
     score = holding.expected_net_rate / days * risk
-    reason = _ineligible(current, direction, holding, flags, params)
+    _, rejected = LIVE_RULES.entry_verdict(
+        SettlementView(item.venue, item.symbol, int(item.times[-1]), float(item.rates[-1]), interval, price_now),
+        params,
+        params.notional_for(1),
+    )
+    reason = rejected or ("anomaly_paused" if flags.paused else "")
+    if not reason and holding.expected_net_rate <= 0:
+        reason = "forecast_below_costs"
     horizon_hours = max(holding.hours, params.planned_holding_hours)
     return SymbolOutlook(
         venue=item.venue,
@@ -123,18 +132,6 @@ def symbol_outlook(item: Series, settings: OutlookSettings) -> SymbolOutlook:
         reason=reason,
         fit=fit,
     )
-
-
-def _ineligible(current: float, direction: int, holding: Holding, flags: Anomaly, params: BacktestParams) -> str:
-    if abs(current) < params.entry_annualized:
-        return "below_threshold"
-    if direction < 0 and not params.allow_negative:
-        return "negative_funding_not_allowed"
-    if flags.paused:
-        return "anomaly_paused"
-    if holding.expected_net_rate <= 0:
-        return "forecast_below_costs"
-    return ""
 
 
 def _task(args: tuple[Series, OutlookSettings]) -> SymbolOutlook | str:

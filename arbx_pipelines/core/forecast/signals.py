@@ -3,8 +3,9 @@
 - Persistence: how long an annualized rate above a threshold is expected to stay above it. Crossings are
   modelled as a two-state Markov chain estimated on the history: p = P(above next | above now) (Laplace-smoothed),
   so the expected number of further settlements above is p / (1 - p).
-- Anomaly: z-score of the latest funding rate (and the latest price return) against the previous
-  ``window`` settlements; |z| > the risk limit (3 by default) pauses new entries on that symbol (DESIGN, "Risk").
+- Anomaly: the live guard (``core.anomaly``): z-score of the latest funding rate (and the latest price return)
+  against the previous ``window`` settlements; |z| > the risk limit (3 by default) pauses new entries on that
+  symbol (DESIGN, "Risk").
 - Dynamic leverage: the highest leverage (1..max, max 5) whose liquidation distance survives an adverse price
   move of ``sigmas`` standard deviations over the holding horizon and still stays above the "reduce leverage" tier
   (20 %). A short perp at leverage L starts about d0 = 1/L - maintenance margin from liquidation; after the price
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arbx_pipelines.core.anomaly import is_anomalous, z_score
 from arbx_pipelines.core.backtest.data import FloatArray
 
 REDUCE_LEVERAGE_DISTANCE = 0.20  # DESIGN risk tiers: below 20 % liquidation distance, reduce leverage
@@ -51,29 +53,23 @@ def persistence(annualized: FloatArray, threshold: float, interval_hours: float)
 
 @dataclass(frozen=True)
 class Anomaly:
-    funding_z: float
+    funding_z: float | None
     price_z: float | None
     paused: bool
 
 
-def zscore_of_last(values: FloatArray, window: int) -> float:
-    """z of the last value against the ``window`` values before it (0 when they do not vary)."""
-    if values.size < 3:
-        return 0.0
-    history = values[-window - 1 : -1]
-    std = float(np.std(history, ddof=1)) if history.size > 1 else 0.0
-    if std <= 1e-15:
-        return 0.0
-    return (float(values[-1]) - float(np.mean(history))) / std
-
-
 def anomaly(annualized: FloatArray, prices: FloatArray | None, *, window: int = 90, limit: float = 3.0) -> Anomaly:
-    funding_z = zscore_of_last(annualized, window)
+    """The live anomaly guard (``core.anomaly``) on the latest funding rate and the latest price return."""
+    history = annualized[-window - 1 : -1].tolist()
+    latest = float(annualized[-1]) if annualized.size else 0.0
+    paused = is_anomalous(history, latest, limit)
     price_z = None
     if prices is not None and prices.size >= 3:
-        price_z = zscore_of_last(np.diff(np.log(prices)), window)
-    paused = abs(funding_z) > limit or (price_z is not None and abs(price_z) > limit)
-    return Anomaly(funding_z, price_z, paused)
+        returns = np.diff(np.log(prices))
+        price_history = returns[-window - 1 : -1].tolist()
+        price_z = z_score(price_history, float(returns[-1]))
+        paused = paused or is_anomalous(price_history, float(returns[-1]), limit)
+    return Anomaly(z_score(history, latest), price_z, paused)
 
 
 def daily_volatility(prices: FloatArray | None, interval_hours: float) -> float | None:
