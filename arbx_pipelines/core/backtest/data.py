@@ -179,13 +179,18 @@ def make_series(venue: str, symbol: str, times: IntArray, rates: FloatArray, int
 
 
 def attach_prices(
-    series: Sequence[Series], prices: Iterable[PricePoint], *, tolerance_hours: float | None = None
-) -> None:
+    series: Sequence[Series],
+    prices: Iterable[PricePoint],
+    *,
+    tolerance_hours: float | None = None,
+    required: bool = True,
+) -> list[str]:
     """Give every settlement the price nearest in time (of the same venue and symbol, else the same coin).
 
     A perpetual's own closes are preferred; a file holding only spot closes (``BTC/USDT``) prices the perpetual
     ``BTCUSDT`` of the same venue. A settlement with no price within ``tolerance_hours`` (default: its funding
-    interval) is an error naming it, never silently priced from far away.
+    interval) is an error naming it, never silently priced from far away. With ``required=False`` such series
+    are left without prices instead, and their keys are returned.
     """
     by_exact: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for point in prices:
@@ -198,17 +203,24 @@ def attach_prices(
     by_compact: dict[tuple[str, str], tuple[str, str]] = {}
     for venue, symbol in sorted(by_exact):
         by_compact.setdefault((venue, compact_symbol(symbol)), (venue, symbol))
+    unpriced: list[str] = []
     for item in series:
         source = (item.venue, item.symbol)
-        if source not in by_exact:
-            found = by_compact.get((item.venue, compact_symbol(item.symbol)))
-            if found is None:
-                raise BacktestInputError(f"{item.key}: the prices file has no closes for this symbol")
-            source = found
-        points = sorted(by_exact[source])
-        p_times = np.array([t for t, _ in points], dtype=np.int64)
-        p_values = np.array([v for _, v in points], dtype=np.float64)
-        item.prices = align_prices(item, p_times, p_values, tolerance_hours)
+        try:
+            if source not in by_exact:
+                found = by_compact.get((item.venue, compact_symbol(item.symbol)))
+                if found is None:
+                    raise BacktestInputError(f"{item.key}: the prices file has no closes for this symbol")
+                source = found
+            points = sorted(by_exact[source])
+            p_times = np.array([t for t, _ in points], dtype=np.int64)
+            p_values = np.array([v for _, v in points], dtype=np.float64)
+            item.prices = align_prices(item, p_times, p_values, tolerance_hours)
+        except BacktestInputError:
+            if required:
+                raise
+            unpriced.append(item.key)
+    return unpriced
 
 
 def align_prices(

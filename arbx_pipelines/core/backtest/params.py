@@ -56,6 +56,7 @@ class BacktestParams:
     perp_fee: float | None = None  # overrides every venue's perp fee
     spread_bps: float = 1.0  # half-spread paid per leg per trade, basis points of notional
     slippage_bps: float = 1.0  # slippage per leg per trade, basis points of notional
+    venue_fees: tuple[tuple[str, float, float], ...] = ()  # (venue, spot fee, perp fee) from arbx.yaml's venues
 
     def __post_init__(self) -> None:
         _check(self.capital > 0, "capital", self.capital, "must be positive")
@@ -81,6 +82,9 @@ class BacktestParams:
 
     def fees_for(self, venue: str) -> tuple[float, float]:
         """(spot fee, perp fee) paid per trade on ``venue``."""
+        for name, spot_fee, perp_fee in self.venue_fees:
+            if name == venue.lower() and self.spot_fee is None and self.perp_fee is None:
+                return spot_fee, perp_fee
         schedule = DEFAULT_FEES.get(venue.lower(), FALLBACK_FEES)
         maker = self.order_type == "maker"
         spot = schedule.spot_maker if maker else schedule.spot_taker
@@ -108,7 +112,9 @@ class BacktestParams:
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["venue_fees"] = {name: {"spot": spot, "perp": perp} for name, spot, perp in self.venue_fees}
+        return out
 
 
 PARAM_HELP: dict[str, str] = {

@@ -31,6 +31,7 @@ from arbx_pipelines.core.forecast.signals import (
     persistence,
 )
 
+RECENT_SETTLEMENTS = 21  # a week at 8h: the window of the live scorer's persistence share
 HISTORY_FOR_FIT = 1095  # settlements: about a year at 8h is plenty for an ARMA(1,1) and keeps fits fast
 
 
@@ -66,6 +67,7 @@ class SymbolOutlook:
     eligible: bool
     reason: str
     fit: ArmaFit
+    recent_rates: tuple[float, ...] = ()  # the last settlements' rates, newest last (for the live score)
 
     @property
     def key(self) -> str:
@@ -131,6 +133,7 @@ def symbol_outlook(item: Series, settings: OutlookSettings) -> SymbolOutlook:
         eligible=reason == "",
         reason=reason,
         fit=fit,
+        recent_rates=tuple(item.rates[-RECENT_SETTLEMENTS:].tolist()),
     )
 
 
