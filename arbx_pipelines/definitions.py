@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
+from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.startup import load_settings
@@ -26,7 +28,15 @@ def build_resources(loaded: LoadedConfig, config_path: str | None = None) -> dic
 
 def build_definitions(loaded: LoadedConfig, config_path: str | None = None) -> Definitions:
     return Definitions(
-        assets=[database_schema],
+        assets=[
+            database_schema,
+            funding_forecasts,
+            opportunity_ranking,
+            capital_allocation,
+            daily_pnl,
+            performance_report,
+            backtest_report,
+        ],
         sensors=[run_failure_alert],
         resources=build_resources(loaded, config_path),
     )
