@@ -18,18 +18,13 @@ from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import BacktestInputError, attach_prices, build_series, select_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import STRATEGIES, ParamError, parse_params
+from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
 from arbx_pipelines.reports.backtest_report import build_backtest_report
 from arbx_pipelines.reports.documents import Report, ReportFiles, metadata_markdown, write_report
 from arbx_pipelines.reports.performance import build_performance_report
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.analytics_queries import (
-    DayActivity,
-    activity,
-    day_bounds,
-    load_prices,
-    load_settlements,
-)
+from arbx_pipelines.storage.analytics_queries import activity, load_prices, load_settlements
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import numpy as np
 
 from arbx_pipelines.core.backtest.metrics import max_drawdown, sharpe_ratio, sortino_ratio
+from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
 from arbx_pipelines.reports import charts
 from arbx_pipelines.reports.documents import Report
-from arbx_pipelines.storage.analytics_queries import DayActivity, day_bounds
 
 
 def build_performance_report(days: Sequence[DayActivity], capital: Decimal, title: str = "Performance") -> Report:

@@ -11,13 +11,13 @@ P&L components per UTC day and symbol (no double counting):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, and_, or_, select
 
 from arbx_pipelines.core.backtest.data import PricePoint, Settlement
+from arbx_pipelines.core.daily_pnl import DayActivity
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.storage.models import Fill, FundingPayment, FundingRateRow, Position, PriceRow
 
@@ -83,47 +83,6 @@ def open_exposure(engine: Engine) -> tuple[dict[str, Decimal], Decimal]:
     return by_coin, sum(by_coin.values(), ZERO)
 
 
-@dataclass
-class SymbolDay:
-    funding: Decimal = ZERO
-    fees: Decimal = ZERO
-    price_pnl: Decimal = ZERO
-    fills: int = 0
-    opened: int = 0
-    closed: int = 0
-
-    @property
-    def net(self) -> Decimal:
-        return self.funding - self.fees + self.price_pnl
-
-
-@dataclass
-class DayActivity:
-    day: date
-    symbols: dict[str, SymbolDay] = field(default_factory=dict)
-    unconverted_fees: dict[str, Decimal] = field(default_factory=dict)  # currency -> amount
-    closed_without_pnl: int = 0
-
-    def of(self, key: str) -> SymbolDay:
-        return self.symbols.setdefault(key, SymbolDay())
-
-    @property
-    def funding(self) -> Decimal:
-        return sum((s.funding for s in self.symbols.values()), ZERO)
-
-    @property
-    def fees(self) -> Decimal:
-        return sum((s.fees for s in self.symbols.values()), ZERO)
-
-    @property
-    def price_pnl(self) -> Decimal:
-        return sum((s.price_pnl for s in self.symbols.values()), ZERO)
-
-    @property
-    def net(self) -> Decimal:
-        return self.funding - self.fees + self.price_pnl
-
-
 def activity(engine: Engine, start: datetime, end: datetime) -> list[DayActivity]:
     """P&L components per UTC day in ``[start, end)``, one entry per day with any activity."""
     days: dict[date, DayActivity] = {}
@@ -169,12 +128,6 @@ def activity(engine: Engine, start: datetime, end: datetime) -> list[DayActivity
                 else:
                     day.of(key).price_pnl += realized - funding + fees
     return [days[d] for d in sorted(days)]
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC day as [start, end)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 def _perp_key(symbol: str) -> str:

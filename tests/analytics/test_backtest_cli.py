@@ -137,3 +137,31 @@ def test_real_binance_btcusdt_2023_annualized_mean_funding(all_exchanges: Path, 
     assert btc["settlements"] == 1095
     assert btc["mean_annualized_rate"] == pytest.approx(0.0787, abs=0.0005)
     assert btc["funding_yield_annualized"] == pytest.approx(0.0787, abs=0.0005)
+
+
+def test_real_forecast_accuracy_is_reported_per_symbol_on_held_back_months(
+    all_exchanges: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "forecast.json"
+    argv = ["forecast", "--funding", str(all_exchanges), "--prices", str(all_exchanges), "--json", str(out)]
+    assert main(argv) == 0
+    report = _load(out)
+    assert report["cutoff"] == "2024-04-01T00:00:00+00:00"  # April, May and June 2024 held back
+    assert len(report["by_symbol"]) == 12 and not report["skipped"]
+    for item in report["by_symbol"].values():
+        assert item["test_settlements"] >= 270
+        assert item["naive"]["mae"] > 0 and item["arima"]["mae"] > 0 and item["regression"]["mae"] > 0
+    # measured: ARIMA(1,0,1) beats the last value on all 12 series, the regression on 10
+    assert report["summary"]["arima_beats_naive"] >= 10
+    assert "ARIMA beats naive on" in capsys.readouterr().out
+
+
+def test_bench_backtest_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    argv = ["bench", "backtest", "--symbols", "3", "--years", "0.3", "--grid-sets", "2"]
+    argv += ["--forecast-symbols", "2", "--workers", "1", "--json", str(out)]
+    assert main(argv) == 0
+    figures = _load(out)
+    assert figures["backtest_settlements"] == 3 * int(0.3 * 365 * 3)
+    assert figures["grid_sets"] == 2 and figures["forecast_symbols"] == 2
+    assert "goal <= 5 s" in capsys.readouterr().out
