@@ -45,12 +45,13 @@ def ms_to_datetime(ms: object) -> datetime | None:
 
 
 def _step(value: object, precision_mode: int) -> Decimal | None:
+    """A market's amount or price step; a missing or non-positive one is unknown (None), never a zero step."""
     if value is None:
         return None
     number = to_decimal(value)
     if precision_mode == ccxt.DECIMAL_PLACES:
         return Decimal(1).scaleb(-int(number))
-    return number
+    return number if number > 0 else None
 
 
 class VenueClient:

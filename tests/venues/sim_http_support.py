@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
 
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
+
+#: the shared folder beside the checkout (same rule as tests/conftest.py)
+SHARED_DIR = Path(os.environ.get("ARBX_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
 
 
 class Admin:

@@ -6,9 +6,10 @@ start of the first funding period (one interval before the first settlement) so 
 Positions still open when the data ends are closed at the last settlement (reason ``end_of_data``), so every
 position is a round trip with its exit costs paid.
 
-Funding of a hedge on settlement k is direction x rate_k x size x price_k, with size = notional / entry price;
-without prices it is direction x rate_k x notional (a hedge kept at constant notional). Price moves of the two legs
-cancel (1:1 hedge), so they add no P&L.
+Funding of a hedge on settlement k is direction x rate_k x size x price_k, with size = notional / entry price
+(the price at the entry settlement; ``carry`` uses the first settlement's); exit costs are charged on
+size x exit price. Without prices funding is direction x rate_k x notional (a hedge kept at constant notional).
+Price moves of the two legs cancel (1:1 hedge), so they add no P&L.
 """
 
 from __future__ import annotations
