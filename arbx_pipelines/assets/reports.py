@@ -11,7 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Config, DailyPartitionsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 from pydantic import Field
 
 from arbx_pipelines.config.analytics_adapters import backtest_params
@@ -120,7 +128,11 @@ def performance_report(
     return MaterializeResult(metadata={"days_with_activity": len(days), **_report_metadata(report, files)})
 
 
-@asset(group_name="reports", description="On demand: backtest of the recorded funding history with charts.")
+@asset(
+    group_name="reports",
+    deps=[AssetKey("funding_history")],
+    description="On demand: backtest of the recorded funding history with charts.",
+)
 def backtest_report(
     context: AssetExecutionContext,
     config: BacktestReportConfig,
