@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
 from arbx_pipelines.config.adapters import allocation_params, scoring_params
@@ -23,7 +23,6 @@ from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.storage.analytics_queries import load_prices, load_settlements, open_exposure
 
 TABLE_ROWS = 25
-FUNDING_HISTORY = AssetKey("funding_history")  # read from the funding_rates table, declared for lineage
 
 
 class ForecastConfig(Config):
@@ -49,9 +48,9 @@ def _pct(value: float | None) -> str:
 
 @asset(
     group_name="analytics",
-    deps=[FUNDING_HISTORY],
     description="Per-symbol ARIMA forecasts of the annualized funding rate with persistence, anomaly z-scores, "
-    "dynamic leverage and optimal holding time; out-of-sample accuracy vs the naive forecast on held-back months.",
+    "dynamic leverage and optimal holding time; out-of-sample accuracy vs the naive forecast on held-back months. "
+    "Reads the funding_rates table (filled by funding_history or `arbx history import`).",
 )
 def funding_forecasts(
     context: AssetExecutionContext, config: ForecastConfig, database: DatabaseResource, settings: SettingsResource

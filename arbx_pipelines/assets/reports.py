@@ -13,7 +13,6 @@ from typing import Any
 
 from dagster import (
     AssetExecutionContext,
-    AssetKey,
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
@@ -130,8 +129,8 @@ def performance_report(
 
 @asset(
     group_name="reports",
-    deps=[AssetKey("funding_history")],
-    description="On demand: backtest of the recorded funding history with charts.",
+    description="On demand: backtest of the funding_rates table (funding_history or `arbx history import`) "
+    "with charts.",
 )
 def backtest_report(
     context: AssetExecutionContext,

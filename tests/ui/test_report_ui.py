@@ -38,6 +38,10 @@ def test_backtest_report_charts_render_in_the_ui(tmp_path: Path) -> None:
     with dagster_dev(tmp_path) as ui, chromium_page() as page:
         page.goto(f"{ui.url}/assets/backtest_report", wait_until="networkidle")
         page.get_by_role("button", name="Materialize").first.click()
+        page.wait_for_timeout(1500)
+        confirm = page.get_by_role("button", name="Confirm")  # the UI asks when an upstream was never materialized
+        if confirm.count():
+            confirm.first.click()
         deadline = time.time() + 150
         shown = False
         while time.time() < deadline and not shown:
@@ -45,6 +49,8 @@ def test_backtest_report_charts_render_in_the_ui(tmp_path: Path) -> None:
             page.reload(wait_until="networkidle")
             button = page.get_by_text("Show Markdown")
             shown = button.count() > 0
+        if not shown:
+            page.screenshot(path=str(tmp_path / "not_shown.png"), full_page=True)
         assert shown, page.inner_text("body")[:2000]
         page.get_by_text("Show Markdown").first.click()
         page.wait_for_timeout(1500)
