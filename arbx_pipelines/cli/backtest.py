@@ -53,13 +53,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--prices", type=Path, help="price history file; without it the hedge notional is constant")
     parser.add_argument("--strategy", required=True, help=f"one of: {', '.join(STRATEGIES)}")
     parser.add_argument("--capital", type=float, default=500.0, help="starting capital in USDT (default 500)")
-    parser.add_argument("--symbols", nargs="+", metavar="SYMBOL", help="BTCUSDT, BTC/USDT:USDT or binance:BTCUSDT")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="see the keys below")
+    parser.add_argument(
+        "--symbols", nargs="+", action="extend", metavar="SYMBOL", help="BTCUSDT, BTC/USDT:USDT or binance:BTCUSDT"
+    )
+    parser.add_argument(
+        "--param", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="see the keys below"
+    )
     parser.add_argument("--start", help="first settlement time to use (ISO date or time, UTC)")
     parser.add_argument("--end", help="settlements before this time (ISO date or time, UTC)")
     parser.add_argument("--json", required=True, dest="json_out", help="output file ('-' for standard output)")
     parser.add_argument("--trades", action="store_true", help="also list every round trip in the JSON")
-    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2", help="walk-forward grid search")
+    parser.add_argument(
+        "--grid", nargs="+", action="extend", default=[], metavar="KEY=V1,V2", help="walk-forward grid search"
+    )
     parser.add_argument("--folds", type=int, default=4, help="walk-forward folds (default 4)")
     parser.add_argument("--objective", default="sharpe", help=f"grid objective: {', '.join(OBJECTIVES)}")
     parser.add_argument("--workers", type=int, default=1, help="processes for the grid search (default 1)")

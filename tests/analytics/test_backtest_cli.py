@@ -63,7 +63,8 @@ def test_prices_scale_funding_and_params_apply(tmp_path: Path) -> None:
     funding, prices = _write(tmp_path)
     out = tmp_path / "out.json"
     argv = ["--funding", str(funding), "--prices", str(prices), "--strategy", "threshold", "--symbols", "ETHUSDT"]
-    argv += ["--param", "notional=100", "--param", "entry_annualized=0.6", "--trades", "--json", str(out)]
+    argv += ["--param", "notional=100", "entry_annualized=0.5", "--param", "entry_annualized=0.6"]
+    argv += ["--trades", "--json", str(out)]
     assert _run(*argv) == 0
     data = _load(out)
     assert data["symbols"] == ["binance:ETH/USDT:USDT"]
