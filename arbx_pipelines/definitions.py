@@ -4,67 +4,88 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, define_asset_job
+from dagster import Definitions
 
-from arbx_pipelines.assets.funding import build_funding_snapshot_asset
-from arbx_pipelines.assets.positions import build_funding_payments_asset, positions
+from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
+from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
+from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.positions import funding_payments, positions
+from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
+from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.startup import LIVE_FLAG_ENV, load_settings
 from arbx_pipelines.core.models import Mode
-from arbx_pipelines.jobs.execution import build_execution_jobs
-from arbx_pipelines.jobs.schedules import funding_snapshot_schedule, reconcile_schedule
+from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
+from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
+from arbx_pipelines.jobs.schedules import reconcile_schedule
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
-from arbx_pipelines.resources.exchange import exchange_resources, simulator_url
+from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.sensors.funding_opportunity import build_funding_opportunity_sensor
-from arbx_pipelines.sensors.position_risk import build_position_risk_sensor
-from arbx_pipelines.sensors.reconcile import build_reconcile_on_start_sensor
+from arbx_pipelines.sensors.funding_opportunity import funding_opportunity
+from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_sensor
+from arbx_pipelines.sensors.position_risk import position_risk
+from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
 
 
-def build_resources(loaded: LoadedConfig, config_path: str | None = None) -> dict[str, object]:
-    """Resources for the configured mode: one exchange resource per enabled venue (sim: the simulator's URL)."""
+def build_resources(
+    loaded: LoadedConfig, config_path: str | None = None, *, sim_url: str | None = None, live_opt_in: bool = False
+) -> dict[str, object]:
+    """Resources for the configured mode: in ``sim`` the exchanges point at the simulated venues."""
     cfg = loaded.config
-    sim_url = simulator_url(cfg.simulator.host, cfg.simulator.port) if cfg.mode is Mode.SIM else None
-    exchanges = exchange_resources(
-        cfg.enabled_venues(),
-        cfg.mode,
-        sim_url=sim_url,
-        config_path=config_path,
-        live_opt_in=os.environ.get(LIVE_FLAG_ENV) == "1",
-    )
+    if cfg.mode is Mode.SIM and sim_url is None:
+        sim_url = simulator_url(cfg.simulator.host, cfg.simulator.port)
     return {
         "settings": SettingsResource(config_path=config_path),
         "database": DatabaseResource(url=loaded.database_url),
         "state": StateResource(database_url=loaded.database_url, redis_url=cfg.redis.url),
         "notifier": NotifierResource(config_path=config_path),
-        **exchanges,
+        "exchanges": ExchangesResource(
+            venues=[v.value for v in cfg.enabled_venues()],
+            mode=cfg.mode.value,
+            sim_url=sim_url,
+            config_path=config_path,
+            live_opt_in=live_opt_in,
+        ),
     }
 
 
-def build_definitions(loaded: LoadedConfig, config_path: str | None = None) -> Definitions:
+def build_definitions(
+    loaded: LoadedConfig, config_path: str | None = None, *, sim_url: str | None = None, live_opt_in: bool = False
+) -> Definitions:
     cfg = loaded.config
-    venues = cfg.enabled_venues()
-    jobs = build_execution_jobs(venues)
-    snapshot = build_funding_snapshot_asset(venues)
-    snapshot_job = define_asset_job("funding_snapshot_job", selection=[snapshot])
     return Definitions(
-        assets=[database_schema, snapshot, build_funding_payments_asset(venues), positions],
-        jobs=[*jobs.values(), snapshot_job],
+        assets=[
+            database_schema,
+            markets,
+            funding_snapshot,
+            quotes,
+            funding_history,
+            symbol_funding_stats,
+            funding_forecasts,
+            opportunity_ranking,
+            capital_allocation,
+            daily_pnl,
+            performance_report,
+            backtest_report,
+            funding_payments,
+            positions,
+        ],
+        asset_checks=FUNDING_HISTORY_CHECKS,
+        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],
+        schedules=[*ingestion_schedules(cfg.schedules), reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes)],
         sensors=[
             run_failure_alert,
-            build_funding_opportunity_sensor(jobs["open_funding_position"]),
-            build_position_risk_sensor(jobs, venues),
-            build_reconcile_on_start_sensor(jobs["reconcile"]),
+            volatile_snapshot_sensor(cfg.schedules.funding_snapshot_volatile_minutes),
+            symbol_listings,
+            funding_opportunity,
+            position_risk,
+            reconcile_on_start,
         ],
-        schedules=[
-            reconcile_schedule(jobs["reconcile"], cfg.schedules.reconcile_minutes),
-            funding_snapshot_schedule(snapshot_job, cfg.schedules.funding_snapshot_minutes),
-        ],
-        resources=build_resources(loaded, config_path),
+        resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )
 
 
-defs = build_definitions(load_settings().loaded, os.environ.get("ARBX_CONFIG"))
+defs = build_definitions(load_settings().loaded, live_opt_in=os.environ.get(LIVE_FLAG_ENV) == "1")

@@ -1,59 +1,64 @@
 """Execution assets: ``funding_payments`` (funding actually received, recorded per settlement from each venue) and
 ``positions`` (the hedges as the database holds them, with totals in the metadata)."""
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, PositionRecord, positions_with_status
-from arbx_pipelines.jobs.common import enabled_venues, execution_deps, resource_keys, run_async, venue_client
+from arbx_pipelines.jobs.common import execution_deps, run_async
+from arbx_pipelines.resources.database import DatabaseResource, StateResource
+from arbx_pipelines.resources.exchange import ExchangesResource
+from arbx_pipelines.resources.notifier import NotifierResource
+from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.venues.errors import VenueError
 
 RECENT = timedelta(days=7)
 
 
-def build_funding_payments_asset(venues: Sequence[Venue]) -> AssetsDefinition:
-    @asset(
-        name="funding_payments",
-        group_name="execution",
-        required_resource_keys=resource_keys(venues),
-        description="Records each funding settlement the venues paid (or charged) our open hedges, once.",
+@asset(
+    name="funding_payments",
+    group_name="execution",
+    description="Records each funding settlement the venues paid (or charged) our open hedges, once.",
+)
+def funding_payments(
+    context: AssetExecutionContext,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> MaterializeResult:
+    deps = execution_deps(settings, database, state, notifier)
+    open_positions = positions_with_status(deps.engine, ("open", "closing"))
+
+    async def collect() -> tuple[int, Decimal]:
+        new, total = 0, ZERO
+        for venue in exchanges.venues:
+            mine = [p for p in open_positions if p.venue.value == venue]
+            if not mine:
+                continue
+            try:
+                async with exchanges.client(venue) as client:
+                    for position in mine:
+                        collected = await collect_funding(deps, client, position.id)
+                        new += collected.new_payments
+                        total += collected.funding_received
+            except VenueError as exc:
+                context.log.warning(f"funding of {venue} not collected: {exc}")
+        return new, total
+
+    new, total = run_async(collect())
+    return MaterializeResult(
+        metadata={"new_payments": new, "open_positions": len(open_positions), "funding_received": float(total)}
     )
-    def funding_payments(context: AssetExecutionContext) -> MaterializeResult:
-        deps = execution_deps(context.resources)
-        open_positions = positions_with_status(deps.engine, ("open", "closing"))
-
-        async def collect() -> tuple[int, Decimal]:
-            new, total = 0, ZERO
-            for venue in enabled_venues(context.resources, venues):
-                mine = [p for p in open_positions if p.venue is venue]
-                if not mine:
-                    continue
-                try:
-                    async with venue_client(context.resources, venue) as client:
-                        for position in mine:
-                            collected = await collect_funding(deps, client, position.id)
-                            new += collected.new_payments
-                            total += collected.funding_received
-                except VenueError as exc:
-                    context.log.warning(f"funding of {venue} not collected: {exc}")
-            return new, total
-
-        new, total = run_async(collect())
-        return MaterializeResult(
-            metadata={"new_payments": new, "open_positions": len(open_positions), "funding_received": float(total)}
-        )
-
-    return funding_payments
 
 
 def _table(rows: list[PositionRecord]) -> str:
-    lines = ["| id | venue | symbol | status | perp | spot | funding | fees | realized |", "|---|" * 9]
+    lines = ["| id | venue | symbol | status | perp | spot | funding | fees | realized |", "|---" * 9 + "|"]
     for p in rows:
         realized = "" if p.realized_pnl is None else f"{p.realized_pnl:.4f}"
         lines.append(
@@ -66,12 +71,11 @@ def _table(rows: list[PositionRecord]) -> str:
 @asset(
     name="positions",
     group_name="execution",
-    deps=["funding_payments"],
-    required_resource_keys={"database"},
+    deps=[funding_payments],
     description="Active hedges and those closed in the last week, with funding, fees and realized P&L.",
 )
-def positions(context: AssetExecutionContext) -> MaterializeResult:
-    engine = context.resources.database.engine
+def positions(context: AssetExecutionContext, database: DatabaseResource) -> MaterializeResult:
+    engine = database.engine
     active = positions_with_status(engine, ACTIVE_STATUSES)
     since = datetime.now(UTC) - RECENT
     closed = [p for p in positions_with_status(engine, ("closed",)) if p.closed_at and p.closed_at >= since]

@@ -34,7 +34,8 @@ from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
 from arbx_pipelines.execution.positions import positions_with_status
-from arbx_pipelines.execution.signals import funding_opportunities, record_funding_snapshots
+from arbx_pipelines.execution.signals import funding_opportunities
+from arbx_pipelines.marketdata.snapshot import fetch_snapshot, store_snapshot
 from arbx_pipelines.scenarios.harness import Harness, sim_harness
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Execution, Order
@@ -45,6 +46,7 @@ from arbx_pipelines.venues.sim.server import SimServer
 VENUE = Venue.BINANCE
 CANDIDATES = ("DOGE", "XRP", "ADA", "TRX", "LINK", "SOL", "DOT", "LTC", "AVAX", "NEAR", "ATOM", "UNI")
 SPIKE = 0.003
+CALM = 0.00001
 GOAL_P95_S = 10.0
 BENCH_CONFIG: dict[str, Any] = {
     "risk.daily_trade_count": 10_000,
@@ -131,10 +133,9 @@ def pick_symbols(server: SimServer, count: int) -> list[str]:
 
 
 async def write_signal(client: VenueClient, engine: Engine, symbols: Sequence[str]) -> datetime:
-    """The signal: fresh funding snapshot rows of the spiked symbols (what the snapshot asset writes)."""
-    observations = await client.funding_rates(symbols)
+    """The signal: a funding snapshot written as the ``funding_snapshot`` asset writes it; its time is the signal's."""
     signal_at = datetime.now(UTC)
-    record_funding_snapshots(engine, observations)
+    store_snapshot(engine, await fetch_snapshot({VENUE: client}, signal_at))
     return signal_at
 
 
@@ -143,9 +144,14 @@ async def close_all(deps: ExecutionDeps, clients: dict[str, VenueClient]) -> Non
     await asyncio.gather(*(close_hedge(deps, clients[p.symbol], p.id, "bench") for p in open_positions))
 
 
-def spike(harness: Harness, symbols: Sequence[str]) -> None:
+def spike(harness: Harness, symbols: Sequence[str], rate: float = SPIKE) -> None:
     for symbol in symbols:
-        harness.admin.set_funding(VENUE.value, symbol, SPIKE)
+        harness.admin.set_funding(VENUE.value, symbol, rate)
+
+
+def calm(harness: Harness, symbols: Sequence[str]) -> None:
+    """No signal anywhere until a round spikes its symbols (the seeded market has extreme stretches of its own)."""
+    spike(harness, symbols, CALM)
 
 
 async def in_process_rounds(harness: Harness, symbols: Sequence[str], rounds: int) -> list[Round]:
@@ -157,6 +163,7 @@ async def in_process_rounds(harness: Harness, symbols: Sequence[str], rounds: in
         for s in symbols
     }
     results = []
+    calm(harness, symbols)
     try:
         await asyncio.gather(*(c.markets() for c in clients.values()))
         for _ in range(rounds):
@@ -213,6 +220,7 @@ async def daemon_rounds(
         return await _wait_for(deps.engine, keys, signal_at, timeout)
 
     one_by_one, all_at_once = [], []
+    calm(harness, symbols)
     try:
         for symbol in symbols[:singles]:
             one_by_one.append(await one_round([symbol]))

@@ -11,7 +11,19 @@ from arbx_pipelines.config.loader import ConfigError
 from arbx_pipelines.logs import configure_logging
 
 #: modules under arbx_pipelines.cli that add subcommands
-COMMAND_MODULES: tuple[str, ...] = ("db", "config_cmd", "secrets_cmd", "run", "sim", "halt", "scenario", "bench")
+COMMAND_MODULES: tuple[str, ...] = (
+    "db",
+    "config_cmd",
+    "secrets_cmd",
+    "run",
+    "sim",
+    "history",
+    "bench",
+    "backtest",
+    "forecast",
+    "halt",
+    "scenario",
+)
 
 
 class CliError(Exception):
@@ -45,4 +57,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the package module, not this __main__ copy, so CliError raised by subcommands is the one caught here
+    sys.exit(importlib.import_module("arbx_pipelines.cli.main").main())

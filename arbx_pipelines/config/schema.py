@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arbx_pipelines.core.models import Mode, Venue
 
@@ -171,6 +171,24 @@ class LoggingConfig(Strict):
     format: Literal["json", "kv"] = "kv"
 
 
+class HistoryConfig(Strict):
+    rate_caps: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="max |funding rate| per settlement for the out-of-range check, keyed 'venue' or "
+        "'venue:SYMBOL' (e.g. 'bitget:BTC/USDT:USDT': 0.003); unset: core.history_checks.DEFAULT_RATE_CAPS",
+    )
+    freshness_grace_minutes: int = Field(
+        default=30, ge=0, le=7 * 24 * 60, description="how late the next settlement may be before history is stale"
+    )
+
+    @model_validator(mode="after")
+    def _caps_are_fractions(self) -> HistoryConfig:
+        for key, cap in self.rate_caps.items():
+            if not Decimal(0) < cap <= Decimal("0.05"):
+                raise ValueError(f"history.rate_caps[{key!r}] = {cap}: a cap is a fraction in (0, 0.05]")
+        return self
+
+
 class ArbxConfig(Strict):
     mode: Mode = Mode.SIM
     live_trading_confirmed: bool = Field(
@@ -189,6 +207,15 @@ class ArbxConfig(Strict):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+
+    @field_validator("venues", mode="before")
+    @classmethod
+    def _venues_default_to_enabled(cls, value: object) -> object:
+        """A venue left out of ``venues`` keeps its defaults (enabled): listing one venue never drops the others."""
+        if isinstance(value, dict):
+            return {**{venue.value: {} for venue in Venue}, **{k: ({} if v is None else v) for k, v in value.items()}}
+        return value
 
     @model_validator(mode="after")
     def _at_least_one_venue(self) -> ArbxConfig:

@@ -20,9 +20,7 @@ from sqlalchemy import Engine, select
 
 from arbx_pipelines.core.anomaly import is_anomalous
 from arbx_pipelines.core.decision import StrategyParams
-from arbx_pipelines.core.funding import annualize
 from arbx_pipelines.core.models import Venue
-from arbx_pipelines.core.venue_data import FundingInfo
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import FundingSnapshotRow
@@ -105,40 +103,3 @@ def funding_opportunities(
         )
     found.sort(key=lambda o: abs(o.annualized), reverse=True)
     return found[:limit]
-
-
-def record_funding_snapshots(engine: Engine, observations: Sequence[FundingInfo]) -> int:
-    """Store funding observations (once per venue, symbol and time); returns how many rows were new."""
-    if not observations:
-        return 0
-    added = 0
-    with transaction(engine) as session:
-        times = {o.time for o in observations}
-        seen = {
-            (row.venue, row.symbol, row.time)
-            for row in session.execute(
-                select(FundingSnapshotRow.venue, FundingSnapshotRow.symbol, FundingSnapshotRow.time).where(
-                    FundingSnapshotRow.time.in_(times)
-                )
-            )
-        }
-        for o in observations:
-            key = (str(o.venue), o.symbol, o.time)
-            if key in seen:
-                continue
-            seen.add(key)
-            session.add(
-                FundingSnapshotRow(
-                    venue=str(o.venue),
-                    symbol=o.symbol,
-                    time=o.time,
-                    rate=o.rate,
-                    interval_hours=o.interval_hours,
-                    annualized=annualize(o.rate, o.interval_hours),
-                    next_funding_time=o.next_funding_time,
-                    mark_price=o.mark_price,
-                    index_price=o.index_price,
-                )
-            )
-            added += 1
-    return added

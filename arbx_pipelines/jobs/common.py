@@ -1,49 +1,32 @@
-"""What the execution ops and sensors share: resource keys, tags, and the step from Dagster resources to the
-execution layer's dependencies and venue clients. Nothing here trades."""
+"""What the execution ops, sensors and assets share: tags, and the step from Dagster resources to the execution
+layer's dependencies. Nothing here trades."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
 from arbx_pipelines.instance import SYMBOL_TAG
-from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.resources.database import DatabaseResource, StateResource
+from arbx_pipelines.resources.notifier import NotifierResource
+from arbx_pipelines.resources.settings import SettingsResource
 
 T = TypeVar("T")
 
 EXECUTION_TAG = "arbx/execution"
 VENUE_TAG = "arbx/venue"
-BASE_RESOURCE_KEYS = frozenset({"settings", "database", "state", "notifier"})
 
-__all__ = ["EXECUTION_TAG", "SYMBOL_TAG", "VENUE_TAG"]
-
-
-def exchange_key(venue: Venue | str) -> str:
-    return f"exchange_{Venue(str(venue)).value}"
+__all__ = ["EXECUTION_TAG", "SYMBOL_TAG", "VENUE_TAG", "execution_deps", "run_async", "run_tags"]
 
 
-def resource_keys(venues: Iterable[Venue]) -> set[str]:
-    return set(BASE_RESOURCE_KEYS) | {exchange_key(v) for v in venues}
-
-
-def execution_deps(resources: Any) -> ExecutionDeps:
-    """Execution dependencies from an op's or sensor's resources (re-read config: thresholds may have changed)."""
-    loaded = resources.settings.loaded()
-    return deps_from_config(
-        loaded, engine=resources.database.engine, state=resources.state.store, alerts=resources.notifier.sink()
-    )
-
-
-def venue_client(resources: Any, venue: Venue | str) -> VenueClient:
-    return getattr(resources, exchange_key(venue)).client()  # type: ignore[no-any-return]
-
-
-def enabled_venues(resources: Any, venues: Iterable[Venue]) -> list[Venue]:
-    """Venues with an exchange resource bound (the enabled ones)."""
-    return [v for v in venues if hasattr(resources, exchange_key(v))]
+def execution_deps(
+    settings: SettingsResource, database: DatabaseResource, state: StateResource, notifier: NotifierResource
+) -> ExecutionDeps:
+    """Execution dependencies from the resources (config re-read: thresholds may have changed)."""
+    return deps_from_config(settings.loaded(), engine=database.engine, state=state.store, alerts=notifier.sink())
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

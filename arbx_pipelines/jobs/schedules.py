@@ -1,9 +1,6 @@
-"""Schedules: reconcile every ``schedules.reconcile_minutes`` and the funding snapshot every
-``schedules.funding_snapshot_minutes``."""
+"""The reconcile schedule: every ``schedules.reconcile_minutes`` (the ingestion schedules live with ingestion)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from dagster import DefaultScheduleStatus, JobDefinition, ScheduleDefinition
 
@@ -24,15 +21,6 @@ def reconcile_schedule(job: JobDefinition, minutes: int) -> ScheduleDefinition:
         job=job,
         cron_schedule=every_minutes_cron(minutes),
         default_status=DefaultScheduleStatus.RUNNING,
+        execution_timezone="UTC",
         tags={"arbx/execution": "reconcile"},
-    )
-
-
-def funding_snapshot_schedule(job: Any, minutes: int) -> ScheduleDefinition:
-    """``job`` is the asset job of the snapshot asset (an unresolved asset job until Definitions resolves it)."""
-    return ScheduleDefinition(
-        name="funding_snapshot_schedule",
-        job=job,
-        cron_schedule=every_minutes_cron(minutes),
-        default_status=DefaultScheduleStatus.RUNNING,
     )

@@ -4,20 +4,19 @@ beside the schedule in :mod:`arbx_pipelines.jobs.schedules`. Runs while halted: 
 import os
 import time
 
-from dagster import DefaultSensorStatus, JobDefinition, RunRequest, SensorDefinition, SensorEvaluationContext, sensor
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, sensor
+
+from arbx_pipelines.jobs.execution import reconcile
 
 PROCESS_START = f"{os.getpid()}-{int(time.time())}"
 
 
-def build_reconcile_on_start_sensor(reconcile_job: JobDefinition) -> SensorDefinition:
-    @sensor(
-        name="reconcile_on_start",
-        job=reconcile_job,
-        minimum_interval_seconds=30,
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Reconciles venues with the database once each time the code location starts.",
-    )
-    def reconcile_on_start(context: SensorEvaluationContext) -> RunRequest:
-        return RunRequest(run_key=f"reconcile-start:{PROCESS_START}", tags={"arbx/execution": "reconcile"})
-
-    return reconcile_on_start
+@sensor(
+    name="reconcile_on_start",
+    job=reconcile,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Reconciles venues with the database once each time the code location starts.",
+)
+def reconcile_on_start(context: SensorEvaluationContext) -> RunRequest:
+    return RunRequest(run_key=f"reconcile-start:{PROCESS_START}", tags={"arbx/execution": "reconcile"})

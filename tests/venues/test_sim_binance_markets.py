@@ -7,6 +7,7 @@ import asyncio
 import ccxt
 import ccxt.async_support as ccxt_async
 import pytest
+from sim_http_support import Admin
 
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
@@ -30,12 +31,19 @@ def test_load_markets_lists_spot_and_perpetual_pairs(binance: ccxt.binance) -> N
     assert binance.market("ETH/USDT")["limits"]["cost"]["min"] == 5
 
 
-def test_load_markets_touches_the_seven_endpoints_ccxt_calls(sim_server: SimServer) -> None:
-    before = len(sim_server.simulator.venues)
-    exchange = wire(ccxt.binance(), sim_server.base_url)
+def test_load_markets_touches_the_seven_endpoints_ccxt_calls(fresh_sim_server: SimServer) -> None:
+    admin = Admin(fresh_sim_server.base_url)
+    admin.call("DELETE", "/requests")
+    exchange = wire(ccxt.binance(), fresh_sim_server.base_url)
     exchange.load_markets()
+    served = [row["endpoint"] for row in admin.call("GET", "/requests?venue=binance")]
+    assert len(served) == 7
+    assert set(served) == {
+        "GET /api/v3/exchangeInfo", "GET /fapi/v1/exchangeInfo", "GET /dapi/v1/exchangeInfo",
+        "GET /sapi/v1/capital/config/getall", "GET /sapi/v1/margin/allPairs", "GET /sapi/v1/margin/isolated/allPairs",
+    }  # fmt: skip
+    assert admin.call("GET", "/unknown") == []
     assert exchange.currencies["USDT"]["id"] == "USDT"
-    assert before == len(sim_server.simulator.venues)
 
 
 def test_funding_intervals_include_8h_4h_and_1h(binance: ccxt.binance) -> None:

@@ -6,6 +6,8 @@ All bodies and answers are JSON. ``venue`` may be omitted (or null) where it say
 ``GET /_admin/state``                        simulated time, speed, paused, venues, active fault rules
 ``GET /_admin/endpoints``                    every served route per venue (method, path, weight, signed)
 ``GET /_admin/unknown``                      requests that hit no route (how missing endpoints show up)
+``GET /_admin/requests[?venue=v]``           the latest requests served (venue, "METHOD /path"), oldest first
+``DELETE /_admin/requests``                  forget them
 ``GET /_admin/faults``                       active fault rules
 ``POST /_admin/faults``                      add a rule: ``{"kind", "venue", "endpoint", "probability", "times",
                                              "latency_ms", "hang_ms", "reason", "fill_ratio", "weight_limit",
@@ -107,6 +109,14 @@ def add_admin_routes(app: web.Application, sim: Simulator, unknown: list[dict[st
 
     async def unknown_requests(request: web.Request) -> web.Response:
         return _reply(unknown)
+
+    async def served_requests(request: web.Request) -> web.Response:
+        venue = request.query.get("venue")
+        return _reply([{"venue": v, "endpoint": e} for v, e in sim.request_log if venue in (None, v)])
+
+    async def forget_requests(request: web.Request) -> web.Response:
+        sim.request_log.clear()
+        return _reply({"cleared": True})
 
     async def list_faults(request: web.Request) -> web.Response:
         return _reply([rule.to_dict() for rule in sim.faults.rules])
@@ -229,6 +239,8 @@ def add_admin_routes(app: web.Application, sim: Simulator, unknown: list[dict[st
     router.add_get("/_admin/state", guarded(state))
     router.add_get("/_admin/endpoints", guarded(endpoints))
     router.add_get("/_admin/unknown", guarded(unknown_requests))
+    router.add_get("/_admin/requests", guarded(served_requests))
+    router.add_delete("/_admin/requests", guarded(forget_requests))
     router.add_get("/_admin/faults", guarded(list_faults))
     router.add_post("/_admin/faults", guarded(add_fault))
     router.add_delete("/_admin/faults", guarded(clear_faults))

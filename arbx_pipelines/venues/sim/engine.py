@@ -25,8 +25,6 @@ from arbx_pipelines.venues.sim.settings import FeeSchedule
 from arbx_pipelines.venues.sim.trading import Trading
 from arbx_pipelines.venues.sim.universe import Instrument
 
-MATCH_LEVELS = 200
-
 
 @dataclass(frozen=True)
 class FundingSnapshot:
@@ -104,6 +102,7 @@ class SimVenue:
             }
         )
         self._book_keys: dict[str, int] = {}
+        self._day_stats: dict[str, tuple[int, float, float, float, float]] = {}
         self._book_cache: dict[tuple[str, int, int], OrderBook] = {}
         self.settled_until_ms = clock.now_ms()
         self.trading = Trading(self)
@@ -169,17 +168,24 @@ class SimVenue:
         return book
 
     def ticker(self, symbol: str) -> TickerStats:
+        """24h statistics (recomputed once per simulated minute) with the current last price and book top."""
         instrument = self.instrument(symbol)
         now = self.now_ms()
-        samples = [self.model_price(instrument, now - DAY_MS + k * DAY_MS // 24) for k in range(24)]
+        minute = now // 60_000
+        cached = self._day_stats.get(symbol)
+        if cached is None or cached[0] != minute:
+            samples = [self.model_price(instrument, now - DAY_MS + k * DAY_MS // 24) for k in range(24)]
+            key = label_key(self.seed, "volume", self.name, symbol)
+            quote_volume = instrument.depth_usd * 2000 * (0.5 + uniform(key, now // DAY_MS))
+            cached = (minute, samples[0], max(samples), min(samples), quote_volume)
+            self._day_stats[symbol] = cached
+        _, open_, high, low, quote_volume = cached
         last = self.model_price(instrument, now)
         book = self.book(symbol, 5)
-        key = label_key(self.seed, "volume", self.name, symbol)
-        quote_volume = instrument.depth_usd * 2000 * (0.5 + uniform(key, now // DAY_MS))
         tick = instrument.tick_size
         return TickerStats(
-            symbol=symbol, time_ms=now, last=to_tick(last, tick), open=to_tick(samples[0], tick),
-            high=to_tick(max([*samples, last]), tick), low=to_tick(min([*samples, last]), tick),
+            symbol=symbol, time_ms=now, last=to_tick(last, tick), open=to_tick(open_, tick),
+            high=to_tick(max(high, last), tick), low=to_tick(min(low, last), tick),
             bid=book.best_bid, bid_qty=book.bids[0][1], ask=book.best_ask, ask_qty=book.asks[0][1],
             base_volume=to_tick(quote_volume / last, instrument.lot_size),
             quote_volume=to_tick(quote_volume, Decimal("0.0001")),

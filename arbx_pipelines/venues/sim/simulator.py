@@ -7,6 +7,7 @@ engine behaviour can use it directly, without a server.
 from __future__ import annotations
 
 import importlib
+from collections import deque
 from dataclasses import dataclass
 
 from arbx_pipelines.logs import get_logger
@@ -56,6 +57,8 @@ class Simulator:
         self.market = MarketModel(settings.seed, self.history)
         self.faults = FaultInjector(seed=settings.seed)
         self.weights = WeightTracker()
+        #: the latest requests served, as (venue, "METHOD /path"): how tests see what a ccxt call touched
+        self.request_log: deque[tuple[str, str]] = deque(maxlen=2000)
         for data in settings.faults:
             self.faults.add(FaultRule.from_dict(dict(data)))
         modules = available_venue_modules()

@@ -1,0 +1,127 @@
+"""``arbx bench ingest``: the two ingestion figures of issue 4.
+
+1. One funding snapshot of every perpetual on the three simulated venues (goal <= 2 s): needs the simulated venues,
+   reported as not measured until they exist.
+2. History rows per second into PostgreSQL through the bulk writer (goal >= 200,000 rows/s), beside a naive per-row
+   SQLAlchemy ORM insert of the same rows, and their ratio. Runs in a temporary schema of ARBX_BENCH_PG_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from arbx_pipelines.bench.pg_schema import bench_pg_url, temporary_schema
+from arbx_pipelines.history.records import FundingRecord
+from arbx_pipelines.history.writer import write_funding
+from arbx_pipelines.storage.db import make_engine
+from arbx_pipelines.storage.models import FundingRateRow
+
+HISTORY_GOAL_ROWS_PER_S = 200_000
+SNAPSHOT_GOAL_S = 2.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic settlements to bulk-load")
+    parser.add_argument("--naive-rows", type=int, default=20_000, help="of those, rows to insert one by one")
+    parser.add_argument("--symbols", type=int, default=500, help="distinct symbols the rows spread over")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rows < 1 or args.naive_rows < 1 or args.symbols < 1:
+        raise ValueError("--rows, --naive-rows and --symbols must be positive")
+    print("ingest bench")
+    print("  funding snapshot, every perpetual on the three simulated venues: not measured yet "
+          "(needs the simulated venues)")  # fmt: skip
+    records = synthetic_settlements(args.rows, args.symbols)
+    url = bench_pg_url()
+    print(f"  history into PostgreSQL ({_safe(url)}, temporary schema), {len(records):,} settlements, "
+          f"{args.symbols} symbols; load average {_load()}")  # fmt: skip
+    with temporary_schema(url) as schema_url:
+        engine = make_engine(schema_url)
+        try:
+            bulk_s = _timed_bulk(engine, records)
+            remerge_s = _timed_bulk(engine, records, expect_inserted=0)
+            naive_rows = records[: min(args.naive_rows, len(records))]
+            _truncate(engine)
+            naive_s = _timed_naive(engine, naive_rows)
+        finally:
+            engine.dispose()
+    bulk_rate = len(records) / bulk_s
+    naive_rate = len(naive_rows) / naive_s
+    verdict = "meets" if bulk_rate >= HISTORY_GOAL_ROWS_PER_S else "MISSES"
+    print(f"  bulk COPY writer:        {bulk_rate:12,.0f} rows/s  ({len(records):,} rows in {bulk_s:.2f} s; "
+          f"{verdict} the goal of >= {HISTORY_GOAL_ROWS_PER_S:,} rows/s)")  # fmt: skip
+    print(f"  re-import (all present): {len(records) / remerge_s:12,.0f} rows/s  ({remerge_s:.2f} s, nothing added)")
+    print(f"  naive per-row ORM:       {naive_rate:12,.0f} rows/s  ({len(naive_rows):,} rows in {naive_s:.2f} s)")
+    print(f"  ratio bulk / naive:      {bulk_rate / naive_rate:12,.1f} x")
+    return 0
+
+
+def synthetic_settlements(rows: int, symbols: int) -> list[FundingRecord]:
+    """Deterministic 8-hourly settlements over ``symbols`` perpetuals, sorted by key like a parsed file."""
+    per_symbol = -(-rows // symbols)
+    start = datetime(2019, 1, 1, tzinfo=UTC)
+    step = timedelta(hours=8)
+    result: list[FundingRecord] = []
+    for s in range(symbols):
+        symbol = f"SYM{s:04d}/USDT:USDT"
+        for i in range(min(per_symbol, rows - len(result))):
+            rate = Decimal((s * 7919 + i * 104729) % 20001 - 10000).scaleb(-8)
+            result.append(FundingRecord("binance", symbol, start + step * i, rate, 8))
+    return result
+
+
+def _timed_bulk(engine: Engine, records: list[FundingRecord], *, expect_inserted: int | None = None) -> float:
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        result = write_funding(conn, records, source="bench")
+    elapsed = time.perf_counter() - started
+    wanted = len(records) if expect_inserted is None else expect_inserted
+    if result.inserted != wanted:
+        raise RuntimeError(f"bulk writer inserted {result.inserted} rows, expected {wanted}")
+    return elapsed
+
+
+def _timed_naive(engine: Engine, records: list[FundingRecord]) -> float:
+    """One ORM object and one INSERT round trip per row (flush per row), committed once at the end."""
+    started = time.perf_counter()
+    with Session(engine) as session, session.begin():
+        for r in records:
+            session.add(
+                FundingRateRow(
+                    venue=r.venue, symbol=r.symbol, funding_time=r.funding_time, rate=r.rate,
+                    interval_hours=r.interval_hours, source="bench-naive",
+                )
+            )  # fmt: skip
+            session.flush()
+    elapsed = time.perf_counter() - started
+    with Session(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(FundingRateRow))
+    if stored != len(records):
+        raise RuntimeError(f"naive insert stored {stored} rows, expected {len(records)}")
+    return elapsed
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE funding_rates")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    except OSError:
+        return "unknown"
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

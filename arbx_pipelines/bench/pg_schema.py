@@ -1,0 +1,36 @@
+"""A throw-away PostgreSQL schema with every migration applied, for benchmarks; dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from arbx_pipelines.storage.db import normalize_url, upgrade
+
+DEFAULT_BENCH_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def bench_pg_url() -> str:
+    return normalize_url(os.environ.get("ARBX_BENCH_PG_URL", DEFAULT_BENCH_PG_URL))
+
+
+@contextmanager
+def temporary_schema(base_url: str, *, prefix: str = "bench") -> Iterator[str]:
+    """Yield a SQLAlchemy URL whose search_path is a new, migrated schema; the schema is dropped on exit."""
+    plain = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,0 +1,300 @@
+"""Bulk upserts of funding settlements and prices, idempotent on their natural keys.
+
+PostgreSQL: when no offered key can already be stored (checked per symbol over the offered time span), COPY straight
+into the table; otherwise COPY into a temporary table and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+SQLite: batched ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``.
+
+Rows whose key is already stored are left exactly as they are: a re-import adds and changes nothing. A key stored
+with a DIFFERENT value is also kept as stored (first writer wins, no silent overwrite) and counted as
+``conflicting`` so the caller can report it. The caller owns the transaction (``engine.begin()``), so everything of
+one file is written or nothing is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from arbx_pipelines.history.records import FundingKey, FundingRecord, PriceRecord
+from arbx_pipelines.storage.models import FundingRateRow, PriceRow
+
+SQLITE_BATCH = 5_000
+_COPY_CHUNK = 20_000
+_FUNDING: Table = FundingRateRow.__table__  # type: ignore[assignment]
+_PRICES: Table = PriceRow.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    rows: int  #: records offered
+    inserted: int
+    conflicting: int = 0  #: already stored with a different value (kept as stored)
+
+    @property
+    def already_present(self) -> int:
+        return self.rows - self.inserted
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(self.rows + other.rows, self.inserted + other.inserted, self.conflicting + other.conflicting)
+
+
+def write_funding(
+    conn: Connection,
+    records: Sequence[FundingRecord],
+    *,
+    source: str,
+    mark_prices: Mapping[FundingKey, Decimal] | None = None,
+) -> WriteResult:
+    """Insert the settlements not stored yet; keyed on (venue, symbol, funding_time)."""
+    if not records:
+        return WriteResult(0, 0)
+    marks = mark_prices or {}
+    if conn.dialect.name == "postgresql":
+
+        def lines() -> Iterator[str]:
+            prefixes, times = _CopyPrefixes(), _CopyTimes()
+            tail = f"\t{_copy_escape(source)}\n"
+            for r in records:
+                mark = marks.get(FundingKey(r.venue, r.symbol, r.funding_time)) if marks else None
+                yield (
+                    f"{prefixes.of(r.venue, r.symbol)}{times.of(r.funding_time)}\t{r.rate}\t"
+                    f"{_NULL if r.interval_hours is None else r.interval_hours}\t{_NULL if mark is None else mark}"
+                    f"{tail}"
+                )
+
+        spans = _spans((r.venue, r.symbol, r.funding_time) for r in records)
+        return _pg_load(conn, _PG_FUNDING, lines, len(records), spans)
+    conflicting = _sqlite_conflicts(
+        conn, _FUNDING, "funding_time", "rate", ((r.venue, r.symbol, r.funding_time, r.rate) for r in records)
+    )
+    params = [
+        {
+            "venue": r.venue, "symbol": r.symbol, "funding_time": r.funding_time, "rate": r.rate,
+            "interval_hours": r.interval_hours, "source": source,
+            "mark_price": marks.get(FundingKey(r.venue, r.symbol, r.funding_time)),
+        }
+        for r in records
+    ]  # fmt: skip
+    inserted = _sqlite_insert(conn, _FUNDING, ("venue", "symbol", "funding_time"), params)
+    return WriteResult(len(records), inserted, conflicting)
+
+
+def write_prices(conn: Connection, records: Sequence[PriceRecord], *, source: str) -> WriteResult:
+    """Insert the closes not stored yet; keyed on (venue, symbol, time)."""
+    if not records:
+        return WriteResult(0, 0)
+    if conn.dialect.name == "postgresql":
+
+        def lines() -> Iterator[str]:
+            prefixes, times = _CopyPrefixes(), _CopyTimes()
+            tail = f"\t{_copy_escape(source)}\n"
+            for r in records:
+                yield f"{prefixes.of(r.venue, r.symbol)}{times.of(r.time)}\t{r.close}{tail}"
+
+        spans = _spans((r.venue, r.symbol, r.time) for r in records)
+        return _pg_load(conn, _PG_PRICES, lines, len(records), spans)
+    conflicting = _sqlite_conflicts(
+        conn, _PRICES, "time", "close", ((r.venue, r.symbol, r.time, r.close) for r in records)
+    )
+    params = [
+        {"venue": r.venue, "symbol": r.symbol, "time": r.time, "close": r.close, "source": source} for r in records
+    ]
+    inserted = _sqlite_insert(conn, _PRICES, ("venue", "symbol", "time"), params)
+    return WriteResult(len(records), inserted, conflicting)
+
+
+# --- PostgreSQL: COPY (straight into the table when no key can collide, else via a temporary table) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PgTarget:
+    table: str
+    time_col: str
+    value_col: str
+    columns: str  #: in COPY line order
+    temp_columns: str
+
+
+_PG_FUNDING = _PgTarget(
+    table="funding_rates",
+    time_col="funding_time",
+    value_col="rate",
+    columns="venue, symbol, funding_time, rate, interval_hours, mark_price, source",
+    temp_columns="venue text, symbol text, funding_time timestamptz, rate numeric, interval_hours integer, "
+    "mark_price numeric, source text",
+)
+_PG_PRICES = _PgTarget(
+    table="prices",
+    time_col="time",
+    value_col="close",
+    columns="venue, symbol, time, close, source",
+    temp_columns="venue text, symbol text, time timestamptz, close numeric, source text",
+)
+_Spans = dict[tuple[str, str], list[datetime]]
+
+
+def _spans(keys: Iterable[tuple[str, str, datetime]]) -> _Spans:
+    """The [first, last] time offered per (venue, symbol)."""
+    spans: _Spans = {}
+    for venue, symbol, time in keys:
+        span = spans.get((venue, symbol))
+        if span is None:
+            spans[(venue, symbol)] = [time, time]
+        elif time < span[0]:
+            span[0] = time
+        elif time > span[1]:
+            span[1] = time
+    return spans
+
+
+def _pg_load(
+    conn: Connection, target: _PgTarget, lines: Callable[[], Iterator[str]], rows: int, spans: _Spans
+) -> WriteResult:
+    raw: Any = conn.connection.driver_connection  # psycopg.Connection, inside the caller's transaction
+    with raw.cursor() as cur:
+        if not _pg_any_stored(cur, target, spans):
+            # Nothing stored in the offered spans: COPY straight into the table. A row written concurrently since
+            # the check makes the COPY fail on the unique key; the savepoint then lets the merge path take over.
+            cur.execute("SAVEPOINT arbx_direct_copy")
+            try:
+                _pg_copy(cur, f"{target.table} ({target.columns})", lines())
+            except psycopg.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT arbx_direct_copy")
+            else:
+                cur.execute("RELEASE SAVEPOINT arbx_direct_copy")
+                return WriteResult(rows, rows, 0)
+        return _pg_merge(cur, target, lines(), rows)
+
+
+def _pg_any_stored(cur: Any, target: _PgTarget, spans: _Spans) -> bool:
+    venues, symbols, firsts, lasts = [], [], [], []
+    for (venue, symbol), (first, last) in spans.items():
+        venues.append(venue)
+        symbols.append(symbol)
+        firsts.append(first)
+        lasts.append(last)
+    cur.execute(
+        f"SELECT EXISTS (SELECT 1 FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+        f"AS s(venue, symbol, first, last) JOIN {target.table} t ON t.venue = s.venue AND t.symbol = s.symbol "
+        f"AND t.{target.time_col} BETWEEN s.first AND s.last)",
+        (venues, symbols, firsts, lasts),
+    )
+    return bool(cur.fetchone()[0])
+
+
+def _pg_merge(cur: Any, target: _PgTarget, lines: Iterator[str], rows: int) -> WriteResult:
+    """COPY into a temporary table, insert the new keys, count stored keys holding another value."""
+    temp, time_col, value_col = f"arbx_load_{target.table}", target.time_col, target.value_col
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({target.temp_columns}) ON COMMIT DROP")
+    cur.execute(f"TRUNCATE {temp}")
+    _pg_copy(cur, temp, lines)
+    cur.execute("SET LOCAL work_mem = '256MB'")
+    cur.execute(
+        f"INSERT INTO {target.table} ({target.columns}) SELECT {target.columns} FROM {temp} "
+        f"ORDER BY venue, symbol, {time_col} ON CONFLICT (venue, symbol, {time_col}) DO NOTHING"
+    )
+    inserted = int(cur.rowcount)
+    cur.execute(
+        f"SELECT count(*) FROM {temp} l JOIN {target.table} t USING (venue, symbol, {time_col}) "
+        f"WHERE t.{value_col} <> l.{value_col}"
+    )
+    conflicting = int(cur.fetchone()[0])
+    cur.execute("RESET work_mem")
+    cur.execute(f"TRUNCATE {temp}")
+    return WriteResult(rows, inserted, conflicting)
+
+
+def _pg_copy(cur: Any, destination: str, lines: Iterator[str]) -> None:
+    with cur.copy(f"COPY {destination} FROM STDIN") as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= _COPY_CHUNK:
+                copy.write("".join(chunk))
+                chunk.clear()
+        if chunk:
+            copy.write("".join(chunk))
+
+
+_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_escape(text: str) -> str:
+    """COPY text format: backslash, tab and line breaks are escaped; everything else is literal."""
+    return text.translate(_ESCAPES)
+
+
+class _CopyTimes:
+    """ISO text of timestamps, memoised: formatting an aware datetime costs microseconds, and the settlement times
+    of one file repeat across its symbols."""
+
+    _LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._cache: dict[datetime, str] = {}
+
+    def of(self, time: datetime) -> str:
+        text = self._cache.get(time)
+        if text is None:
+            if len(self._cache) >= self._LIMIT:
+                self._cache.clear()
+            text = self._cache[time] = time.isoformat()
+        return text
+
+
+class _CopyPrefixes:
+    """``venue<TAB>symbol<TAB>`` once per symbol (few distinct values, a million rows)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def of(self, venue: str, symbol: str) -> str:
+        prefix = self._cache.get((venue, symbol))
+        if prefix is None:
+            prefix = self._cache[(venue, symbol)] = f"{_copy_escape(venue)}\t{_copy_escape(symbol)}\t"
+        return prefix
+
+
+# --- SQLite: batched executemany -----------------------------------------------------------------------------------
+
+
+def _sqlite_insert(conn: Connection, table: Table, key: tuple[str, ...], params: list[dict[str, Any]]) -> int:
+    raw: Any = conn.connection.driver_connection  # sqlite3.Connection: total_changes counts rows really inserted
+    before = int(raw.total_changes)
+    statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))
+    for start in range(0, len(params), SQLITE_BATCH):
+        conn.execute(statement, params[start : start + SQLITE_BATCH])
+    return int(raw.total_changes) - before
+
+
+def _sqlite_conflicts(
+    conn: Connection, table: Table, time_col: str, value_col: str, keyed: Iterable[tuple[str, str, datetime, Decimal]]
+) -> int:
+    """How many offered rows hit a stored key with a different value (read per symbol over the offered span)."""
+    offered: dict[tuple[str, str], dict[datetime, Decimal]] = defaultdict(dict)
+    for venue, symbol, time, value in keyed:
+        offered[(venue, symbol)][time] = value
+    conflicting = 0
+    for (venue, symbol), values in offered.items():
+        query = select(table.c[time_col], table.c[value_col]).where(
+            and_(
+                table.c.venue == venue,
+                table.c.symbol == symbol,
+                table.c[time_col] >= min(values),
+                table.c[time_col] <= max(values),
+            )
+        )
+        for time, stored in conn.execute(query):
+            mine = values.get(time)
+            if mine is not None and mine != stored:
+                conflicting += 1
+    return conflicting
