@@ -263,7 +263,9 @@ def run(args: argparse.Namespace) -> int:
         chosen.extend(pick_symbols(server, args.symbols))
         return {"strategy.symbols": chosen}
 
-    with sim_harness(BENCH_CONFIG, sim_settings={"start_balance_usdt": Decimal(20000)}, configure=configure) as harness:
+    with sim_harness(
+        BENCH_CONFIG, sim_settings={"start_balance_usdt": Decimal(20000)}, configure=configure, venues=[VENUE.value]
+    ) as harness:
         symbols = chosen
         limit = harness.loaded.config.execution.max_pending_orders_per_venue
         print(

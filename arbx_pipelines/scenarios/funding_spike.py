@@ -107,7 +107,7 @@ def run_funding_spike(settings: ScenarioSettings = ScenarioSettings()) -> dict[s
     started = time.monotonic()
     steps: dict[str, float] = {}
     overrides = {"strategy.symbols": [settings.symbol]}
-    with sim_harness(overrides, seed=settings.seed) as harness:
+    with sim_harness(overrides, seed=settings.seed, venues=[settings.venue]) as harness:
         admin, coin = harness.admin, base_of(settings.symbol)
         if settings.venue not in harness.venues:
             raise ValueError(f"venue {settings.venue} is not simulated yet; served: {', '.join(harness.venues)}")

@@ -122,12 +122,14 @@ def sim_harness(
     workdir: Path | None = None,
     sim_settings: Mapping[str, Any] | None = None,
     configure: Callable[[SimServer], Mapping[str, Any]] | None = None,
+    venues: Sequence[str] | None = None,
 ) -> Iterator[Harness]:
     """``overrides``: dotted config keys; ``sim_settings``: SimSettings fields (e.g. start_balance_usdt);
-    ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists)."""
+    ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists); ``venues``: the venues
+    to simulate and enable (default: every simulated venue)."""
     with tempfile.TemporaryDirectory(prefix="arbx-harness-") as tmp:
         root = workdir or Path(tmp)
-        settings = {"port": 0, "seed": seed, "history_dir": None, **(sim_settings or {})}
+        settings = {"port": 0, "seed": seed, "history_dir": None, "venues": tuple(venues or ()), **(sim_settings or {})}
         server = SimServer(SimSettings(**settings)).start()
         try:
             keys = {**(overrides or {}), **(configure(server) if configure else {})}

@@ -23,7 +23,17 @@ from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import AccountTransaction, FundingPayment, Order
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.execution.simkit import Admin, ccxt_client, make_deps, start_sim, venue_client, venue_orders
+from tests.execution.simkit import (
+    VENUES,
+    Admin,
+    ccxt_client,
+    make_deps,
+    start_sim,
+    usdt_and_coin,
+    venue_client,
+    venue_orders,
+    venue_trades,
+)
 
 PERP, SPOT = "DOGE/USDT:USDT", "DOGE/USDT"
 SPIKE, CALM = 0.003, 0.00001
@@ -36,46 +46,50 @@ def server() -> Iterator[SimServer]:
     server.stop()
 
 
-def usdt_and_coin(admin: Admin) -> tuple[Decimal, Decimal]:
-    wallets = admin.account("binance")["wallets"]
-    usdt = Decimal(wallets["spot"]["USDT"]["free"]) + Decimal(wallets["futures"]["USDT"]["free"])
-    coin = Decimal(wallets["spot"].get("DOGE", {"free": "0"})["free"])
-    return usdt, coin
-
-
 def independent_pnl(exchange: Any) -> tuple[Decimal, Decimal, Decimal]:
     """(realized P&L, funding, spot buy VWAP) from the venue's own trade list and funding ledger."""
-    spot_trades = exchange.fetch_my_trades(SPOT)
-    perp_trades = exchange.fetch_my_trades(PERP)
+    spot_trades, perp_trades = venue_trades(exchange, SPOT), venue_trades(exchange, PERP)
     funding = sum((Decimal(str(f["amount"])) for f in exchange.fetch_funding_history(PERP)), ZERO)
 
     def d(value: object) -> Decimal:
         return Decimal(str(value))
 
+    def notional(t: dict[str, Any]) -> Decimal:
+        return t["amount"] * d(t["price"])
+
     fees = ZERO
     for t in spot_trades + perp_trades:
         fee = d(t["fee"]["cost"])
         fees += fee * d(t["price"]) if t["fee"]["currency"] == "DOGE" else fee
-    perp_cash = sum((d(t["cost"]) * (1 if t["side"] == "sell" else -1) for t in perp_trades), ZERO)
+    perp_cash = sum((notional(t) * (1 if t["side"] == "sell" else -1) for t in perp_trades), ZERO)
     buys = [t for t in spot_trades if t["side"] == "buy"]
     sells = [t for t in spot_trades if t["side"] == "sell"]
-    bought, sold = sum((d(t["amount"]) for t in buys), ZERO), sum((d(t["amount"]) for t in sells), ZERO)
-    buy_vwap = sum((d(t["cost"]) for t in buys), ZERO) / bought
-    sell_vwap = sum((d(t["cost"]) for t in sells), ZERO) / sold
+    bought, sold = sum((t["amount"] for t in buys), ZERO), sum((t["amount"] for t in sells), ZERO)
+    buy_vwap = sum((notional(t) for t in buys), ZERO) / bought
+    sell_vwap = sum((notional(t) for t in sells), ZERO) / sold
     spot_pnl = min(bought, sold) * (sell_vwap - buy_vwap)
     return funding - fees + perp_cash + spot_pnl, funding, buy_vwap
 
 
-def test_funding_spike_opens_hedge_collects_funding_and_closes_to_the_cent(server: SimServer, db_url: str) -> None:
+def spike_hedge_funding_exit(venue: str, db_url: str) -> None:
+    """The whole life of one hedge on ``venue``, checked against the venue at every step."""
+    server = start_sim(venues=(venue,))
+    try:
+        _spike_hedge_funding_exit(server, venue, db_url)
+    finally:
+        server.stop()
+
+
+def _spike_hedge_funding_exit(server: SimServer, venue: str, db_url: str) -> None:
     admin = Admin(server.base_url)
     deps: ExecutionDeps = make_deps(db_url)
-    exchange = ccxt_client(server)
-    usdt_before, coin_before = usdt_and_coin(admin)
-    admin.set_funding("binance", PERP, SPIKE)
+    exchange = ccxt_client(server, venue)
+    usdt_before, coin_before = usdt_and_coin(admin, venue, "DOGE")
+    admin.set_funding(venue, PERP, SPIKE)
 
-    async def scenario() -> None:
-        async with venue_client(server) as client:
-            opened = await open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:binance:DOGE:test"))
+    async def scenario() -> int:
+        async with venue_client(server, Venue(venue)) as client:
+            opened = await open_hedge(deps, client, OpenRequest(Venue(venue), PERP, f"open:{venue}:DOGE:test"))
             assert opened.status is OpenStatus.OPENED, opened.reason
             assert opened.position_id is not None
             position = get_position(deps.engine, opened.position_id)
@@ -90,9 +104,8 @@ def test_funding_spike_opens_hedge_collects_funding_and_closes_to_the_cent(serve
             on_venue = venue_orders(exchange, [SPOT, PERP])
             assert sorted(o.client_order_id for o in on_venue) == sorted(recorded)
             for order in on_venue:
-                assert recorded[order.client_order_id].filled == order.filled
-                assert recorded[order.client_order_id].venue_order_id is not None
-
+                row = recorded[order.client_order_id]
+                assert row.venue_order_id is not None and row.filled == order.filled  # both in coins
             for _ in range(3):
                 admin.advance_hours(8)
             collected = await collect_funding(deps, client, opened.position_id)
@@ -100,24 +113,23 @@ def test_funding_spike_opens_hedge_collects_funding_and_closes_to_the_cent(serve
             again = await collect_funding(deps, client, opened.position_id)
             assert again.new_payments == 0 and again.funding_received == collected.funding_received
 
-            admin.set_funding("binance", PERP, CALM)
+            admin.set_funding(venue, PERP, CALM)
             (action,) = await assess_positions(deps, client)
             assert action.action == "close" and action.reason.startswith("rate_below_exit")
             closed = await close_hedge(deps, client, opened.position_id, action.reason)
             assert closed.status == "closed" and closed.realized_pnl is not None
+            return opened.position_id
 
-    asyncio.run(scenario())
-
-    assert opened_position_closed(deps)
-    position = get_position(deps.engine, 1)
+    position_id = asyncio.run(scenario())
+    position = get_position(deps.engine, position_id)
+    assert position.status == "closed" and position.realized_pnl is not None
     expected, funding, buy_vwap = independent_pnl(exchange)
     assert position.funding_received == funding
-    assert position.realized_pnl is not None
     assert position.realized_pnl.quantize(CENT) == expected.quantize(CENT)
-    usdt_after, coin_after = usdt_and_coin(admin)
+    usdt_after, coin_after = usdt_and_coin(admin, venue, "DOGE")
     account_change = usdt_after - usdt_before + (coin_after - coin_before) * buy_vwap
     assert account_change.quantize(CENT) == position.realized_pnl.quantize(CENT)
-    assert admin.account("binance")["positions"] == []
+    assert admin.account(venue)["positions"] == []
 
     with transaction(deps.engine) as session:
         payments = session.execute(select(FundingPayment)).scalars().all()
@@ -128,8 +140,13 @@ def test_funding_spike_opens_hedge_collects_funding_and_closes_to_the_cent(serve
     assert sum((r.amount for r in ledger if r.kind == "funding"), ZERO) == funding
 
 
-def opened_position_closed(deps: ExecutionDeps) -> bool:
-    return get_position(deps.engine, 1).status == "closed"
+@pytest.mark.parametrize("venue", VENUES)
+def test_funding_spike_opens_hedge_collects_funding_and_closes_to_the_cent(venue: str, sqlite_url: str) -> None:
+    spike_hedge_funding_exit(venue, sqlite_url)
+
+
+def test_the_same_life_on_postgresql(pg_url: str) -> None:
+    spike_hedge_funding_exit("binance", pg_url)
 
 
 def test_repeated_signal_is_a_no_op(server: SimServer, sqlite_url: str) -> None:

@@ -20,7 +20,7 @@ PERP = "DOGE/USDT:USDT"
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    with sim_harness({"strategy.symbols": [PERP, "XRP/USDT:USDT"]}) as harness:
+    with sim_harness({"strategy.symbols": [PERP, "XRP/USDT:USDT"]}, venues=["binance"]) as harness:
         yield harness
 
 

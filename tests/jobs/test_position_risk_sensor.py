@@ -27,7 +27,7 @@ MMR = Decimal("0.01")  # the simulated DOGE perpetual's maintenance margin rate
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    with sim_harness({"strategy.symbols": [PERP]}) as harness:
+    with sim_harness({"strategy.symbols": [PERP]}, venues=["binance"]) as harness:
         harness.admin.set_funding("binance", PERP, 0.003)
         harness.materialize("funding_snapshot")
         (request,) = harness.tick("funding_opportunity")

@@ -1,5 +1,5 @@
-"""arbx's VenueClient (ccxt async, Decimal at the boundary) against the simulated Binance: market data, account,
-orders by client order id, trades with fees, funding income, and the arbx error each fault kind becomes."""
+"""arbx's VenueClient (ccxt async, Decimal at the boundary) trading on the simulated venues: orders by client order
+id, trades with their fees, positions, transfers, funding income, and the arbx error each fault kind becomes."""
 
 from __future__ import annotations
 
@@ -28,15 +28,23 @@ def server() -> Iterator[SimServer]:
 
 
 async def _intent(client: VenueClient, name: str, symbol: str, side: Side, amount: Decimal) -> OrderIntent:
+    """An IOC order of ``amount`` coins (converted to contracts where the market trades in them)."""
     info = await client.market(symbol)
     book = await client.order_book(symbol, 5)
     reference = book.best_ask if side is Side.BUY else book.best_bid
     assert reference is not None
     return OrderIntent(
-        execution_id=name, leg="leg", client_order_id=client_order_id(name, "leg"), venue=Venue.BINANCE,
-        symbol=symbol, market_type=info.market_type, side=side, amount=amount, base_amount=amount,
+        execution_id=name,
+        leg="leg",
+        client_order_id=client_order_id(name, "leg"),
+        venue=client.venue,
+        symbol=symbol,
+        market_type=info.market_type,
+        side=side,
+        amount=amount / info.rules.contract_size,
+        base_amount=amount,
         limit_price=limit_price(reference, side, Decimal("0.01"), info.rules),
-    )  # fmt: skip
+    )
 
 
 def test_markets_funding_and_books_are_decimal(server: SimServer) -> None:
@@ -56,33 +64,44 @@ def test_markets_funding_and_books_are_decimal(server: SimServer) -> None:
     asyncio.run(scenario())
 
 
-def test_orders_by_client_id_trades_with_fees_and_positions(server: SimServer) -> None:
+@pytest.mark.parametrize("venue", [Venue.BINANCE, Venue.OKX, Venue.BITGET])
+def test_orders_by_client_id_trades_with_fees_and_positions(venue: Venue) -> None:
+    server = start_sim(venues=(venue.value,))
+
     async def scenario() -> None:
-        async with venue_client(server) as client:
-            buy = await _intent(client, "t-spot", SPOT, Side.BUY, Decimal(100))
+        async with venue_client(server, venue) as client:
+            spot_lot = (await client.market(SPOT)).rules.base_step
+            perp_lot = (await client.market(PERP)).rules.base_step
+            assert spot_lot is not None and perp_lot is not None
+            amount = perp_lot * 2  # coins; a multiple of both lots
+            buy = await _intent(client, f"t-spot-{venue}", SPOT, Side.BUY, amount)
             state = await client.create_order(buy)
-            assert state.status == "closed" and state.filled == Decimal(100)
-            assert state.client_order_id == buy.client_order_id
+            assert state.status == "closed" and state.filled == amount
             found = await client.order_by_client_id(SPOT, buy.client_order_id)
-            assert found is not None and found.order_id == state.order_id and found.filled == Decimal(100)
+            assert found is not None and found.order_id == state.order_id and found.filled == amount
             assert await client.order_by_client_id(SPOT, client_order_id("never-sent", "leg")) is None
             assert state.order_id is not None
             trades = await client.order_trades(SPOT, state.order_id)
-            assert sum(t.amount for t in trades) == Decimal(100)
+            assert sum(t.amount for t in trades) == amount
             assert all(t.fee_currency == "DOGE" and t.fee == t.amount * Decimal("0.001") for t in trades)
 
             await client.set_leverage(PERP, 3)
             await client.set_margin_mode(PERP, "cross")  # already cross: not an error
-            short = await _intent(client, "t-perp", PERP, Side.SELL, Decimal(100))
+            short = await _intent(client, f"t-perp-{venue}", PERP, Side.SELL, amount)
             perp_state = await client.create_order(short)
-            assert perp_state.filled == Decimal(100) and perp_state.order_id is not None
+            assert perp_state.filled == amount and perp_state.order_id is not None
             perp_trades = await client.order_trades(PERP, perp_state.order_id)
-            assert perp_trades and all(t.fee_currency == "USDT" and t.fee > 0 for t in perp_trades)
+            assert sum(t.amount for t in perp_trades) == amount
+            assert all(t.fee_currency == "USDT" and t.fee > 0 for t in perp_trades)
             (position,) = await client.positions([PERP])
-            assert position.side == "short" and position.amount == Decimal(100)
-            assert position.liquidation_price is not None and position.liquidation_price > position.mark_price  # type: ignore[operator]
+            assert position.side == "short" and position.amount == amount
+            assert position.liquidation_price is not None and position.mark_price is not None
+            assert position.liquidation_price > position.mark_price
 
-    asyncio.run(scenario())
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()
 
 
 def test_transfer_moves_usdt_between_wallets(server: SimServer) -> None:
@@ -139,8 +158,9 @@ def test_each_fault_kind_becomes_its_arbx_error(server: SimServer, fault: dict[s
 
 
 def test_partial_fill_fault_reports_the_filled_share(server: SimServer) -> None:
-    Admin(server.base_url).add_fault(venue="binance", endpoint="POST /fapi/v1/order", times=1, kind="partial_fill",
-                                     fill_ratio=0.5)  # fmt: skip
+    Admin(server.base_url).add_fault(
+        venue="binance", endpoint="POST /fapi/v1/order", times=1, kind="partial_fill", fill_ratio=0.5
+    )
 
     async def scenario() -> None:
         async with venue_client(server) as client:
