@@ -14,6 +14,7 @@ from sqlalchemy import select
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.execution.positions import get_position
+from arbx_pipelines.execution.risk_state import halt
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.sim.server import SimServer
@@ -116,3 +117,29 @@ def test_leg_that_keeps_failing_is_unwound_to_flat(server: SimServer, sqlite_url
     assert position.status == "closed" and position.realized_pnl is not None and position.realized_pnl < 0
     spot_sides = [o.side for o in venue_orders(ccxt_client(server), [SPOT])]
     assert spot_sides == ["buy", "sell"]  # bought, then unwound
+
+
+def test_halt_while_sending_still_finishes_both_legs(server: SimServer, sqlite_url: str) -> None:
+    """The kill switch stops new executions; one already sending ends hedged, never with a single leg."""
+    Admin(server.base_url).add_fault(
+        venue="binance", endpoint=ORDER_ENDPOINTS[("binance", "perp")], times=1, kind="latency", latency_ms=1500
+    )
+    deps = make_deps(sqlite_url)
+
+    async def scenario() -> OpenOutcome:
+        async with venue_client(server) as client:
+            task = asyncio.create_task(open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:halted")))
+            while True:  # wait until the legs are on their way, then halt
+                await asyncio.sleep(0.05)
+                with transaction(deps.engine) as session:
+                    if session.execute(select(Order).where(Order.status != "intent")).first() is not None:
+                        break
+            halt(deps.engine, "halted mid-execution")
+            outcome = await task
+            refused = await open_hedge(deps, client, OpenRequest(Venue.BINANCE, "DOGE/USDT:USDT", "open:after"))
+            assert refused.status is OpenStatus.REFUSED and refused.violations == ("kill_switch",)
+            return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome.status is OpenStatus.OPENED
+    assert_hedged_or_flat_without_duplicates(server, outcome, deps)
