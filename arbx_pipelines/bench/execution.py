@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from dagster import DagsterInstance, RunsFilter
 from sqlalchemy import Engine, select
 
 from arbx_pipelines.bench.daemon import DagsterDev
@@ -72,6 +74,38 @@ class Round:
     latencies: dict[str, float] = field(default_factory=dict)
     concurrent_executions: int = 0
     max_pending: int = 0
+    #: through the daemon: seconds spent in each stage, per execution
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+
+STAGES = (
+    ("signal -> run queued", "sensor tick and run creation"),
+    ("queued -> launched", "run queue"),
+    ("launched -> started", "run process start: imports, code location"),
+    ("started -> both acks", "the op: markets, live data, risk, both legs"),
+)
+
+
+def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: datetime) -> None:
+    """Split each daemon execution's latency into its stages, from Dagster's own run timestamps."""
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(filters=RunsFilter(job_name="open_funding_position"), limit=200)
+        for run in runs:
+            symbol = run.tags.get("arbx/symbol")
+            if run.tags.get("dagster/run_key") not in keys or symbol not in round_.latencies:
+                continue
+            stats = instance.get_run_stats(run.run_id)
+            if None in (stats.enqueued_time, stats.launch_time, stats.start_time):
+                continue
+            marks = [
+                signal_at.timestamp(),
+                stats.enqueued_time,
+                stats.launch_time,
+                stats.start_time,
+                signal_at.timestamp() + round_.latencies[symbol],
+            ]
+            for (name, _), start, end in zip(STAGES, marks, marks[1:], strict=False):
+                round_.stages.setdefault(name, []).append(float(end) - float(start))  # type: ignore[arg-type]
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -196,7 +230,7 @@ async def _wait_for(engine: Engine, keys: Sequence[str], signal_at: datetime, ti
 
 
 async def daemon_rounds(
-    harness: Harness, symbols: Sequence[str], singles: int, together: int, timeout: float
+    harness: Harness, home: Path, symbols: Sequence[str], singles: int, together: int, timeout: float
 ) -> tuple[list[Round], list[Round]]:
     """``singles`` signals one at a time (each on its own symbol), then ``together`` rounds of every symbol at once;
     the daemon's sensor, queue and run processes do the work, this only writes signals and waits for the acks."""
@@ -217,7 +251,9 @@ async def daemon_rounds(
                 deps.engine, deps.strategy, venues=[VENUE], symbols=batch, now=datetime.now(UTC)
             )
         ]
-        return await _wait_for(deps.engine, keys, signal_at, timeout)
+        measured = await _wait_for(deps.engine, keys, signal_at, timeout)
+        run_stages(home, measured, keys, signal_at)
+        return measured
 
     one_by_one, all_at_once = [], []
     calm(harness, symbols)
@@ -247,6 +283,13 @@ def report(title: str, rounds: list[Round], wanted: int, limit: int, goal: float
             f"    signal -> both legs acknowledged: p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(latencies):.2f} s"
             f"{verdict}"
         )
+    stages: dict[str, list[float]] = {}
+    for r in rounds:
+        for name, values in r.stages.items():
+            stages.setdefault(name, []).extend(values)
+    for name, what in STAGES:
+        if stages.get(name):
+            print(f"      {name:<22} median {statistics.median(stages[name]):6.2f} s  ({what})")
     print(f"    executions running at once: max {max((r.concurrent_executions for r in rounds), default=0)}")
     print(
         f"    orders pending per venue at once: max {max((r.max_pending for r in rounds), default=0)} (limit {limit})"
@@ -281,7 +324,9 @@ def run(args: argparse.Namespace) -> int:
         with DagsterDev(harness.workdir, harness.config_path) as dev:
             print(f"  dagster dev up in {dev.startup_s:.1f} s (webserver {dev.url}, temporary DAGSTER_HOME)")
             singles, together = asyncio.run(
-                daemon_rounds(harness, symbols, min(args.daemon_single, len(symbols)), args.daemon_rounds, args.timeout)
+                daemon_rounds(
+                    harness, dev.home, symbols, min(args.daemon_single, len(symbols)), args.daemon_rounds, args.timeout
+                )
             )
         print(f"  through dagster dev ({time.monotonic() - start:.0f} s):")
         report("one signal at a time", singles, 1, limit, GOAL_P95_S)

@@ -5,6 +5,7 @@ location would load, with helpers to materialize assets, tick sensors and run jo
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,7 +24,7 @@ from dagster import (
     materialize,
 )
 
-from arbx_pipelines.config.loader import LoadedConfig, load_config
+from arbx_pipelines.config.loader import ENV_OVERRIDES, LoadedConfig, load_config
 from arbx_pipelines.definitions import build_definitions, build_resources
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.venues.sim.server import SimServer
@@ -115,6 +116,18 @@ class Harness:
 
 
 @contextmanager
+def isolated_environment() -> Iterator[None]:
+    """Hide the environment's config overrides (ARBX_DATABASE_URL, ARBX_MODE, ...) while the harness runs, so a
+    scenario never writes to the database or venues a shell is configured for; restored afterwards."""
+    names = [*ENV_OVERRIDES, "ARBX_ENV", "ARBX_CONFIG"]
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextmanager
 def sim_harness(
     overrides: Mapping[str, Any] | None = None,
     *,
@@ -127,7 +140,7 @@ def sim_harness(
     """``overrides``: dotted config keys; ``sim_settings``: SimSettings fields (e.g. start_balance_usdt);
     ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists); ``venues``: the venues
     to simulate and enable (default: every simulated venue)."""
-    with tempfile.TemporaryDirectory(prefix="arbx-harness-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="arbx-harness-") as tmp, isolated_environment():
         root = workdir or Path(tmp)
         settings = {"port": 0, "seed": seed, "history_dir": None, "venues": tuple(venues or ()), **(sim_settings or {})}
         server = SimServer(SimSettings(**settings)).start()
