@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from arbx_pipelines.history.records import HISTORY_VENUES
@@ -151,6 +152,7 @@ def parse_naive(text: str, *, what: str = "time") -> datetime:
     return parsed
 
 
+@lru_cache(maxsize=1 << 16)  # a file repeats each bar time once per series
 def london_to_utc(wall: datetime, *, grid_hours: int) -> datetime:
     """Europe/London wall-clock time to UTC, DST included.
 
