@@ -73,6 +73,9 @@ class CsvSource:
             if self._progress is not None:
                 self._progress(self._chars)
 
+    def close(self) -> None:
+        self._handle.close()
+
     def column_index(self, allowed_required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, int]:
         """Map column names (case-insensitive) to positions; missing, unknown or repeated columns are errors."""
         lowered = [name.lower() for name in self.header]
