@@ -19,8 +19,8 @@ MASK = "***"
 _secrets: set[str] = set()
 _lock = threading.Lock()
 _SECRET_FIELD = re.compile(
-    r"(?i)(\"?(?:api[_-]?key|apikey|secret(?:[_-]?key)?|passphrase|password|signature|sign|"
-    r"x-mbx-apikey|ok-access-(?:key|sign|passphrase)|access-(?:key|sign|passphrase))\"?\s*[:=]\s*\"?)"
+    r"(?i)([\"']?(?:api[_-]?key|apikey|secret(?:[_-]?key)?|passphrase|password|signature|sign|"
+    r"x-mbx-apikey|ok-access-(?:key|sign|passphrase)|access-(?:key|sign|passphrase))[\"']?\s*[:=]\s*[\"']?)"
     r"([^\s\"',&}]+)"
 )
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}

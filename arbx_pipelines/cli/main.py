@@ -11,7 +11,15 @@ from arbx_pipelines.config.loader import ConfigError
 from arbx_pipelines.logs import configure_logging
 
 #: modules under arbx_pipelines.cli that add subcommands
-COMMAND_MODULES: tuple[str, ...] = ("db", "config_cmd", "secrets_cmd", "run", "history", "bench")
+COMMAND_MODULES: tuple[str, ...] = (
+    "db",
+    "config_cmd",
+    "secrets_cmd",
+    "run",
+    "sim",
+    "history",
+    "bench",
+)
 
 
 class CliError(Exception):

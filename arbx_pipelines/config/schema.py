@@ -44,6 +44,22 @@ def _default_venues() -> dict[Venue, VenueConfig]:
     return {venue: VenueConfig() for venue in Venue}
 
 
+class SimFaultConfig(Strict):
+    """One fault rule of the simulated venues (arbx_pipelines/venues/sim/faults.py documents each kind)."""
+
+    kind: Literal["latency", "timeout_after_accept", "reject", "rate_limit", "partial_fill", "drop_connection"]
+    venue: str = Field(default="*", description="binance, okx, bitget or * for all")
+    endpoint: str = Field(default="*", description="fnmatch pattern over 'METHOD /path', e.g. 'POST /fapi/v1/order'")
+    probability: float = Field(default=1.0, gt=0, le=1)
+    times: int | None = Field(default=None, ge=1, description="how many requests it may hit; unset: unlimited")
+    latency_ms: float = Field(default=0, ge=0)
+    hang_ms: float = Field(default=30000, ge=0, description="timeout_after_accept: hold the connection this long")
+    reason: str = Field(default="insufficient_balance", description="reject: engine error kind, e.g. min_notional")
+    fill_ratio: float = Field(default=0.5, ge=0, lt=1, description="partial_fill: share of the amount filled")
+    weight_limit: int | None = Field(default=None, ge=0, description="rate_limit: weight per minute; unset: always")
+    after_accept: bool = Field(default=False, description="drop_connection: after handling the request")
+
+
 class SimulatorConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
@@ -54,6 +70,7 @@ class SimulatorConfig(Strict):
     speed: float = Field(default=1.0, gt=0, le=100000, description="simulated seconds per real second")
     history_dir: str | None = Field(default=None, description="real history to replay; default ../shared/data")
     start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0)
+    faults: list[SimFaultConfig] = Field(default_factory=list, description="fault rules active from the start")
 
 
 class StrategyConfig(Strict):

@@ -64,6 +64,27 @@ class FundingRateRow(Base):
     source: Mapped[str] = mapped_column(String(32), default="venue")
 
 
+class FundingSnapshotRow(Base):
+    """The current (predicted) funding of a perpetual as observed at ``time``; settled rates go to funding_rates."""
+
+    __tablename__ = "funding_snapshots"
+    __table_args__ = (
+        UniqueConstraint("venue", "symbol", "time", name="uq_funding_snapshots_venue_symbol_time"),
+        Index("ix_funding_snapshots_time", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    venue: Mapped[str] = mapped_column(String(16))
+    symbol: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    rate: Mapped[Decimal] = mapped_column(Money)
+    interval_hours: Mapped[int] = mapped_column(Integer)
+    annualized: Mapped[Decimal] = mapped_column(Money)
+    next_funding_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mark_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    index_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+
+
 class PriceRow(Base):
     """Historical closes (spot and perp) for backtests and analytics."""
 

@@ -21,8 +21,8 @@ from arbx_pipelines.history.fields import (
 from arbx_pipelines.history.symbols import all_exchanges_symbol, binance_export_symbol, binance_usdm_symbol
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

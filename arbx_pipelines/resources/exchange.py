@@ -1,0 +1,55 @@
+"""Exchange resources: one per venue, over ccxt's async client, in the configured mode.
+
+``sim`` uses the simulated venues' URL and credentials; ``demo`` and ``live`` read API keys from the encrypted
+secrets file (never from run config, so they never reach Dagster's run metadata); ``paper`` needs none.
+"""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource
+
+from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.config.secrets import load_secrets
+from arbx_pipelines.config.startup import require_live_opt_in
+from arbx_pipelines.core.models import Mode, Venue
+from arbx_pipelines.venues import make_client
+from arbx_pipelines.venues.client import VenueClient
+
+
+def simulator_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
+
+
+class ExchangeResource(ConfigurableResource):
+    """Opens a fresh :class:`VenueClient` per call of :meth:`client` (use it as ``async with``)."""
+
+    venue: str
+    mode: str = "sim"
+    sim_url: str | None = None
+    config_path: str | None = None
+    live_opt_in: bool = False
+
+    def client(self) -> VenueClient:
+        venue, mode = Venue(self.venue), Mode(self.mode)
+        loaded = load_config(self.config_path)
+        credentials: dict[str, str] = {}
+        if mode is Mode.SIM:
+            sim = loaded.config.simulator
+            credentials = {"api_key": sim.api_key, "secret": sim.secret, "passphrase": sim.passphrase}
+        elif mode in (Mode.DEMO, Mode.LIVE):
+            if mode is Mode.LIVE:
+                require_live_opt_in(loaded, self.live_opt_in)
+            credentials = load_secrets(loaded).get(venue.value, {})
+        return make_client(venue, mode, credentials=credentials, sim_url=self.sim_url)
+
+
+def exchange_resources(
+    venues: list[Venue], mode: Mode, *, sim_url: str | None, config_path: str | None, live_opt_in: bool = False
+) -> dict[str, ExchangeResource]:
+    """``exchange_binance``, ``exchange_okx``, ``exchange_bitget`` for the enabled venues."""
+    return {
+        f"exchange_{venue.value}": ExchangeResource(
+            venue=venue.value, mode=mode.value, sim_url=sim_url, config_path=config_path, live_opt_in=live_opt_in
+        )
+        for venue in venues
+    }

@@ -1,0 +1,29 @@
+"""Binance quirks: spot and USDT-M futures are separate wallets; funding intervals come from fundingInfo
+(a symbol absent there settles every 8 hours); demo trading is a separate URL set."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arbx_pipelines.core.models import Venue
+from arbx_pipelines.venues.client import VenueClient, _interval_hours
+
+
+class BinanceClient(VenueClient):
+    venue: ClassVar[Venue] = Venue.BINANCE
+    ccxt_id: ClassVar[str] = "binance"
+    separate_wallets: ClassVar[bool] = True
+
+    def enable_demo(self) -> None:
+        self.exchange.enable_demo_trading(True)
+
+    async def _fetch_funding_intervals(self, symbols: list[str]) -> dict[str, int]:
+        raw = await self._call("fetch_funding_intervals", lambda: self.exchange.fetch_funding_intervals())
+        intervals = {symbol: _interval_hours(item.get("interval")) for symbol, item in raw.items()}
+        return {symbol: intervals.get(symbol) or 8 for symbol in symbols}
+
+    def history_page_size(self) -> int:
+        return 1000
+
+    def balance_params(self, account: Any) -> dict[str, Any]:
+        return {"type": "spot" if account.value == "spot" else "future"}

@@ -1,0 +1,417 @@
+"""One venue over ccxt's async client, with Decimal values and arbx errors at the boundary.
+
+The same client runs every mode: ``sim`` points stock ccxt at the simulated venues on loopback, ``demo`` at the
+venue's demo environment, ``live`` at the real API; ``paper`` wraps a public client with local fills
+(:mod:`arbx_pipelines.venues.paper`). Venue quirks live in one subclass per venue (binance.py, okx.py, bitget.py).
+Markets are loaded once and cached; ccxt's rate limiter stays on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+import ccxt
+import ccxt.async_support as ccxt_async
+
+from arbx_pipelines.core.hedge import Leg
+from arbx_pipelines.core.models import FundingRate, MarketType, Mode, Side, Venue
+from arbx_pipelines.core.money import ZERO, optional_decimal, to_decimal
+from arbx_pipelines.core.orders import OrderIntent
+from arbx_pipelines.core.sizing import MarketRules, check_leg, round_amount
+from arbx_pipelines.core.venue_data import (
+    Balance,
+    FundingIncome,
+    FundingInfo,
+    MarketInfo,
+    OrderBook,
+    OrderState,
+    PositionInfo,
+)
+from arbx_pipelines.venues.errors import BelowMinimum, OrderNotFound, UnknownSymbol, VenueError, map_ccxt_error
+
+T = TypeVar("T")
+ONE = Decimal(1)
+
+
+def ms_to_datetime(ms: object) -> datetime | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(int(str(ms)) / 1000, UTC)
+
+
+def _step(value: object, precision_mode: int) -> Decimal | None:
+    if value is None:
+        return None
+    number = to_decimal(value)
+    if precision_mode == ccxt.DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(number))
+    return number
+
+
+class VenueClient:
+    """Async venue access. Subclasses set ``venue`` and ``ccxt_id`` and override the quirk hooks."""
+
+    venue: ClassVar[Venue]
+    ccxt_id: ClassVar[str]
+    #: spot and perpetual balances live in separate wallets that need a transfer between them
+    separate_wallets: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        sim_url: str | None = None,
+        timeout_ms: int = 10_000,
+    ) -> None:
+        self.mode = mode
+        exchange_class = getattr(ccxt_async, self.ccxt_id)
+        creds = dict(credentials or {})
+        self.exchange: Any = exchange_class(
+            {
+                "apiKey": creds.get("api_key"),
+                "secret": creds.get("secret"),
+                "password": creds.get("passphrase"),
+                "enableRateLimit": True,
+                "timeout": timeout_ms,
+                "options": self.ccxt_options(),
+            }
+        )
+        if mode is Mode.SIM:
+            from arbx_pipelines.venues.sim.ccxt_wiring import wire
+
+            if sim_url is None:
+                raise ValueError("sim mode needs the simulator's URL")
+            wire(
+                self.exchange,
+                sim_url,
+                api_key=creds.get("api_key", "arbx-sim-key"),
+                secret=creds.get("secret", "arbx-sim-secret"),
+                passphrase=creds.get("passphrase", "arbx-sim-pass"),
+            )
+        elif mode is Mode.DEMO:
+            self.enable_demo()
+        self._markets: dict[str, MarketInfo] | None = None
+        self._markets_lock = asyncio.Lock()
+
+    # ----- quirk hooks -------------------------------------------------------------------------------------
+    def ccxt_options(self) -> dict[str, Any]:
+        return {}
+
+    def enable_demo(self) -> None:
+        self.exchange.set_sandbox_mode(True)
+
+    def order_params(self, intent: OrderIntent) -> dict[str, Any]:
+        params: dict[str, Any] = {"clientOrderId": intent.client_order_id}
+        if intent.limit_price is not None and intent.time_in_force:
+            params["timeInForce"] = intent.time_in_force
+        if intent.reduce_only:
+            params["reduceOnly"] = True
+        return params
+
+    async def _fetch_funding_intervals(self, symbols: list[str]) -> dict[str, int]:
+        """Per-symbol funding interval in hours where the venue reports it apart from the rate."""
+        return {}
+
+    # ----- lifecycle --------------------------------------------------------------------------------------
+    async def close(self) -> None:
+        await self.exchange.close()
+
+    async def __aenter__(self) -> VenueClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
+        try:
+            return await call()
+        except ccxt.BaseError as exc:
+            raise map_ccxt_error(exc, self.venue, write=write) from exc
+        except (TimeoutError, OSError) as exc:
+            raise map_ccxt_error(ccxt.NetworkError(f"{what}: {exc}"), self.venue, write=write) from exc
+
+    # ----- markets ----------------------------------------------------------------------------------------
+    async def markets(self, reload: bool = False) -> dict[str, MarketInfo]:
+        async with self._markets_lock:
+            if self._markets is None or reload:
+                raw = await self._call("load_markets", lambda: self.exchange.load_markets(reload))
+                self._markets = {symbol: self._market_info(m) for symbol, m in raw.items() if self._wanted(m)}
+        return self._markets
+
+    @staticmethod
+    def _wanted(market: Mapping[str, Any]) -> bool:
+        if market.get("spot"):
+            return market.get("quote") == "USDT"
+        return bool(market.get("swap") and market.get("linear") and market.get("settle") == "USDT")
+
+    def _market_info(self, m: Mapping[str, Any]) -> MarketInfo:
+        mode = int(self.exchange.precisionMode)
+        limits = m.get("limits") or {}
+        market_type = MarketType.SPOT if m.get("spot") else MarketType.SWAP
+        rules = MarketRules(
+            amount_step=_step((m.get("precision") or {}).get("amount"), mode),
+            price_step=_step((m.get("precision") or {}).get("price"), mode),
+            min_amount=optional_decimal((limits.get("amount") or {}).get("min")),
+            max_amount=optional_decimal((limits.get("amount") or {}).get("max")),
+            min_notional=optional_decimal((limits.get("cost") or {}).get("min")),
+            contract_size=(optional_decimal(m.get("contractSize")) or ONE) if market_type is MarketType.SWAP else ONE,
+        )
+        return MarketInfo(
+            venue=self.venue, symbol=str(m["symbol"]), venue_symbol=str(m["id"]), market_type=market_type,
+            base=str(m["base"]), quote=str(m["quote"]), rules=rules, taker_fee=optional_decimal(m.get("taker")),
+            maker_fee=optional_decimal(m.get("maker")), active=m.get("active") is not False,
+        )  # fmt: skip
+
+    async def market(self, symbol: str) -> MarketInfo:
+        markets = await self.markets()
+        if symbol not in markets:
+            raise UnknownSymbol(self.venue, f"no USDT spot or linear perpetual market {symbol!r}")
+        return markets[symbol]
+
+    async def perpetuals(self) -> list[MarketInfo]:
+        return [m for m in (await self.markets()).values() if m.market_type is MarketType.SWAP and m.active]
+
+    # ----- market data ------------------------------------------------------------------------------------
+    async def funding_rates(self, symbols: Iterable[str] | None = None) -> list[FundingInfo]:
+        """Current funding of every USDT perpetual (or the given ones), with each symbol's own interval."""
+        wanted = list(symbols) if symbols is not None else [m.symbol for m in await self.perpetuals()]
+        raw, intervals = await asyncio.gather(
+            self._call("fetch_funding_rates", lambda: self.exchange.fetch_funding_rates(wanted)),
+            self._fetch_funding_intervals(wanted),
+        )
+        now = datetime.now(UTC)
+        result = []
+        for symbol, item in raw.items():
+            if symbol not in wanted or item.get("fundingRate") is None:
+                continue
+            interval = intervals.get(symbol) or _interval_hours(item.get("interval")) or 8
+            result.append(
+                FundingInfo(
+                    venue=self.venue,
+                    symbol=symbol,
+                    rate=to_decimal(item["fundingRate"]),
+                    interval_hours=interval,
+                    next_funding_time=ms_to_datetime(item.get("fundingTimestamp")),
+                    mark_price=optional_decimal(item.get("markPrice")),
+                    index_price=optional_decimal(item.get("indexPrice")),
+                    time=ms_to_datetime(item.get("timestamp")) or now,
+                )
+            )
+        return result
+
+    async def funding_history(self, symbol: str, since: datetime, until: datetime) -> list[FundingRate]:
+        """Settled funding rates in [since, until), following the venue's pagination."""
+        out: dict[int, FundingRate] = {}
+        cursor = int(since.timestamp() * 1000)
+        end = int(until.timestamp() * 1000)
+        while cursor < end:
+            page = await self._call(
+                "fetch_funding_rate_history",
+                lambda c=cursor: self.exchange.fetch_funding_rate_history(symbol, c, self.history_page_size()),  # type: ignore[misc]
+            )
+            fresh = [p for p in page if p.get("timestamp") is not None and cursor <= int(p["timestamp"]) < end]
+            for p in fresh:
+                ts = int(p["timestamp"])
+                out[ts] = FundingRate(
+                    venue=self.venue, symbol=symbol, funding_time=ms_to_datetime(ts),  # type: ignore[arg-type]
+                    rate=to_decimal(p["fundingRate"]), interval_hours=_interval_hours(p.get("interval")) or 8,
+                )  # fmt: skip
+            if not fresh:
+                break
+            cursor = max(int(p["timestamp"]) for p in fresh) + 1
+        return [out[k] for k in sorted(out)]
+
+    def history_page_size(self) -> int:
+        return 100
+
+    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+        raw = await self._call("fetch_order_book", lambda: self.exchange.fetch_order_book(symbol, limit))
+        info = await self.market(symbol)
+        size = info.rules.contract_size
+        return OrderBook(
+            venue=self.venue, symbol=symbol,
+            bids=tuple((to_decimal(p), to_decimal(a) * size) for p, a, *_ in raw["bids"]),
+            asks=tuple((to_decimal(p), to_decimal(a) * size) for p, a, *_ in raw["asks"]),
+            time=ms_to_datetime(raw.get("timestamp")),
+        )  # fmt: skip
+
+    # ----- account ----------------------------------------------------------------------------------------
+    def balance_params(self, account: MarketType) -> dict[str, Any]:
+        return {"type": "spot" if account is MarketType.SPOT else "swap"}
+
+    async def balances(self, account: MarketType) -> dict[str, Balance]:
+        raw = await self._call("fetch_balance", lambda: self.exchange.fetch_balance(self.balance_params(account)))
+        result = {}
+        for currency, total in (raw.get("total") or {}).items():
+            if total is None:
+                continue
+            result[currency] = Balance(
+                currency=currency,
+                free=optional_decimal(raw.get("free", {}).get(currency)) or ZERO,
+                used=optional_decimal(raw.get("used", {}).get(currency)) or ZERO,
+                total=to_decimal(total),
+            )
+        return result
+
+    async def positions(self, symbols: list[str] | None = None) -> list[PositionInfo]:
+        raw = await self._call("fetch_positions", lambda: self.exchange.fetch_positions(symbols))
+        out = []
+        for p in raw:
+            contracts = optional_decimal(p.get("contracts")) or ZERO
+            if contracts == 0 or p.get("symbol") not in (await self.markets()):
+                continue
+            size = (await self.market(p["symbol"])).rules.contract_size
+            out.append(
+                PositionInfo(
+                    venue=self.venue,
+                    symbol=p["symbol"],
+                    side=str(p.get("side")),
+                    amount=abs(contracts) * size,
+                    entry_price=optional_decimal(p.get("entryPrice")),
+                    mark_price=optional_decimal(p.get("markPrice")),
+                    liquidation_price=optional_decimal(p.get("liquidationPrice")),
+                    leverage=optional_decimal(p.get("leverage")),
+                    margin_mode=p.get("marginMode"),
+                    unrealized_pnl=optional_decimal(p.get("unrealizedPnl")),
+                )
+            )
+        return out
+
+    async def set_leverage(self, symbol: str, leverage: int) -> None:
+        await self._call("set_leverage", lambda: self.exchange.set_leverage(leverage, symbol), write=True)
+
+    async def set_margin_mode(self, symbol: str, margin_mode: str = "cross") -> None:
+        try:
+            await self._call("set_margin_mode", lambda: self.exchange.set_margin_mode(margin_mode, symbol), write=True)
+        except VenueError as exc:
+            if "no need to change" not in str(exc).lower():  # already in that mode is fine
+                raise
+
+    async def transfer(self, currency: str, amount: Decimal, source: MarketType, target: MarketType) -> None:
+        """Move collateral between the spot and perpetual wallets (a no-op where one wallet holds both)."""
+        if not self.separate_wallets or source is target or amount <= 0:
+            return
+        names = {MarketType.SPOT: "spot", MarketType.SWAP: "swap"}
+        await self._call(
+            "transfer",
+            lambda: self.exchange.transfer(currency, float(amount), names[source], names[target]),
+            write=True,
+        )
+
+    async def funding_income(self, symbol: str | None, since: datetime) -> list[FundingIncome]:
+        raw = await self._call(
+            "fetch_funding_history", lambda: self.exchange.fetch_funding_history(symbol, int(since.timestamp() * 1000))
+        )
+        return [
+            FundingIncome(
+                venue=self.venue,
+                symbol=str(p.get("symbol")),
+                time=ms_to_datetime(p["timestamp"]),  # type: ignore[arg-type]
+                amount=to_decimal(p["amount"]),
+                currency=str(p.get("code") or "USDT"),
+                venue_ref=p.get("id"),
+            )
+            for p in raw
+            if p.get("timestamp") is not None and p.get("amount") is not None
+        ]
+
+    # ----- orders -----------------------------------------------------------------------------------------
+    async def check_order(self, intent: OrderIntent) -> MarketInfo:
+        """Precision and minimums, checked before anything is sent."""
+        info = await self.market(intent.symbol)
+        if round_amount(intent.amount, info.rules) != intent.amount:
+            raise BelowMinimum(self.venue, f"{intent.symbol}: amount {intent.amount} is not a multiple of the lot")
+        price = intent.limit_price or (await self._reference_price(intent))
+        leg = Leg.SPOT if info.market_type is MarketType.SPOT else Leg.PERP
+        rejection = check_leg(leg, intent.amount, price, info.rules)
+        if rejection is not None:
+            raise BelowMinimum(self.venue, f"{intent.symbol}: {rejection.reason}: {rejection.detail}")
+        return info
+
+    async def _reference_price(self, intent: OrderIntent) -> Decimal:
+        book = await self.order_book(intent.symbol, 5)
+        price = book.best_ask if intent.side is Side.BUY else book.best_bid
+        if price is None:
+            raise VenueError(self.venue, f"{intent.symbol}: empty order book")
+        return price
+
+    async def create_order(self, intent: OrderIntent) -> OrderState:
+        """Send one order (amount in the market's unit). A lost answer raises OutcomeUnknown: look it up."""
+        info = await self.check_order(intent)
+        order_type = "limit" if intent.limit_price is not None else "market"
+        raw = await self._call(
+            "create_order",
+            lambda: self.exchange.create_order(
+                intent.symbol,
+                order_type,
+                intent.side.value,
+                float(intent.amount),
+                None if intent.limit_price is None else float(intent.limit_price),
+                self.order_params(intent),
+            ),
+            write=True,
+        )
+        if raw.get("status") is None or raw.get("filled") is None:  # OKX and Bitget answer with ids only
+            refreshed = await self.order_by_client_id(intent.symbol, intent.client_order_id)
+            if refreshed is not None:
+                return refreshed
+        return self._order_state(raw, info, intent.client_order_id)
+
+    def fetch_order_params(self, client_order_id: str) -> dict[str, Any]:
+        return {"clientOrderId": client_order_id}
+
+    async def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderState | None:
+        """The order with this client order id, or None if the venue never received it."""
+        info = await self.market(symbol)
+        try:
+            raw = await self._call(
+                "fetch_order",
+                lambda: self.exchange.fetch_order(None, symbol, self.fetch_order_params(client_order_id)),
+            )
+        except OrderNotFound:
+            return None
+        return self._order_state(raw, info, client_order_id)
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderState | None:
+        """Cancel if still open; returns the final state (None: the venue never had it)."""
+        with contextlib.suppress(OrderNotFound):
+            await self._call(
+                "cancel_order",
+                lambda: self.exchange.cancel_order(None, symbol, self.fetch_order_params(client_order_id)),
+                write=True,
+            )
+        return await self.order_by_client_id(symbol, client_order_id)
+
+    def _order_state(self, raw: Mapping[str, Any], info: MarketInfo, client_order_id: str | None) -> OrderState:
+        size = info.rules.contract_size
+        fee = raw.get("fee") or {}
+        fee_cost = optional_decimal(fee.get("cost")) or ZERO
+        if not fee and raw.get("fees"):
+            fee_cost = sum((optional_decimal(f.get("cost")) or ZERO for f in raw["fees"]), ZERO)
+            fee = raw["fees"][0]
+        amount = optional_decimal(raw.get("amount")) or ZERO
+        filled = optional_decimal(raw.get("filled")) or ZERO
+        return OrderState(
+            venue=self.venue, symbol=info.symbol, client_order_id=raw.get("clientOrderId") or client_order_id,
+            order_id=None if raw.get("id") is None else str(raw["id"]), side=Side(str(raw.get("side", "buy"))),
+            order_type=str(raw.get("type") or "limit"), amount=amount * size, filled=filled * size,
+            average_price=optional_decimal(raw.get("average")), status=str(raw.get("status") or "open"),
+            fee=fee_cost, fee_currency=fee.get("currency"), time=ms_to_datetime(raw.get("timestamp")),
+            raw=dict(raw.get("info") or {}),
+        )  # fmt: skip
+
+
+def _interval_hours(value: object) -> int | None:
+    """ccxt's ``interval`` strings ('8h', '4h', '1h') to hours."""
+    if not value:
+        return None
+    text = str(value).strip().lower()
+    if text.endswith("h") and text[:-1].isdigit():
+        return int(text[:-1])
+    return None

@@ -1,0 +1,97 @@
+"""Runtime settings of the simulated venues, built from the ``simulator`` section of ``arbx.yaml``.
+
+A plain dataclass (not the pydantic config) so tests and benchmarks can build a simulator without a config file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arbx_pipelines.config.schema import SimulatorConfig
+
+#: the shared folder of real recorded data, beside the project checkout
+DEFAULT_HISTORY_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+DEFAULT_API_KEY = "arbx-sim-key"
+DEFAULT_SECRET = "arbx-sim-secret"
+DEFAULT_PASSPHRASE = "arbx-sim-pass"
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Maker/taker fee rates of one venue (fractions: 0.001 = 0.1%)."""
+
+    spot_maker: Decimal = Decimal("0.001")
+    spot_taker: Decimal = Decimal("0.001")
+    swap_maker: Decimal = Decimal("0.0002")
+    swap_taker: Decimal = Decimal("0.0005")
+
+    def rate(self, swap: bool, maker: bool) -> Decimal:
+        if swap:
+            return self.swap_maker if maker else self.swap_taker
+        return self.spot_maker if maker else self.spot_taker
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    host: str = "127.0.0.1"
+    port: int = 8700
+    api_key: str = DEFAULT_API_KEY
+    secret: str = DEFAULT_SECRET
+    passphrase: str = DEFAULT_PASSPHRASE
+    seed: int = 42
+    speed: float = 1.0
+    #: real history to replay; None disables replay (seeded generator only)
+    history_dir: Path | None = DEFAULT_HISTORY_DIR
+    #: USDT each venue starts with, split between its spot and futures wallets by the venue module
+    start_balance_usdt: Decimal = Decimal("500")
+    #: simulated time at start (ms since epoch); None: the wall clock at start
+    start_ms: int | None = None
+    #: fault rules active from the start (see faults.FaultRule.from_dict for the keys)
+    faults: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    #: venues to serve; empty: every venue module that is installed
+    venues: tuple[str, ...] = ()
+    #: fee schedule per venue name; a venue not listed uses FeeSchedule()
+    fees: dict[str, FeeSchedule] = field(default_factory=dict)
+
+    def fees_for(self, venue: str) -> FeeSchedule:
+        return self.fees.get(venue, FeeSchedule())
+
+    @classmethod
+    def from_config(
+        cls, config: SimulatorConfig, base_dir: Path | None = None, venues_config: Any = None, **overrides: Any
+    ) -> SimSettings:
+        """Settings from the validated config; a relative ``history_dir`` is relative to ``base_dir``.
+
+        ``venues_config`` (``ArbxConfig.venues``) supplies each venue's fee schedule.
+        """
+        history: Path | None = DEFAULT_HISTORY_DIR
+        if config.history_dir:
+            history = Path(config.history_dir)
+            if not history.is_absolute() and base_dir is not None:
+                history = base_dir / history
+        values: dict[str, Any] = {
+            "host": config.host,
+            "port": config.port,
+            "api_key": config.api_key,
+            "secret": config.secret,
+            "passphrase": config.passphrase,
+            "seed": config.seed,
+            "speed": config.speed,
+            "history_dir": history,
+            "start_balance_usdt": config.start_balance_usdt,
+            "faults": tuple(rule.model_dump(exclude_none=True) for rule in getattr(config, "faults", ())),
+        }
+        if venues_config:
+            values["fees"] = {
+                str(getattr(venue, "value", venue)): FeeSchedule(
+                    cfg.spot_maker_fee, cfg.spot_taker_fee, cfg.swap_maker_fee, cfg.swap_taker_fee
+                )
+                for venue, cfg in venues_config.items()
+            }
+        values.update(overrides)
+        return cls(**values)
