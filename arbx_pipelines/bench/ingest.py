@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -46,19 +48,23 @@ def run(args: argparse.Namespace) -> int:
     with temporary_schema(url) as schema_url:
         engine = make_engine(schema_url)
         try:
-            bulk_s = _timed_bulk(engine, records)
-            remerge_s = _timed_bulk(engine, records, expect_inserted=0)
+            bulk = _timed_bulk(engine, records)
+            remerge = _timed_bulk(engine, records, expect_inserted=0)
             naive_rows = records[: min(args.naive_rows, len(records))]
             _truncate(engine)
             naive_s = _timed_naive(engine, naive_rows)
         finally:
             engine.dispose()
-    bulk_rate = len(records) / bulk_s
+    bulk_rate = len(records) / bulk.wall
     naive_rate = len(naive_rows) / naive_s
     verdict = "meets" if bulk_rate >= HISTORY_GOAL_ROWS_PER_S else "MISSES"
-    print(f"  bulk COPY writer:        {bulk_rate:12,.0f} rows/s  ({len(records):,} rows in {bulk_s:.2f} s; "
+    print(f"  bulk COPY writer:        {bulk_rate:12,.0f} rows/s  ({len(records):,} rows in {bulk.wall:.2f} s; "
           f"{verdict} the goal of >= {HISTORY_GOAL_ROWS_PER_S:,} rows/s)")  # fmt: skip
-    print(f"  re-import (all present): {len(records) / remerge_s:12,.0f} rows/s  ({remerge_s:.2f} s, nothing added)")
+    print(f"    {bulk.cpu_note(len(records))}")
+    print(
+        f"  re-import (all present): {len(records) / remerge.wall:12,.0f} rows/s  ({remerge.wall:.2f} s, nothing added)"
+    )
+    print(f"    {remerge.cpu_note(len(records))}")
     print(f"  naive per-row ORM:       {naive_rate:12,.0f} rows/s  (the first {len(naive_rows):,} of the same rows, "
           f"one INSERT each, in {naive_s:.2f} s)")  # fmt: skip
     print(f"  ratio bulk / naive:      {bulk_rate / naive_rate:12,.1f} x")
@@ -79,15 +85,48 @@ def synthetic_settlements(rows: int, symbols: int) -> list[FundingRecord]:
     return result
 
 
-def _timed_bulk(engine: Engine, records: list[FundingRecord], *, expect_inserted: int | None = None) -> float:
-    started = time.perf_counter()
+@dataclass(frozen=True, slots=True)
+class Timing:
+    wall: float
+    client_cpu: float  #: this process (parsing aside: formatting COPY text, the driver)
+    server_cpu: float | None  #: the PostgreSQL backend, when it runs on this machine
+
+    def cpu_note(self, rows: int) -> str:
+        """CPU seconds spent, so a figure taken on a busy machine can be judged: on an idle one the two sides
+        overlap and the wall time approaches the larger of the two."""
+        if self.server_cpu is None:
+            return f"CPU: client {self.client_cpu:.2f} s (server CPU not visible from here)"
+        bound = max(self.client_cpu, self.server_cpu)
+        return (
+            f"CPU: client {self.client_cpu:.2f} s, PostgreSQL backend {self.server_cpu:.2f} s "
+            f"-> about {rows / bound:,.0f} rows/s if the busier side had a core to itself"
+        )
+
+
+def _timed_bulk(engine: Engine, records: list[FundingRecord], *, expect_inserted: int | None = None) -> Timing:
     with engine.begin() as conn:
+        backend_pid = int(conn.connection.driver_connection.info.backend_pid)  # type: ignore[union-attr]
+        server_before = _process_cpu(backend_pid)
+        client_before = time.process_time()
+        started = time.perf_counter()
         result = write_funding(conn, records, source="bench")
     elapsed = time.perf_counter() - started
+    client = time.process_time() - client_before
+    server_after = _process_cpu(backend_pid)
+    server = None if server_before is None or server_after is None else server_after - server_before
     wanted = len(records) if expect_inserted is None else expect_inserted
     if result.inserted != wanted:
         raise RuntimeError(f"bulk writer inserted {result.inserted} rows, expected {wanted}")
-    return elapsed
+    return Timing(elapsed, client, server)
+
+
+def _process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process (Linux /proc), or None when not visible."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed_naive(engine: Engine, records: list[FundingRecord]) -> float:
