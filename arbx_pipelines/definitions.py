@@ -2,34 +2,64 @@
 
 from __future__ import annotations
 
+import os
+
 from dagster import Definitions
 
+from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
+from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
-from arbx_pipelines.config.startup import load_settings
+from arbx_pipelines.config.startup import LIVE_FLAG_ENV, load_settings
+from arbx_pipelines.core.models import Mode
+from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
+from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
+from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_sensor
 from arbx_pipelines.sensors.run_failure import run_failure_alert
 
 
-def build_resources(loaded: LoadedConfig, config_path: str | None = None) -> dict[str, object]:
-    """Resources for the configured mode; the exchange resources are added by the venues layer."""
+def build_resources(
+    loaded: LoadedConfig, config_path: str | None = None, *, sim_url: str | None = None, live_opt_in: bool = False
+) -> dict[str, object]:
+    """Resources for the configured mode: in ``sim`` the exchanges point at the simulated venues."""
     cfg = loaded.config
+    if cfg.mode is Mode.SIM and sim_url is None:
+        sim_url = simulator_url(cfg.simulator.host, cfg.simulator.port)
     return {
         "settings": SettingsResource(config_path=config_path),
         "database": DatabaseResource(url=loaded.database_url),
         "state": StateResource(database_url=loaded.database_url, redis_url=cfg.redis.url),
         "notifier": NotifierResource(config_path=config_path),
+        "exchanges": ExchangesResource(
+            venues=[v.value for v in cfg.enabled_venues()],
+            mode=cfg.mode.value,
+            sim_url=sim_url,
+            config_path=config_path,
+            live_opt_in=live_opt_in,
+        ),
     }
 
 
-def build_definitions(loaded: LoadedConfig, config_path: str | None = None) -> Definitions:
+def build_definitions(
+    loaded: LoadedConfig, config_path: str | None = None, *, sim_url: str | None = None, live_opt_in: bool = False
+) -> Definitions:
+    cfg = loaded.config
     return Definitions(
-        assets=[database_schema],
-        sensors=[run_failure_alert],
-        resources=build_resources(loaded, config_path),
+        assets=[database_schema, markets, funding_snapshot, quotes, funding_history, symbol_funding_stats],
+        asset_checks=FUNDING_HISTORY_CHECKS,
+        jobs=INGESTION_JOBS,
+        schedules=ingestion_schedules(cfg.schedules),
+        sensors=[
+            run_failure_alert,
+            volatile_snapshot_sensor(cfg.schedules.funding_snapshot_volatile_minutes),
+            symbol_listings,
+        ],
+        resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )
 
 
-defs = build_definitions(load_settings().loaded)
+defs = build_definitions(load_settings().loaded, live_opt_in=os.environ.get(LIVE_FLAG_ENV) == "1")

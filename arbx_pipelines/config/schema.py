@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arbx_pipelines.core.models import Mode, Venue
 
@@ -194,6 +194,14 @@ class ArbxConfig(Strict):
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+
+    @field_validator("venues", mode="before")
+    @classmethod
+    def _venues_default_to_enabled(cls, value: object) -> object:
+        """A venue left out of ``venues`` keeps its defaults (enabled): listing one venue never drops the others."""
+        if isinstance(value, dict):
+            return {**{venue.value: {} for venue in Venue}, **{k: ({} if v is None else v) for k, v in value.items()}}
+        return value
 
     @model_validator(mode="after")
     def _at_least_one_venue(self) -> ArbxConfig:

@@ -6,6 +6,10 @@ secrets file (never from run config, so they never reach Dagster's run metadata)
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from dagster import ConfigurableResource
 
 from arbx_pipelines.config.loader import load_config
@@ -14,6 +18,8 @@ from arbx_pipelines.config.startup import require_live_opt_in
 from arbx_pipelines.core.models import Mode, Venue
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.client import VenueClient
+
+T = TypeVar("T")
 
 
 def simulator_url(host: str, port: int) -> str:
@@ -53,3 +59,37 @@ def exchange_resources(
         )
         for venue in venues
     }
+
+
+class ExchangesResource(ConfigurableResource):
+    """Every enabled venue in one resource, for assets and ops that work across venues."""
+
+    venues: list[str]
+    mode: str = "sim"
+    sim_url: str | None = None
+    config_path: str | None = None
+    live_opt_in: bool = False
+
+    def client(self, venue: Venue | str) -> VenueClient:
+        name = Venue(venue).value
+        if name not in self.venues:
+            raise ValueError(f"venue {name!r} is not enabled; enabled: {', '.join(self.venues)}")
+        return ExchangeResource(
+            venue=name, mode=self.mode, sim_url=self.sim_url, config_path=self.config_path, live_opt_in=self.live_opt_in
+        ).client()
+
+    def clients(self) -> dict[Venue, VenueClient]:
+        """A fresh client per enabled venue; close them (``await client.close()``) when done."""
+        return {Venue(name): self.client(name) for name in self.venues}
+
+    def run(self, work: Callable[[dict[Venue, VenueClient]], Awaitable[T]]) -> T:
+        """Run async ``work`` with a client per enabled venue, closing every client afterwards."""
+
+        async def main() -> T:
+            clients = self.clients()
+            try:
+                return await work(clients)
+            finally:
+                await asyncio.gather(*(client.close() for client in clients.values()), return_exceptions=True)
+
+        return asyncio.run(main())

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import ccxt
 import ccxt.async_support as ccxt_async
 
+from arbx_pipelines.core.funding_history import derive_interval_hours
 from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.models import FundingRate, MarketType, Mode, Side, Venue
 from arbx_pipelines.core.money import ZERO, optional_decimal, to_decimal
@@ -45,12 +46,13 @@ def ms_to_datetime(ms: object) -> datetime | None:
 
 
 def _step(value: object, precision_mode: int) -> Decimal | None:
+    """A market's amount or price step; a missing or non-positive one is unknown (None), never a zero step."""
     if value is None:
         return None
     number = to_decimal(value)
     if precision_mode == ccxt.DECIMAL_PLACES:
         return Decimal(1).scaleb(-int(number))
-    return number
+    return number if number > 0 else None
 
 
 class VenueClient:
@@ -113,6 +115,9 @@ class VenueClient:
         if intent.reduce_only:
             params["reduceOnly"] = True
         return params
+
+    def funding_rates_params(self) -> dict[str, Any]:
+        return {}
 
     async def _fetch_funding_intervals(self, symbols: list[str]) -> dict[str, int]:
         """Per-symbol funding interval in hours where the venue reports it apart from the rate."""
@@ -182,7 +187,9 @@ class VenueClient:
         """Current funding of every USDT perpetual (or the given ones), with each symbol's own interval."""
         wanted = list(symbols) if symbols is not None else [m.symbol for m in await self.perpetuals()]
         raw, intervals = await asyncio.gather(
-            self._call("fetch_funding_rates", lambda: self.exchange.fetch_funding_rates(wanted)),
+            self._call(
+                "fetch_funding_rates", lambda: self.exchange.fetch_funding_rates(wanted, self.funding_rates_params())
+            ),
             self._fetch_funding_intervals(wanted),
         )
         now = datetime.now(UTC)
@@ -206,8 +213,8 @@ class VenueClient:
         return result
 
     async def funding_history(self, symbol: str, since: datetime, until: datetime) -> list[FundingRate]:
-        """Settled funding rates in [since, until), following the venue's pagination."""
-        out: dict[int, FundingRate] = {}
+        """Settled funding rates in [since, until), following the venue's pagination (cursor on time)."""
+        found: dict[int, tuple[Decimal, int | None]] = {}
         cursor = int(since.timestamp() * 1000)
         end = int(until.timestamp() * 1000)
         while cursor < end:
@@ -217,15 +224,29 @@ class VenueClient:
             )
             fresh = [p for p in page if p.get("timestamp") is not None and cursor <= int(p["timestamp"]) < end]
             for p in fresh:
-                ts = int(p["timestamp"])
-                out[ts] = FundingRate(
-                    venue=self.venue, symbol=symbol, funding_time=ms_to_datetime(ts),  # type: ignore[arg-type]
-                    rate=to_decimal(p["fundingRate"]), interval_hours=_interval_hours(p.get("interval")) or 8,
-                )  # fmt: skip
+                found[int(p["timestamp"])] = (to_decimal(p["fundingRate"]), _interval_hours(p.get("interval")))
             if not fresh:
                 break
             cursor = max(int(p["timestamp"]) for p in fresh) + 1
-        return [out[k] for k in sorted(out)]
+        return await self._settlements(symbol, found)
+
+    async def _settlements(self, symbol: str, found: Mapping[int, tuple[Decimal, int | None]]) -> list[FundingRate]:
+        """Settlements in time order, each with its interval: as the venue gave it, else from the spacing of its
+        neighbours, else the symbol's current interval (a history answer rarely carries the interval)."""
+        stamps = sorted(found)
+        times = [ms_to_datetime(ts) for ts in stamps]
+        derived = derive_interval_hours(times)  # type: ignore[arg-type]
+        fallback: int | None = None
+        result = []
+        for ts, time_, spaced in zip(stamps, times, derived, strict=True):
+            rate, given = found[ts]
+            interval = given or spaced
+            if interval is None:
+                if fallback is None:
+                    fallback = (await self._fetch_funding_intervals([symbol])).get(symbol) or 8
+                interval = fallback
+            result.append(FundingRate(self.venue, symbol, time_, rate, interval))  # type: ignore[arg-type]
+        return result
 
     def history_page_size(self) -> int:
         return 100

@@ -29,6 +29,11 @@ class OkxClient(VenueClient):
             "set_leverage", lambda: self.exchange.set_leverage(leverage, symbol, {"mgnMode": "cross"}), write=True
         )
 
+    async def set_margin_mode(self, symbol: str, margin_mode: str = "cross") -> None:
+        """Nothing to do: OKX takes the margin mode per order (``tdMode``), and arbx always trades cross."""
+        if margin_mode != "cross":
+            raise ValueError("arbx trades OKX swaps in cross margin only")
+
     def balance_params(self, account: MarketType) -> dict[str, Any]:
         return {}  # the unified trading account
 

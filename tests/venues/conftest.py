@@ -8,18 +8,15 @@ module, its own accounts) yield a running ``SimServer`` (``.base_url``, ``.url(v
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_http_support import Admin
+from sim_http_support import SHARED_DIR, Admin
 
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import SimSettings
-
-SHARED_DIR = Path(os.environ.get("ARBX_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
 
 
 def make_settings(**overrides: Any) -> SimSettings:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
 
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
+
+#: the shared folder beside the checkout (same rule as tests/conftest.py)
+SHARED_DIR = Path(os.environ.get("ARBX_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
 
 
 class Admin:
@@ -58,3 +64,24 @@ def binance_client(base_url: str, **config: Any) -> ccxt.binance:
 def binance_async_client(base_url: str, **config: Any) -> ccxt_async.binance:
     """A stock async ``ccxt.binance`` wired to the simulator (load markets inside the event loop)."""
     return wire(ccxt_async.binance(FAST | config), base_url)
+
+
+def bitget_client(base_url: str, **config: Any) -> ccxt.bitget:
+    """A stock sync ``ccxt.bitget`` wired to the simulator, markets loaded."""
+    exchange = wire(ccxt.bitget(FAST | config), base_url)
+    exchange.load_markets()
+    return exchange
+
+
+def bitget_async_client(base_url: str, **config: Any) -> ccxt_async.bitget:
+    """A stock async ``ccxt.bitget`` wired to the simulator (load markets inside the event loop)."""
+    return wire(ccxt_async.bitget(FAST | config), base_url)
+
+
+def amount_for_usd(market: dict[str, Any], price: float, usd: float) -> float:
+    """About ``usd`` worth of ``market`` at ``price``: rounded down to the lot, at least one lot and the minimum
+    amount, so tests keep working whatever price the replayed history shows."""
+    lot = Decimal(str(market["precision"]["amount"]))
+    lots = max(Decimal(1), (Decimal(str(usd)) / Decimal(str(price)) / lot).to_integral_value(ROUND_DOWN))
+    minimum = Decimal(str(market["limits"]["amount"]["min"] or 0))
+    return float(max(lots * lot, minimum))

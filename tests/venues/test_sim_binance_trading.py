@@ -59,6 +59,8 @@ def test_spot_and_perp_market_orders_fill_with_fees_and_client_ids(binance: ccxt
     trades = binance.fetch_my_trades("ETH/USDT:USDT")
     assert trades[-1]["order"] == short["id"] and trades[-1]["fee"]["cost"] > 0
     assert binance.fetch_order(bought["id"], "ETH/USDT")["filled"] == pytest.approx(amount)
+    by_cost = binance.create_market_buy_order_with_cost("ETH/USDT", 20)
+    assert 19 < by_cost["cost"] <= 20 and by_cost["status"] == "closed"
     closing = binance.create_order("ETH/USDT:USDT", "market", "buy", perp_amount * 3, None, {"reduceOnly": True})
     assert closing["filled"] == pytest.approx(perp_amount) and closing["reduceOnly"] is True
     assert all(p["symbol"] != "ETH/USDT:USDT" for p in binance.fetch_positions())

@@ -25,8 +25,6 @@ from arbx_pipelines.venues.sim.settings import FeeSchedule
 from arbx_pipelines.venues.sim.trading import Trading
 from arbx_pipelines.venues.sim.universe import Instrument
 
-MATCH_LEVELS = 200
-
 
 @dataclass(frozen=True)
 class FundingSnapshot:

@@ -58,7 +58,7 @@ async def _sim_request(request: web.Request, prefix: str) -> SimRequest:
     return SimRequest(
         method=request.method,
         path=request.path[len(prefix) :] or "/",
-        query_string=request.query_string,
+        query_string=request.raw_path.partition("?")[2],  # as sent: signatures cover the encoded form
         query={key: value for key, value in request.query.items()},
         body=body,
         headers=request.headers,
@@ -213,10 +213,20 @@ class SimServer:
 
     def stop(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(self._shutdown(self._runner), self._loop).result(timeout=30)
             self._runner = None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+    @staticmethod
+    async def _shutdown(runner: web.AppRunner) -> None:
+        """Stop serving, then cancel what is still running (e.g. a request held by a timeout fault)."""
+        await runner.cleanup()
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def __enter__(self) -> SimServer:
         return self.start()

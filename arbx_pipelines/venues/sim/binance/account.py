@@ -165,7 +165,7 @@ class BinanceAccount:
         break_even = entry * (1 + fee) if position.qty > 0 else entry * (1 - fee) if position.qty < 0 else ZERO
         row: dict[str, Any] = {
             "symbol": native_id(position.instrument), "positionSide": "BOTH", "positionAmt": plain(position.qty),
-            "entryPrice": plain(entry), "breakEvenPrice": plain(break_even, 8),
+            "entryPrice": plain(entry.quantize(Decimal("0.00000001"))), "breakEvenPrice": plain(break_even, 8),
             "markPrice": plain(numbers["mark"], 8), "unRealizedProfit": fixed8(numbers["pnl"]),
             "liquidationPrice": plain(numbers["liquidation"], 8),
             "isolatedMargin": fixed8(numbers["isolated_margin"]), "notional": fixed8(numbers["notional"]),
@@ -301,6 +301,13 @@ class BinanceAccount:
         instruments = [self.market_data.spot(params["symbol"])] if params.get("symbol") else self.venue.spots()
         return [{"symbol": native_id(i), "makerCommission": plain(fees.spot_maker),
                  "takerCommission": plain(fees.spot_taker)} for i in instruments]  # fmt: skip
+
+    def futures_account_config(self, request: SimRequest) -> Any:
+        """``/fapi/v1/accountConfig`` (ccxt's linear ``fetchTradingFees`` reads the fee tier from it)."""
+        available = self.account.available_margin(self.venue.mark_price)
+        return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True, "dualSidePosition": False,
+                "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1,
+                "availableBalance": fixed8(available)}  # fmt: skip
 
     def futures_commission_rate(self, request: SimRequest) -> Any:
         params = params_of(request)

@@ -34,6 +34,10 @@ def binance_error(error: SimError, request: SimRequest) -> tuple[int, int, str]:
         name = detail.get("parameter", "")
         return 400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
     if kind is ErrorKind.BAD_PARAMETER:
+        if detail.get("parameter") == "positionSide":
+            return 400, -4061, "Order's position side does not match user's setting."
+        if detail.get("parameter") == "type":
+            return 400, -1116, "Invalid orderType."
         return 400, -1130, f"Data sent for parameter '{detail.get('parameter', '')}' is not valid."
     if kind is ErrorKind.BAD_SYMBOL:
         return 400, -1121, "Invalid symbol."

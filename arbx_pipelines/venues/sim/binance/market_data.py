@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from arbx_pipelines.venues.sim.binance.formats import Params, fixed8, int_param, native_id, params_of, plain
@@ -61,7 +62,9 @@ class BinanceMarketData:
     # ---- reference ---------------------------------------------------------------------------------------------
 
     def server_time(self, request: SimRequest) -> Any:
-        return {"serverTime": self.venue.now_ms()}
+        """Wall-clock time, the clock ``recvWindow`` is checked against (simulated time may run fast or jump), so
+        ccxt's ``adjustForTimeDifference`` keeps signed requests valid."""
+        return {"serverTime": int(time.time() * 1000)}
 
     def ping(self, request: SimRequest) -> Any:
         return {}
@@ -147,6 +150,28 @@ class BinanceMarketData:
         if isinstance(selected, Instrument):
             return self._book_ticker(selected, futures=True)
         return [self._book_ticker(i, futures=True) for i in selected]
+
+    def _last_price(self, instrument: Instrument, futures: bool) -> dict[str, Any]:
+        price = self.venue.last_price(instrument.symbol)
+        row: dict[str, Any] = {"symbol": native_id(instrument), "price": plain(price) if futures else fixed8(price)}
+        if futures:
+            row["time"] = self.venue.now_ms()
+        return row
+
+    def spot_last_price(self, request: SimRequest) -> Any:
+        selected = self._selected(params_of(request), futures=False)
+        if isinstance(selected, Instrument):
+            return self._last_price(selected, futures=False)
+        return [self._last_price(i, futures=False) for i in selected]
+
+    def futures_last_price(self, request: SimRequest) -> Any:
+        selected = self._selected(params_of(request), futures=True)
+        if isinstance(selected, Instrument):
+            return self._last_price(selected, futures=True)
+        return [self._last_price(i, futures=True) for i in selected]
+
+    def system_status(self, request: SimRequest) -> Any:
+        return {"status": 0, "msg": "normal"}
 
     def spot_depth(self, request: SimRequest) -> Any:
         params = params_of(request)

@@ -105,6 +105,15 @@ class BinanceOrders:
             raise SimError(ErrorKind.MISSING_PARAMETER, "orderId or origClientOrderId", parameter="orderId")
         return self.trading.order(instrument.symbol, order_id, client_id)
 
+    def _lookup_to_cancel(self, params: Params, instrument: Instrument) -> Order:
+        """Like ``_lookup``; Binance answers an unknown order on cancel with -2011 instead of -2013."""
+        try:
+            return self._lookup(params, instrument)
+        except SimError as error:
+            if error.kind is ErrorKind.UNKNOWN_ORDER:
+                raise SimError(ErrorKind.CANCEL_UNKNOWN_ORDER, "unknown order") from error
+            raise
+
     def _window(self, params: Params) -> tuple[int, int, int]:
         limit = int_param(params, "limit", LIST_DEFAULT) or LIST_DEFAULT
         if not 1 <= limit <= LIST_MAX:
@@ -175,7 +184,7 @@ class BinanceOrders:
     def spot_cancel(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.market_data.spot(required(params, "symbol"))
-        order = self._lookup(params, instrument)
+        order = self._lookup_to_cancel(params, instrument)
         order = self.trading.cancel(instrument.symbol, order.order_id)
         result = self.spot_order(order)
         for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime", "origQuoteOrderQty"):
@@ -238,7 +247,7 @@ class BinanceOrders:
     def futures_cancel(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.market_data.swap(required(params, "symbol"))
-        order = self._lookup(params, instrument)
+        order = self._lookup_to_cancel(params, instrument)
         result = self.futures_order(self.trading.cancel(instrument.symbol, order.order_id))
         result.pop("time")
         return result

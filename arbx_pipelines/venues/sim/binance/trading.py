@@ -51,6 +51,7 @@ class BinanceTrading:
             Route("GET", "/fapi/v1/multiAssetsMargin", a.multi_assets_mode, 30, True, "fapi"),
             Route("GET", "/fapi/v1/income", a.income, 30, True, "fapi"),
             Route("GET", "/fapi/v1/commissionRate", a.futures_commission_rate, 20, True, "fapi"),
+            Route("GET", "/fapi/v1/accountConfig", a.futures_account_config, 5, True, "fapi"),
         ]
         wallet = [
             Route("POST", "/sapi/v1/asset/transfer", a.transfer, 900, True, "sapi"),

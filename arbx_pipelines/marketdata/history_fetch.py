@@ -1,0 +1,51 @@
+"""Settled funding history of every perpetual of one venue over a date range, written idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from arbx_pipelines.history.records import FundingRecord
+from arbx_pipelines.history.writer import WriteResult, write_funding
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.errors import VenueError
+
+
+async def fetch_venue_history(
+    client: VenueClient,
+    start: datetime,
+    end: datetime,
+    *,
+    symbols: list[str] | None = None,
+    concurrency: int = 8,
+    on_symbol: Callable[[str, int], None] | None = None,
+) -> tuple[list[FundingRecord], dict[str, str]]:
+    """Every settlement in [start, end) of the venue's perpetuals; returns (records, failures by symbol)."""
+    names = symbols if symbols is not None else [m.symbol for m in await client.perpetuals()]
+    gate = asyncio.Semaphore(concurrency)
+    records: list[FundingRecord] = []
+    failures: dict[str, str] = {}
+
+    async def one(symbol: str) -> None:
+        async with gate:
+            try:
+                rates = await client.funding_history(symbol, start, end)
+            except VenueError as exc:
+                failures[symbol] = str(exc)
+                return
+        records.extend(FundingRecord(r.venue.value, r.symbol, r.funding_time, r.rate, r.interval_hours) for r in rates)
+        if on_symbol is not None:
+            on_symbol(symbol, len(rates))
+
+    await asyncio.gather(*(one(s) for s in names))
+    records.sort(key=lambda r: (r.symbol, r.funding_time))
+    return records, failures
+
+
+def store_history(engine: Engine, records: list[FundingRecord], source: str = "venue") -> WriteResult:
+    """All of it or nothing, keyed on (venue, symbol, funding_time): a re-run adds and changes nothing."""
+    with engine.begin() as conn:
+        return write_funding(conn, records, source=source)
