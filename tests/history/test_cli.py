@@ -105,8 +105,11 @@ def test_subprocess_exit_code_and_stderr(config: Path, tmp_path: Path) -> None:
 def test_bench_dispatch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "arbx.yaml"
     config.write_text("{}\n")
-    code, _, err = arbx(capsys, config, "bench", "venues")
-    assert code == 2 and "bench venues: not implemented yet" in err
+    from arbx_pipelines.cli.bench import BENCHES, bench_module
+
+    for name in [n for n in BENCHES if bench_module(n) is None][:1]:  # other helpers fill the benches in
+        code, _, err = arbx(capsys, config, "bench", name)
+        assert code == 2 and f"bench {name}: not implemented yet" in err
     code, _, err = arbx(capsys, config, "bench", "ingest", "--rows", "0")
     assert code == 2 and "must be positive" in err
 
