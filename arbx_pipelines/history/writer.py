@@ -23,6 +23,7 @@ import psycopg
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from arbx_pipelines.core.funding_history import settlement_instant
 from arbx_pipelines.history.records import FundingKey, FundingRecord, PriceRecord
 from arbx_pipelines.storage.models import FundingRateRow, PriceRow
 
@@ -53,9 +54,14 @@ def write_funding(
     source: str,
     mark_prices: Mapping[FundingKey, Decimal] | None = None,
 ) -> WriteResult:
-    """Insert the settlements not stored yet; keyed on (venue, symbol, funding_time)."""
+    """Insert the settlements not stored yet; keyed on (venue, symbol, funding_time).
+
+    Funding times are stored as settlement instants (:func:`settlement_instant`: UTC, whole minute) whoever the
+    caller is, so a venue's millisecond jitter never creates a second row for one settlement.
+    """
     if not records:
         return WriteResult(0, 0)
+    records = _as_settlements(records)
     marks = mark_prices or {}
     if conn.dialect.name == "postgresql":
 
@@ -85,6 +91,17 @@ def write_funding(
     ]  # fmt: skip
     inserted = _sqlite_insert(conn, _FUNDING, ("venue", "symbol", "funding_time"), params)
     return WriteResult(len(records), inserted, conflicting)
+
+
+def _as_settlements(records: Sequence[FundingRecord]) -> Sequence[FundingRecord]:
+    if all(r.funding_time.second == 0 and r.funding_time.microsecond == 0 for r in records):
+        return records
+    return [
+        r
+        if r.funding_time.second == 0 and r.funding_time.microsecond == 0
+        else FundingRecord(r.venue, r.symbol, settlement_instant(r.funding_time), r.rate, r.interval_hours)
+        for r in records
+    ]
 
 
 def write_prices(conn: Connection, records: Sequence[PriceRecord], *, source: str) -> WriteResult:

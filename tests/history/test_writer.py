@@ -135,6 +135,22 @@ def test_partial_overlap_inserts_only_new_keys(migrated_engine: Engine) -> None:
     assert (moved.inserted, moved.conflicting) == (0, 1)
 
 
+def test_jittered_venue_times_are_stored_as_settlement_instants(migrated_engine: Engine) -> None:
+    t0 = datetime(2025, 7, 4, 16, tzinfo=UTC)
+    rate = Decimal("0.0001")
+    jittered = [FundingRecord("binance", "Z/USDT:USDT", t0 + timedelta(hours=8 * i, milliseconds=i + 1), rate, 8)
+                for i in range(3)]  # fmt: skip
+    with migrated_engine.begin() as conn:
+        assert write_funding(conn, jittered, source="venue").inserted == 3
+    exact = [FundingRecord(r.venue, r.symbol, r.funding_time.replace(microsecond=0), r.rate, 8) for r in jittered]
+    with migrated_engine.begin() as conn:
+        again = write_funding(conn, exact, source="import")
+    assert (again.inserted, again.already_present) == (0, 3)
+    with migrated_engine.connect() as conn:
+        stored = conn.execute(select(FundingRateRow.funding_time).order_by(FundingRateRow.funding_time)).scalars().all()
+    assert stored == [t0 + timedelta(hours=8 * i) for i in range(3)]
+
+
 def test_a_failure_after_writing_rolls_the_whole_file_back(migrated_engine: Engine) -> None:
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     records = [FundingRecord("binance", "X/USDT:USDT", t0, Decimal("0.0001"), 8)]
