@@ -6,8 +6,10 @@ import os
 
 from dagster import Definitions
 
+from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
@@ -49,7 +51,20 @@ def build_definitions(
 ) -> Definitions:
     cfg = loaded.config
     return Definitions(
-        assets=[database_schema, markets, funding_snapshot, quotes, funding_history, symbol_funding_stats],
+        assets=[
+            database_schema,
+            markets,
+            funding_snapshot,
+            quotes,
+            funding_history,
+            symbol_funding_stats,
+            funding_forecasts,
+            opportunity_ranking,
+            capital_allocation,
+            daily_pnl,
+            performance_report,
+            backtest_report,
+        ],
         asset_checks=FUNDING_HISTORY_CHECKS,
         jobs=INGESTION_JOBS,
         schedules=ingestion_schedules(cfg.schedules),

@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",
     "history",
     "bench",
+    "backtest",
+    "forecast",
 )
 
 
@@ -53,4 +55,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the package module, not this __main__ copy, so CliError raised by subcommands is the one caught here
+    sys.exit(importlib.import_module("arbx_pipelines.cli.main").main())

@@ -1,0 +1,1 @@
+"""The backtester: pure replay of funding settlements through the live decision rules (no I/O)."""

@@ -1,0 +1,1 @@
+"""Funding forecasts and the trading signals derived from them (pure computation with statsmodels/numpy)."""
