@@ -9,18 +9,24 @@ from dagster import Definitions
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.startup import LIVE_FLAG_ENV, load_settings
 from arbx_pipelines.core.models import Mode
+from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
+from arbx_pipelines.jobs.schedules import reconcile_schedule
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
+from arbx_pipelines.sensors.funding_opportunity import funding_opportunity
 from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_sensor
+from arbx_pipelines.sensors.position_risk import position_risk
+from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
 
 
@@ -71,14 +77,19 @@ def build_definitions(
             daily_pnl,
             performance_report,
             backtest_report,
+            funding_payments,
+            positions,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
-        jobs=INGESTION_JOBS,
-        schedules=ingestion_schedules(cfg.schedules),
+        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],
+        schedules=[*ingestion_schedules(cfg.schedules), reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes)],
         sensors=[
             run_failure_alert,
             volatile_snapshot_sensor(cfg.schedules.funding_snapshot_volatile_minutes),
             symbol_listings,
+            funding_opportunity,
+            position_risk,
+            reconcile_on_start,
         ],
         resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )

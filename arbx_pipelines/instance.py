@@ -16,14 +16,26 @@ RUN_QUEUE: dict[str, Any] = {
     "class": "QueuedRunCoordinator",
     "config": {
         "max_concurrent_runs": 10,
+        # launch queued runs in parallel threads: one at a time takes seconds each when several signals fire
+        "dequeue_use_threads": True,
+        "dequeue_num_workers": 4,
+        "dequeue_interval_seconds": 1,
         "tag_concurrency_limits": [{"key": SYMBOL_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
     },
+}
+
+
+#: evaluate sensors and schedules in threads, so a slow one (position risk asks the venues) never delays another
+DAEMON_THREADS: dict[str, Any] = {
+    "sensors": {"use_threads": True, "num_workers": 4},
+    "schedules": {"use_threads": True, "num_workers": 2},
 }
 
 
 def embedded_instance_config() -> dict[str, Any]:
     return {
         "run_coordinator": RUN_QUEUE,
+        **DAEMON_THREADS,
         "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
         "telemetry": {"enabled": False},
         "nux": {"enabled": False},

@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench",
     "backtest",
     "forecast",
+    "halt",
+    "scenario",
 )
 
 

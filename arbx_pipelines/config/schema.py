@@ -121,6 +121,19 @@ class SpreadConfig(Strict):
     min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0)
 
 
+class ExecutionConfig(Strict):
+    """How orders are sent (DESIGN, "Execution protocol")."""
+
+    max_slippage: Decimal = Field(
+        default=Decimal("0.003"), ge=0, lt=Decimal("0.05"), description="IOC limit = validated price x (1 +/- this)"
+    )
+    order_timeout_seconds: float = Field(
+        default=25, gt=0, le=300, description="per order: look-ups and resends by client order id stop after this"
+    )
+    max_pending_orders_per_venue: int = Field(default=3, ge=1, le=50, description="orders in flight per venue")
+    correction_rounds: int = Field(default=4, ge=1, le=20, description="hedge/unwind orders after a leg imbalance")
+
+
 class ScheduleConfig(Strict):
     funding_snapshot_minutes: int = Field(default=10, ge=1, le=1440)
     funding_snapshot_volatile_minutes: int = Field(default=3, ge=1, le=1440)
@@ -189,6 +202,7 @@ class ArbxConfig(Strict):
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     spread: SpreadConfig = Field(default_factory=SpreadConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     schedules: ScheduleConfig = Field(default_factory=ScheduleConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)

@@ -111,6 +111,23 @@ class OrderState:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeFill:
+    """One fill (trade) of one of our orders. Fees live here, not on the order: venues such as Binance report no
+    fee when an order is queried, only on its trades. ``fee_currency`` is the base coin for spot buys on Binance."""
+
+    venue: Venue
+    symbol: str
+    trade_id: str
+    order_id: str | None
+    side: Side
+    amount: Decimal  # base coin
+    price: Decimal
+    fee: Decimal
+    fee_currency: str | None
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FundingIncome:
     """One funding payment the account received (positive) or paid (negative)."""
 

@@ -32,6 +32,7 @@ from arbx_pipelines.core.venue_data import (
     OrderBook,
     OrderState,
     PositionInfo,
+    TradeFill,
 )
 from arbx_pipelines.venues.errors import BelowMinimum, OrderNotFound, UnknownSymbol, VenueError, map_ccxt_error
 
@@ -414,6 +415,39 @@ class VenueClient:
                 write=True,
             )
         return await self.order_by_client_id(symbol, client_order_id)
+
+    def order_trades_params(self, order_id: str) -> dict[str, Any]:
+        return {"orderId": order_id}
+
+    async def order_trades(self, symbol: str, order_id: str, since: datetime | None = None) -> list[TradeFill]:
+        """The fills of one order (by the venue's order id), with their fees."""
+        info = await self.market(symbol)
+        since_ms = None if since is None else int(since.timestamp() * 1000)
+        raw = await self._call(
+            "fetch_my_trades",
+            lambda: self.exchange.fetch_my_trades(symbol, since_ms, None, self.order_trades_params(order_id)),
+        )
+        size = info.rules.contract_size
+        fills = []
+        for t in raw:
+            if t.get("order") is not None and str(t["order"]) != order_id:
+                continue
+            fee = t.get("fee") or {}
+            fills.append(
+                TradeFill(
+                    venue=self.venue,
+                    symbol=info.symbol,
+                    trade_id=str(t["id"]),
+                    order_id=order_id,
+                    side=Side(str(t["side"])),
+                    amount=to_decimal(t["amount"]) * size,
+                    price=to_decimal(t["price"]),
+                    fee=optional_decimal(fee.get("cost")) or ZERO,
+                    fee_currency=fee.get("currency"),
+                    time=ms_to_datetime(t.get("timestamp")) or datetime.now(UTC),
+                )
+            )
+        return fills
 
     def _order_state(self, raw: Mapping[str, Any], info: MarketInfo, client_order_id: str | None) -> OrderState:
         size = info.rules.contract_size

@@ -29,6 +29,9 @@ class OkxClient(VenueClient):
             "set_leverage", lambda: self.exchange.set_leverage(leverage, symbol, {"mgnMode": "cross"}), write=True
         )
 
+    def order_trades_params(self, order_id: str) -> dict[str, Any]:
+        return {"ordId": order_id}
+
     async def set_margin_mode(self, symbol: str, margin_mode: str = "cross") -> None:
         """Nothing to do: OKX takes the margin mode per order (``tdMode``), and arbx always trades cross."""
         if margin_mode != "cross":

@@ -1,0 +1,334 @@
+"""``arbx bench execution``: signal -> both legs acknowledged, in process and through the real daemon.
+
+A funding spike is set on N symbols of the simulated Binance at once; the signal is the moment their funding
+snapshot rows are written (what the funding-opportunity sensor reads). Latency runs from then until the venue has
+acknowledged both legs of that symbol's hedge (``orders.acknowledged_at``).
+
+1. In process: the execution path alone (warm venue clients, no Dagster), N executions concurrently.
+2. Through ``dagster dev`` (webserver + daemon, temporary DAGSTER_HOME, QueuedRunCoordinator): the sensor tick, the
+   run queue, a fresh run process per execution, its imports and market load, then the same path. Goal: p95 <= 10 s.
+
+Both report the executions running at once and the most orders seen pending per venue at once (from the orders'
+send/answer times; the venue slots cap it at ``execution.max_pending_orders_per_venue``). Each round closes its
+hedges and moves simulated time to the next settlement, so the next round's signals are new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance, RunsFilter
+from sqlalchemy import Engine, select
+
+from arbx_pipelines.bench.daemon import DagsterDev
+from arbx_pipelines.core.models import Venue
+from arbx_pipelines.execution.close_hedge import close_hedge
+from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
+from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
+from arbx_pipelines.execution.positions import positions_with_status
+from arbx_pipelines.execution.signals import funding_opportunities
+from arbx_pipelines.marketdata.snapshot import fetch_snapshot, store_snapshot
+from arbx_pipelines.scenarios.harness import Harness, sim_harness
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import Execution, Order
+from arbx_pipelines.venues import make_client
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.sim.server import SimServer
+
+VENUE = Venue.BINANCE
+CANDIDATES = ("DOGE", "XRP", "ADA", "TRX", "LINK", "SOL", "DOT", "LTC", "AVAX", "NEAR", "ATOM", "UNI")
+SPIKE = 0.003
+CALM = 0.00001
+GOAL_P95_S = 10.0
+BENCH_CONFIG: dict[str, Any] = {
+    "risk.daily_trade_count": 10_000,
+    "risk.daily_amount_usdt": 10_000_000,
+    "risk.max_account_share": 0.9,
+    "venues.binance.capital_share": 1,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--symbols", type=int, default=6, help="executions at once, one symbol each (>= 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="in-process rounds")
+    parser.add_argument("--daemon-single", type=int, default=6, help="signals one at a time through dagster dev")
+    parser.add_argument(
+        "--daemon-rounds", type=int, default=1, help="rounds of every symbol at once through dagster dev"
+    )
+    parser.add_argument("--no-daemon", action="store_true", help="skip the dagster dev measurement")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for a daemon round")
+
+
+@dataclass
+class Round:
+    latencies: dict[str, float] = field(default_factory=dict)
+    concurrent_executions: int = 0
+    max_pending: int = 0
+    #: through the daemon: seconds spent in each stage, per execution
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+
+STAGES = (
+    ("signal -> run queued", "sensor tick and run creation"),
+    ("queued -> launched", "run queue"),
+    ("launched -> started", "run process start: imports, code location"),
+    ("started -> both acks", "the op: markets, live data, risk, both legs"),
+)
+
+
+def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: datetime) -> None:
+    """Split each daemon execution's latency into its stages, from Dagster's own run timestamps."""
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(filters=RunsFilter(job_name="open_funding_position"), limit=200)
+        for run in runs:
+            symbol = run.tags.get("arbx/symbol")
+            if run.tags.get("dagster/run_key") not in keys or symbol not in round_.latencies:
+                continue
+            stats = instance.get_run_stats(run.run_id)
+            if None in (stats.enqueued_time, stats.launch_time, stats.start_time):
+                continue
+            marks = [
+                signal_at.timestamp(),
+                stats.enqueued_time,
+                stats.launch_time,
+                stats.start_time,
+                signal_at.timestamp() + round_.latencies[symbol],
+            ]
+            for (name, _), start, end in zip(STAGES, marks, marks[1:], strict=False):
+                round_.stages.setdefault(name, []).append(float(end) - float(start))  # type: ignore[arg-type]
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def max_overlap(intervals: Sequence[tuple[datetime, datetime]]) -> int:
+    """Most intervals open at one instant."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    best = current = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def measure_round(engine: Engine, keys: Sequence[str], signal_at: datetime) -> Round:
+    """Latency per execution (signal -> both first legs acknowledged) and the round's concurrency figures."""
+    result = Round()
+    with transaction(engine) as session:
+        executions = session.execute(select(Execution).where(Execution.execution_key.in_(keys))).scalars().all()
+        spans = []
+        for execution in executions:
+            orders = (
+                session.execute(
+                    select(Order).where(Order.execution_id == execution.id, Order.leg.in_(("spot", "perp")))
+                )
+                .scalars()
+                .all()
+            )
+            acks = [o.acknowledged_at for o in orders if o.acknowledged_at is not None]
+            if len(acks) == 2:
+                result.latencies[execution.symbol] = (max(acks) - signal_at).total_seconds()
+                spans.append((execution.created_at, max(acks)))  # in flight: intent recorded .. both legs answered
+        pending = session.execute(
+            select(Order.sent_at, Order.acknowledged_at).where(
+                Order.venue == str(VENUE), Order.sent_at >= signal_at, Order.acknowledged_at.is_not(None)
+            )
+        ).all()
+    result.concurrent_executions = max_overlap(spans)
+    result.max_pending = max_overlap([(s, a) for s, a in pending if s is not None and a is not None])
+    return result
+
+
+def pick_symbols(server: SimServer, count: int) -> list[str]:
+    engine = server.simulator.venue(VENUE.value).engine
+    found = [
+        f"{c}/USDT:USDT"
+        for c in CANDIDATES
+        if f"{c}/USDT:USDT" in engine.instruments and f"{c}/USDT" in engine.instruments
+    ]
+    if len(found) < count:
+        raise ValueError(f"only {len(found)} suitable symbols on the simulated {VENUE}; ask for at most that many")
+    return found[:count]
+
+
+async def write_signal(client: VenueClient, engine: Engine, symbols: Sequence[str]) -> datetime:
+    """The signal: a funding snapshot written as the ``funding_snapshot`` asset writes it; its time is the signal's."""
+    signal_at = datetime.now(UTC)
+    store_snapshot(engine, await fetch_snapshot({VENUE: client}, signal_at))
+    return signal_at
+
+
+async def close_all(deps: ExecutionDeps, clients: dict[str, VenueClient]) -> None:
+    open_positions = positions_with_status(deps.engine, ("open", "broken"))
+    await asyncio.gather(*(close_hedge(deps, clients[p.symbol], p.id, "bench") for p in open_positions))
+
+
+def spike(harness: Harness, symbols: Sequence[str], rate: float = SPIKE) -> None:
+    for symbol in symbols:
+        harness.admin.set_funding(VENUE.value, symbol, rate)
+
+
+def calm(harness: Harness, symbols: Sequence[str]) -> None:
+    """No signal anywhere until a round spikes its symbols (the seeded market has extreme stretches of its own)."""
+    spike(harness, symbols, CALM)
+
+
+async def in_process_rounds(harness: Harness, symbols: Sequence[str], rounds: int) -> list[Round]:
+    deps = deps_from_config(harness.loaded)
+    sim = harness.loaded.config.simulator
+    creds = {"api_key": sim.api_key, "secret": sim.secret, "passphrase": sim.passphrase}
+    clients = {
+        s: make_client(VENUE, harness.loaded.config.mode, credentials=creds, sim_url=harness.server.base_url)
+        for s in symbols
+    }
+    results = []
+    calm(harness, symbols)
+    try:
+        await asyncio.gather(*(c.markets() for c in clients.values()))
+        for _ in range(rounds):
+            spike(harness, symbols)
+            signal_at = await write_signal(clients[symbols[0]], deps.engine, symbols)
+            found = funding_opportunities(
+                deps.engine, deps.strategy, venues=[VENUE], symbols=symbols, now=datetime.now(UTC)
+            )
+            await asyncio.gather(
+                *(
+                    open_hedge(deps, clients[o.symbol], OpenRequest(VENUE, o.symbol, o.run_key, signal_at))
+                    for o in found
+                )
+            )
+            results.append(measure_round(deps.engine, [o.run_key for o in found], signal_at))
+            await close_all(deps, clients)
+            harness.admin.advance_hours(8)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients.values()))
+    return results
+
+
+async def _wait_for(engine: Engine, keys: Sequence[str], signal_at: datetime, timeout: float) -> Round:
+    deadline = time.monotonic() + timeout
+    measured = measure_round(engine, keys, signal_at)
+    while len(measured.latencies) < len(keys) and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        measured = measure_round(engine, keys, signal_at)
+    return measured
+
+
+async def daemon_rounds(
+    harness: Harness, home: Path, symbols: Sequence[str], singles: int, together: int, timeout: float
+) -> tuple[list[Round], list[Round]]:
+    """``singles`` signals one at a time (each on its own symbol), then ``together`` rounds of every symbol at once;
+    the daemon's sensor, queue and run processes do the work, this only writes signals and waits for the acks."""
+    deps = deps_from_config(harness.loaded)
+    sim = harness.loaded.config.simulator
+    creds = {"api_key": sim.api_key, "secret": sim.secret, "passphrase": sim.passphrase}
+    clients = {
+        s: make_client(VENUE, harness.loaded.config.mode, credentials=creds, sim_url=harness.server.base_url)
+        for s in symbols
+    }
+
+    async def one_round(batch: Sequence[str]) -> Round:
+        spike(harness, batch)
+        signal_at = await write_signal(clients[batch[0]], deps.engine, batch)
+        keys = [
+            o.run_key
+            for o in funding_opportunities(
+                deps.engine, deps.strategy, venues=[VENUE], symbols=batch, now=datetime.now(UTC)
+            )
+        ]
+        measured = await _wait_for(deps.engine, keys, signal_at, timeout)
+        run_stages(home, measured, keys, signal_at)
+        return measured
+
+    one_by_one, all_at_once = [], []
+    calm(harness, symbols)
+    try:
+        for symbol in symbols[:singles]:
+            one_by_one.append(await one_round([symbol]))
+        for _ in range(together):
+            await asyncio.sleep(2)  # let the last runs finish their corrections before their hedges are closed
+            await close_all(deps, clients)
+            harness.admin.advance_hours(8)  # the next settlement: new signals, new run keys
+            all_at_once.append(await one_round(symbols))
+        await asyncio.sleep(2)
+        await close_all(deps, clients)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients.values()))
+    return one_by_one, all_at_once
+
+
+def report(title: str, rounds: list[Round], wanted: int, limit: int, goal: float | None) -> None:
+    latencies = [v for r in rounds for v in r.latencies.values()]
+    measured = sum(len(r.latencies) for r in rounds)
+    print(f"  {title}: {measured}/{wanted * len(rounds)} executions measured over {len(rounds)} round(s)")
+    if latencies:
+        p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+        verdict = "" if goal is None else (f"  (goal p95 <= {goal:.0f} s: {'meets' if p95 <= goal else 'MISSES'})")
+        print(
+            f"    signal -> both legs acknowledged: p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(latencies):.2f} s"
+            f"{verdict}"
+        )
+    stages: dict[str, list[float]] = {}
+    for r in rounds:
+        for name, values in r.stages.items():
+            stages.setdefault(name, []).extend(values)
+    for name, what in STAGES:
+        if stages.get(name):
+            print(f"      {name:<22} median {statistics.median(stages[name]):6.2f} s  ({what})")
+    print(f"    executions running at once: max {max((r.concurrent_executions for r in rounds), default=0)}")
+    print(
+        f"    orders pending per venue at once: max {max((r.max_pending for r in rounds), default=0)} (limit {limit})"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.symbols < 5 or args.rounds < 1 or args.daemon_rounds < 0 or args.daemon_single < 0:
+        raise ValueError("--symbols must be at least 5, --rounds at least 1, the daemon counts not negative")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    chosen: list[str] = []
+
+    def configure(server: SimServer) -> dict[str, Any]:
+        chosen.extend(pick_symbols(server, args.symbols))
+        return {"strategy.symbols": chosen}
+
+    with sim_harness(
+        BENCH_CONFIG, sim_settings={"start_balance_usdt": Decimal(20000)}, configure=configure, venues=[VENUE.value]
+    ) as harness:
+        symbols = chosen
+        limit = harness.loaded.config.execution.max_pending_orders_per_venue
+        print(
+            f"execution bench: {len(symbols)} symbols at once on the simulated {VENUE} "
+            f"({', '.join(s.split('/')[0] for s in symbols)}); load average {load:.2f}"
+        )
+        start = time.monotonic()
+        inproc = asyncio.run(in_process_rounds(harness, symbols, args.rounds))
+        report(f"in process ({time.monotonic() - start:.0f} s)", inproc, len(symbols), limit, None)
+        if args.no_daemon:
+            return 0
+        start = time.monotonic()
+        with DagsterDev(harness.workdir, harness.config_path) as dev:
+            print(f"  dagster dev up in {dev.startup_s:.1f} s (webserver {dev.url}, temporary DAGSTER_HOME)")
+            singles, together = asyncio.run(
+                daemon_rounds(
+                    harness, dev.home, symbols, min(args.daemon_single, len(symbols)), args.daemon_rounds, args.timeout
+                )
+            )
+        print(f"  through dagster dev ({time.monotonic() - start:.0f} s):")
+        report("one signal at a time", singles, 1, limit, GOAL_P95_S)
+        report(f"{len(symbols)} signals at once", together, len(symbols), limit, None)
+    return 0

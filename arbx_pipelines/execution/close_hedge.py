@@ -1,0 +1,202 @@
+"""Close a funding hedge (or cut it by a fraction): sell back the spot and buy back the perp (reduce-only), both
+at once as IOC orders at fresh prices, again for whatever is left until both legs are below one lot; then the
+realized P&L = funding received - all fees + perp price P&L + spot price P&L, to the cent, from the recorded fills.
+
+Funding is collected first, so the payments up to the close count. Runs while the kill switch is engaged: closing
+reduces risk. Waits for the symbol lock instead of giving up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from arbx_pipelines.core.hedge import Leg
+from arbx_pipelines.core.money import ZERO, quantize_down
+from arbx_pipelines.core.orders import OrderIntent
+from arbx_pipelines.core.sizing import check_leg, contracts_to_base, to_market_amount
+from arbx_pipelines.core.venue_data import MarketInfo
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.funding_income import collect_funding
+from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
+from arbx_pipelines.execution.locks import symbol_lock
+from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills, set_status
+from arbx_pipelines.execution.protocol import SentOrder
+from arbx_pipelines.execution.records import (
+    ExecutionRef,
+    add_intents,
+    executions_of_position,
+    record_decision,
+    record_intent,
+    set_execution_status,
+)
+from arbx_pipelines.execution.settle import book_realized, lot
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.errors import VenueError
+
+log = get_logger("arbx.execution.close")
+CLOSE_KIND = "close"
+REDUCE_KIND = "reduce"
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    status: str  # closed | reduced | noop | broken
+    position_id: int
+    reason: str
+    realized_pnl: Decimal | None = None
+    execution_key: str | None = None
+    orders: tuple[SentOrder, ...] = ()
+
+
+def next_key(deps: ExecutionDeps, kind: str, position_id: int) -> str:
+    """``kind:position:n``, n = executions of that kind so far: a new key only after the previous one ran."""
+    done = [e for e in executions_of_position(deps.engine, position_id) if e.kind == kind]
+    return f"{kind}:{position_id}:{len(done)}"
+
+
+async def markets_of(client: VenueClient, position: PositionRecord) -> LegMarkets:
+    return LegMarkets(await client.market(position.spot_symbol), await client.market(position.symbol))
+
+
+async def close_hedge(
+    deps: ExecutionDeps,
+    client: VenueClient,
+    position_id: int,
+    reason: str,
+    *,
+    fraction: Decimal = ONE,
+    run_id: str | None = None,
+    wait_s: float = 120.0,
+) -> CloseOutcome:
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    position = get_position(deps.engine, position_id)
+    async with symbol_lock(deps, position.venue, position.symbol, wait_s=wait_s):
+        return await close_locked(deps, client, position_id, reason, fraction, run_id)
+
+
+def _closing_intents(
+    key: str,
+    position: PositionRecord,
+    markets: LegMarkets,
+    excess: dict[Leg, Decimal],
+    suffix: str,
+    prices: dict[Leg, Decimal],
+) -> list[OrderIntent]:
+    intents = []
+    for leg in (Leg.SPOT, Leg.PERP):
+        info: MarketInfo = markets.of(leg)
+        amount = to_market_amount(max(excess[leg], ZERO), info.rules)
+        if amount <= 0:
+            continue
+        if leg is Leg.SPOT and check_leg(leg, amount, prices[leg], info.rules) is not None:
+            continue  # below the venue's minimum: dust that cannot be sold
+        side = position.direction.closing_side(leg)
+        base = contracts_to_base(amount, info.rules.contract_size)
+        intents.append(
+            correction_intent(key, f"{leg}{suffix}", info, side, amount, base, prices[leg], reduce_only=leg is Leg.PERP)
+        )
+    return intents
+
+
+async def close_locked(
+    deps: ExecutionDeps, client: VenueClient, position_id: int, reason: str, fraction: Decimal, run_id: str | None
+) -> CloseOutcome:
+    position = get_position(deps.engine, position_id)
+    if position.status == "closed":
+        return CloseOutcome("noop", position_id, "already closed", position.realized_pnl)
+    full = fraction >= 1
+    kind = CLOSE_KIND if full else REDUCE_KIND
+    key = next_key(deps, kind, position_id)
+    markets = await markets_of(client, position)
+    if full:
+        set_status(deps.engine, position_id, "closing", close_reason=reason)
+    try:
+        await collect_funding(deps, client, position_id)
+    except VenueError as exc:  # funding can be collected later; the close must not wait for it
+        log.warning("funding not collected before close", extra={"position": position_id, "error": str(exc)})
+    position = refresh_from_fills(deps.engine, position_id)
+    step = max(lot(markets.spot.rules), lot(markets.perp.rules))
+    cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
+    targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
+    execution: ExecutionRef | None = None
+    sent_all: list[SentOrder] = []
+    for round_number in range(1, deps.settings.correction_rounds + 1):
+        position = refresh_from_fills(deps.engine, position_id)
+        excess = {
+            Leg.SPOT: position.spot_amount - targets[Leg.SPOT],
+            Leg.PERP: position.perp_amount - targets[Leg.PERP],
+        }
+        prices = {
+            leg: await fresh_limit_price(deps, client, markets.of(leg), position.direction.closing_side(leg))
+            for leg in (Leg.SPOT, Leg.PERP)
+        }
+        suffix = "" if round_number == 1 else f"-close-{round_number}"
+        intents = _closing_intents(key, position, markets, excess, suffix, prices)
+        if not intents:
+            break
+        if execution is None:
+            execution = record_intent(
+                deps.engine,
+                key=key,
+                kind=kind,
+                venue=str(position.venue),
+                symbol=position.symbol,
+                planned={"reason": reason, "fraction": str(fraction)},
+                intents=intents,
+                position_id=position_id,
+                run_id=run_id,
+            )
+        else:
+            add_intents(deps.engine, execution.id, intents)
+        sent = await send_all(deps, client, intents, position_id)
+        sent_all.extend(sent)
+        if any(not s.known for s in sent):
+            mark_broken(deps, get_position(deps.engine, position_id), execution, f"{kind} order outcome unknown")
+            set_execution_status(deps.engine, execution.id, "failed", "order outcome unknown")
+            return CloseOutcome("broken", position_id, "order outcome unknown", None, key, tuple(sent_all))
+    return _finish(deps, execution, key, kind, position_id, markets, targets, reason, full, sent_all, run_id)
+
+
+def _finish(
+    deps: ExecutionDeps,
+    execution: ExecutionRef | None,
+    key: str,
+    kind: str,
+    position_id: int,
+    markets: LegMarkets,
+    targets: dict[Leg, Decimal],
+    reason: str,
+    full: bool,
+    sent: list[SentOrder],
+    run_id: str | None,
+) -> CloseOutcome:
+    position = refresh_from_fills(deps.engine, position_id)
+    left_perp = position.perp_amount - targets[Leg.PERP]
+    if execution is None:
+        execution = record_decision(
+            deps.engine,
+            key=key,
+            kind=kind,
+            venue=str(position.venue),
+            symbol=position.symbol,
+            status="done",
+            planned={"reason": reason},
+            position_id=position_id,
+            run_id=run_id,
+        )
+    if abs(left_perp) >= max(lot(markets.perp.rules), Decimal("1e-12")):
+        mark_broken(deps, position, execution, f"{kind}: perp still {position.perp_amount}")
+        set_execution_status(deps.engine, execution.id, "failed", "perp leg not closed")
+        return CloseOutcome("broken", position_id, "perp leg not closed", None, key, tuple(sent))
+    set_execution_status(deps.engine, execution.id, "done")
+    if not full:
+        set_status(deps.engine, position_id, "open")
+        return CloseOutcome("reduced", position_id, reason, None, key, tuple(sent))
+    realized = book_realized(deps, position)
+    set_status(deps.engine, position_id, "closed", close_reason=reason, realized_pnl=realized, closed=True)
+    log.info("position closed", extra={"position": position_id, "realized_pnl": str(realized), "reason": reason})
+    return CloseOutcome("closed", position_id, reason, realized, key, tuple(sent))

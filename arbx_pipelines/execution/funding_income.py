@@ -1,0 +1,112 @@
+"""Funding actually received, recorded per settlement: the venue's funding income for a position's perpetual,
+each settlement once (unique per venue, symbol, time and position), with its ledger row, then the position's
+``funding_received`` recomputed from the recorded payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.venue_data import FundingIncome
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.fills import ledger_once
+from arbx_pipelines.execution.legs import read_with_retry
+from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import FundingPayment
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.errors import VenueError
+
+log = get_logger("arbx.execution.funding")
+#: a settlement this close after the close still belongs to the position (venue and local clocks differ a little)
+CLOCK_SLACK = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class FundingCollected:
+    position_id: int
+    new_payments: int
+    funding_received: Decimal
+
+
+def _belongs(position: PositionRecord, income: FundingIncome) -> bool:
+    if income.symbol != position.symbol or income.time < position.opened_at - CLOCK_SLACK:
+        return False
+    return position.closed_at is None or income.time <= position.closed_at + CLOCK_SLACK
+
+
+async def _rates(client: VenueClient, position: PositionRecord, incomes: list[FundingIncome]) -> dict[int, Decimal]:
+    """Settled rates by time (ms), to store beside each payment; empty when the venue cannot say."""
+    if not incomes:
+        return {}
+    start = min(i.time for i in incomes) - timedelta(minutes=1)
+    end = max(i.time for i in incomes) + timedelta(minutes=1)
+    try:
+        history = await client.funding_history(position.symbol, start, end)
+    except VenueError:
+        return {}
+    return {int(h.funding_time.timestamp() * 1000): h.rate for h in history}
+
+
+async def collect_funding(deps: ExecutionDeps, client: VenueClient, position_id: int) -> FundingCollected:
+    position = get_position(deps.engine, position_id)
+    since = position.opened_at - timedelta(minutes=1)
+    incomes = await read_with_retry(deps, "funding_income", lambda: client.funding_income(position.symbol, since))
+    mine = [income for income in incomes if _belongs(position, income)]
+    rates = await _rates(client, position, mine)
+    added = 0
+    for income in mine:
+        time_ms = int(income.time.timestamp() * 1000)
+        with transaction(deps.engine) as session:
+            exists = session.execute(
+                select(FundingPayment.id).where(
+                    FundingPayment.venue == str(position.venue),
+                    FundingPayment.symbol == position.symbol,
+                    FundingPayment.funding_time == income.time,
+                    FundingPayment.position_id == position.id,
+                )
+            ).first()
+            if exists is not None:
+                continue
+            session.add(
+                FundingPayment(
+                    position_id=position.id,
+                    venue=str(position.venue),
+                    symbol=position.symbol,
+                    funding_time=income.time,
+                    rate=rates.get(time_ms),
+                    amount=income.amount,
+                    currency=income.currency,
+                    venue_ref=income.venue_ref,
+                )
+            )
+        ledger_once(
+            deps.engine,
+            f"funding:{position.venue}:{position.symbol}:{time_ms}:{position.id}",
+            venue=str(position.venue),
+            account="swap",
+            currency=income.currency,
+            amount=income.amount,
+            kind="funding",
+            position_id=position.id,
+            time=income.time,
+            note=f"rate {rates.get(time_ms)}",
+        )
+        added += 1
+    refreshed = refresh_from_fills(deps.engine, position_id) if added else position
+    if added:
+        log.info(
+            "funding recorded", extra={"position": position_id, "new": added, "total": str(refreshed.funding_received)}
+        )
+    return FundingCollected(position_id, added, refreshed.funding_received if added else position.funding_received)
+
+
+def funding_total(deps: ExecutionDeps, position_id: int) -> Decimal:
+    with transaction(deps.engine) as session:
+        rows = session.execute(select(FundingPayment.amount).where(FundingPayment.position_id == position_id))
+        return sum((amount for (amount,) in rows), ZERO)

@@ -1,0 +1,230 @@
+"""Open a funding hedge (DESIGN, "Execution protocol"): re-validate on live data, check risk, prepare the venue,
+record the intent, send both legs at once, and correct any imbalance until the legs match within one lot.
+
+Steps: kill switch -> symbol lock -> no open position on the symbol -> the signal key not seen before -> live
+snapshot -> wanted notional (allocation, venue share, reserve) -> ``decide_entry`` -> ``check_trade`` -> leverage
+and cross margin -> collateral transfer where spot and perpetual wallets are separate -> intent (execution, position,
+both orders) in one transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
+Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from arbx_pipelines.core.decision import EntrySignal, Rejection, RejectReason, decide_entry
+from arbx_pipelines.core.models import Venue, spot_symbol_of
+from arbx_pipelines.core.orders import plan_hedge_orders
+from arbx_pipelines.core.risk import AccountView, check_trade, trade_request_for_entry
+from arbx_pipelines.execution.capital import (
+    VenueWallets,
+    account_view,
+    opening_capital,
+    venue_wallets,
+    wanted_notional,
+)
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
+from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
+from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
+from arbx_pipelines.execution.positions import ACTIVE_STATUSES, PositionRecord, active_position, positions_with_status
+from arbx_pipelines.execution.prepare import minimum_hedge_base, prepare_venue
+from arbx_pipelines.execution.protocol import SentOrder
+from arbx_pipelines.execution.records import (
+    NewPosition,
+    find_execution,
+    record_decision,
+    record_intent,
+)
+from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
+from arbx_pipelines.execution.settle import finish_open
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.errors import VenueError
+
+log = get_logger("arbx.execution.open")
+
+
+class OpenStatus(StrEnum):
+    OPENED = "opened"
+    FLAT = "flat"
+    BROKEN = "broken"
+    REJECTED = "rejected"
+    BLOCKED = "blocked"
+    REFUSED = "refused"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    venue: Venue
+    symbol: str
+    signal_key: str
+    signal_time: datetime | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenOutcome:
+    status: OpenStatus
+    execution_key: str
+    reason: str = ""
+    position_id: int | None = None
+    orders: tuple[SentOrder, ...] = ()
+    violations: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _decide(live: LiveMarket, deps: ExecutionDeps, notional: Decimal) -> EntrySignal | Rejection:
+    decision = decide_entry(live.snapshot, deps.strategy, notional)
+    if isinstance(decision, Rejection) and decision.reason in (RejectReason.MIN_AMOUNT, RejectReason.MIN_NOTIONAL):
+        snap = live.snapshot
+        base = minimum_hedge_base(snap.spot_rules, snap.perp_rules, snap.spot_ask, snap.perp_bid)
+        smallest = base * snap.spot_ask * (1 + Decimal("1e-9"))
+        if smallest > notional:  # the limits are then checked on the smallest hedge the venue accepts
+            decision = decide_entry(snap, deps.strategy, smallest)
+    return decision
+
+
+def _planned(signal: EntrySignal, request: OpenRequest, live: LiveMarket) -> dict[str, Any]:
+    return {
+        "notional": str(signal.notional),
+        "base_amount": str(signal.size.base_amount),
+        "direction": str(signal.direction),
+        "rate": str(signal.rate),
+        "annualized": str(signal.annualized),
+        "interval_hours": signal.interval_hours,
+        "expected_net_rate": str(signal.expected_net_rate),
+        "break_even_settlements": signal.break_even_settlements,
+        "spot_price": str(signal.size.spot.price),
+        "perp_price": str(signal.size.perp.price),
+        "signal_key": request.signal_key,
+        "signal_time": request.signal_time.isoformat() if request.signal_time else None,
+        "next_funding_time": live.funding.next_funding_time.isoformat() if live.funding.next_funding_time else None,
+    }
+
+
+async def open_hedge(
+    deps: ExecutionDeps,
+    client: VenueClient,
+    request: OpenRequest,
+    other_wallets: Mapping[Venue, VenueWallets] | None = None,
+) -> OpenOutcome:
+    """Open the hedge a funding signal asks for, or say why not (see the module docstring)."""
+    key = request.signal_key
+    reason = halted(deps.engine)
+    if reason is not None:
+        return OpenOutcome(OpenStatus.REFUSED, key, f"kill switch: {reason}", violations=("kill_switch",))
+    existing = find_execution(deps.engine, key)
+    if existing is not None:
+        return OpenOutcome(OpenStatus.DUPLICATE, key, f"already {existing.status}", existing.position_id)
+    try:
+        async with symbol_lock(deps, request.venue, request.symbol):
+            return await _open_locked(deps, client, request, other_wallets or {})
+    except SymbolBusy as exc:
+        return OpenOutcome(OpenStatus.REFUSED, key, str(exc))
+
+
+async def _open_locked(
+    deps: ExecutionDeps, client: VenueClient, request: OpenRequest, other_wallets: Mapping[Venue, VenueWallets]
+) -> OpenOutcome:
+    key, venue, symbol = request.signal_key, request.venue, request.symbol
+    if active_position(deps.engine, str(venue), symbol) is not None:
+        return OpenOutcome(OpenStatus.REFUSED, key, "a position on this symbol is already active")
+
+    def decided(status: OpenStatus, why: str, planned: dict[str, Any], violations: tuple[str, ...] = ()) -> OpenOutcome:
+        record_decision(
+            deps.engine,
+            key=key,
+            kind=OPEN_KIND,
+            venue=str(venue),
+            symbol=symbol,
+            status=status.value,
+            planned=planned,
+            error=why,
+            run_id=request.run_id,
+        )
+        log.info("open not sent", extra={"key": key, "status": status.value, "why": why})
+        return OpenOutcome(status, key, why, violations=violations)
+
+    live = await live_market(client, symbol, deps.settings.max_slippage)
+    wallets = dict(other_wallets)
+    wallets[venue] = await venue_wallets(client)
+    view, positions = _view(deps, wallets)
+    notional, cap = wanted_notional(deps, venue, symbol, view, positions)
+    base_plan: dict[str, Any] = {
+        "notional": str(notional),
+        "rate": str(live.snapshot.rate),
+        "annualized": str(live.snapshot.annualized),
+    }
+    if cap is not None:
+        return decided(OpenStatus.BLOCKED, f"allocation: {cap}", base_plan, (cap,))
+    decision = _decide(live, deps, notional)
+    if isinstance(decision, Rejection):
+        return decided(OpenStatus.REJECTED, f"{decision.reason}: {decision.detail}", base_plan, (decision.reason,))
+    signal = decision
+    planned = _planned(signal, request, live)
+    blocked = _risk_block(deps, signal, view)
+    if blocked is not None:
+        return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])
+    try:
+        await prepare_venue(deps, client, symbol, wallets[venue], signal.notional, signal.direction.short_perp, key)
+    except VenueError as exc:
+        return decided(OpenStatus.FAILED, f"venue preparation failed: {exc}", planned)
+
+    plan = plan_hedge_orders(
+        key,
+        venue,
+        symbol,
+        signal.direction,
+        signal.size,
+        live.snapshot.spot_rules,
+        live.snapshot.perp_rules,
+        max_slippage=deps.settings.max_slippage,
+    )
+    async with capital_lock(deps, venue):  # re-check against opens that recorded their intent meanwhile
+        blocked = _risk_block(deps, signal, _view(deps, wallets)[0])
+        if blocked is not None:
+            return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])
+        execution = record_intent(
+            deps.engine,
+            key=key,
+            kind=OPEN_KIND,
+            venue=str(venue),
+            symbol=symbol,
+            planned=planned,
+            intents=[plan.spot, plan.perp],
+            run_id=request.run_id,
+            new_position=NewPosition(
+                str(venue), symbol, spot_symbol_of(symbol), signal.direction, deps.settings.leverage
+            ),
+        )
+    assert execution.position_id is not None
+    sent = await send_all(deps, client, [plan.spot, plan.perp], execution.position_id)
+    result = await balance_open_legs(
+        deps, client, execution, execution.position_id, LegMarkets(live.spot, live.perp), sent
+    )
+    status = finish_open(deps, execution, result is BalanceResult.BALANCED, live.perp.rules, live.spot.rules)
+    record_execution_result(deps.engine, deps.limits, success=status == "open")
+    outcome = {"open": OpenStatus.OPENED, "closed": OpenStatus.FLAT}.get(status, OpenStatus.BROKEN)
+    return OpenOutcome(outcome, key, status, execution.position_id, tuple(sent))
+
+
+def _view(deps: ExecutionDeps, wallets: Mapping[Venue, VenueWallets]) -> tuple[AccountView, list[PositionRecord]]:
+    positions = positions_with_status(deps.engine, ACTIVE_STATUSES)
+    return account_view(wallets, positions, opening_capital(deps.engine)), positions
+
+
+def _risk_block(deps: ExecutionDeps, signal: EntrySignal, view: AccountView) -> tuple[tuple[str, ...], str] | None:
+    """The limits this entry breaks (names, detail), or None when it may go."""
+    request = trade_request_for_entry(signal, deps.settings.leverage)
+    verdict = check_trade(request, deps.limits, load_risk_state(deps.engine), view)
+    if verdict.allowed:
+        return None
+    names = tuple(sorted(str(v.limit) for v in verdict.violations))
+    return names, "; ".join(f"{v.limit}: {v.detail}" for v in verdict.violations)

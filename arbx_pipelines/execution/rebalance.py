@@ -1,0 +1,155 @@
+"""Rebalance a drifted hedge: when the legs' notionals differ by more than the threshold, reduce the larger leg to
+the smaller one (``plan_rebalance``: never adds exposure; perp orders reduce-only).
+
+The legs are read on the venue. A leg the venue shows smaller than the database says (a manual trade, ADL, a
+partial liquidation) is first booked as an external change at the current price, with a ``position_drift`` alert,
+so the position follows the venue; a leg the venue shows larger is not ours and is left to reconcile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from arbx_pipelines.core.hedge import Leg
+from arbx_pipelines.core.position_risk import plan_rebalance
+from arbx_pipelines.execution.close_hedge import markets_of, next_key
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.fills import record_external_change
+from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, send_all
+from arbx_pipelines.execution.locks import symbol_lock
+from arbx_pipelines.execution.monitor import REBALANCE_KIND, legs_on_venue
+from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
+from arbx_pipelines.execution.records import (
+    record_decision,
+    record_intent,
+    set_execution_status,
+)
+from arbx_pipelines.execution.settle import lot
+from arbx_pipelines.execution.venue_view import venue_view
+from arbx_pipelines.venues.client import VenueClient
+
+
+@dataclass(frozen=True)
+class RebalanceOutcome:
+    status: str  # rebalanced | noop | not_placeable | failed
+    position_id: int
+    detail: str
+    execution_key: str
+
+
+async def follow_venue(
+    deps: ExecutionDeps, client: VenueClient, position: PositionRecord, markets: LegMarkets
+) -> PositionRecord:
+    """Book legs the venue shows smaller than recorded (by a lot or more) as external changes."""
+    view = await venue_view(deps, client, [position.symbol])
+    spot_venue, perp_venue = legs_on_venue(position, view)
+    changed = False
+    for leg, recorded, seen in (
+        (Leg.SPOT, position.spot_amount, spot_venue),
+        (Leg.PERP, position.perp_amount, perp_venue),
+    ):
+        info = markets.of(leg)
+        missing = recorded - seen
+        if missing < max(lot(info.rules), Decimal("1e-12")):
+            continue
+        side = position.direction.closing_side(leg)
+        price = await fresh_limit_price(deps, client, info, side)
+        ref = record_external_change(
+            deps.engine,
+            position_id=position.id,
+            venue=str(position.venue),
+            symbol=info.symbol,
+            side=side,
+            amount=missing,
+            price=price,
+            note=f"{leg} leg {recorded} recorded, {seen} on the venue",
+        )
+        deps.alerts.raise_alert(
+            "position_drift",
+            f"{position.venue} {info.symbol}: {leg} leg is {seen} on the venue, {recorded} recorded",
+            severity="warning",
+            venue=str(position.venue),
+            symbol=position.symbol,
+            details={
+                "position_id": position.id,
+                "leg": str(leg),
+                "recorded": str(recorded),
+                "venue": str(seen),
+                "ref": ref,
+            },
+        )
+        changed = True
+    return refresh_from_fills(deps.engine, position.id) if changed else position
+
+
+async def rebalance_hedge(
+    deps: ExecutionDeps, client: VenueClient, position_id: int, *, run_id: str | None = None, wait_s: float = 120.0
+) -> RebalanceOutcome:
+    position = get_position(deps.engine, position_id)
+    async with symbol_lock(deps, position.venue, position.symbol, wait_s=wait_s):
+        key = next_key(deps, REBALANCE_KIND, position_id)
+
+        def decided(status: str, detail: str) -> RebalanceOutcome:
+            record_decision(
+                deps.engine,
+                key=key,
+                kind=REBALANCE_KIND,
+                venue=str(position.venue),
+                symbol=position.symbol,
+                status="done" if status == "noop" else "failed",
+                planned={"detail": detail},
+                position_id=position_id,
+                run_id=run_id,
+            )
+            return RebalanceOutcome(status, position_id, detail, key)
+
+        if get_position(deps.engine, position_id).status != "open":
+            return decided("noop", "position is not open")
+        markets = await markets_of(client, position)
+        position = await follow_venue(deps, client, refresh_from_fills(deps.engine, position_id), markets)
+        spot_price = await fresh_limit_price(deps, client, markets.spot, position.direction.closing_side(Leg.SPOT))
+        perp_price = await fresh_limit_price(deps, client, markets.perp, position.direction.closing_side(Leg.PERP))
+        order = plan_rebalance(
+            position.direction,
+            position.spot_amount,
+            position.perp_amount,
+            spot_price,
+            perp_price,
+            markets.spot.rules,
+            markets.perp.rules,
+            deps.strategy.position_risk,
+        )
+        if order is None:
+            return decided("noop", "legs within the rebalance threshold")
+        if not order.placeable:
+            deps.alerts.raise_alert(
+                "rebalance_not_placeable",
+                f"{position.venue} {position.symbol}: {order.detail}",
+                severity="warning",
+                venue=str(position.venue),
+                symbol=position.symbol,
+                details={"position_id": position_id, "deviation": str(order.deviation)},
+            )
+            return decided("not_placeable", order.detail)
+        info = markets.of(order.leg)
+        price = spot_price if order.leg is Leg.SPOT else perp_price
+        intent = correction_intent(
+            key, str(order.leg), info, order.side, order.amount, order.base_amount, price, order.reduce_only
+        )
+        execution = record_intent(
+            deps.engine,
+            key=key,
+            kind=REBALANCE_KIND,
+            venue=str(position.venue),
+            symbol=position.symbol,
+            planned={"deviation": str(order.deviation), "leg": str(order.leg), "amount": str(order.base_amount)},
+            intents=[intent],
+            position_id=position_id,
+            run_id=run_id,
+        )
+        (sent,) = await send_all(deps, client, [intent], position_id)
+        refresh_from_fills(deps.engine, position_id)
+        ok = sent.known and sent.filled > 0
+        set_execution_status(deps.engine, execution.id, "done" if ok else "failed", sent.error)
+        return RebalanceOutcome("rebalanced" if ok else "failed", position_id, f"{order.leg} {sent.status}", key)

@@ -1,0 +1,203 @@
+"""Execution jobs: open_funding_position, close_position, rebalance_hedge, reduce_leverage, reconcile.
+
+Each op is a thin call into :mod:`arbx_pipelines.execution` (asyncio.run); run config carries the venue, symbol and
+signal key, or the position id. A run whose hedge ends broken fails (the run-failure sensor alerts); refusals,
+rejections and risk blocks succeed with the reason in the log. Single-op jobs run with the in-process executor: one
+process per run, not a second one per step (seconds saved between signal and order).
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from dagster import Config, Failure, OpExecutionContext, in_process_executor, job, op
+
+from arbx_pipelines.core.models import Venue
+from arbx_pipelines.execution.capital import VenueWallets, venue_wallets
+from arbx_pipelines.execution.close_hedge import close_hedge
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
+from arbx_pipelines.execution.positions import get_position
+from arbx_pipelines.execution.rebalance import rebalance_hedge
+from arbx_pipelines.execution.reconcile import ReconcileReport, reconcile_venue
+from arbx_pipelines.execution.reduce_leverage import reduce_leverage
+from arbx_pipelines.jobs.common import EXECUTION_TAG, execution_deps, run_async
+from arbx_pipelines.resources.database import DatabaseResource, StateResource
+from arbx_pipelines.resources.exchange import ExchangesResource
+from arbx_pipelines.resources.notifier import NotifierResource
+from arbx_pipelines.resources.settings import SettingsResource
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.errors import VenueError
+
+
+class OpenPositionConfig(Config):
+    venue: str
+    symbol: str
+    signal_key: str
+    signal_time: str = ""
+
+
+class PositionConfig(Config):
+    position_id: int
+    reason: str = ""
+
+
+async def _open(
+    exchanges: ExchangesResource, deps: ExecutionDeps, config: OpenPositionConfig, run_id: str
+) -> OpenOutcome:
+    venue = Venue(config.venue)
+    others: dict[Venue, VenueWallets] = {}
+    for name in exchanges.venues:
+        if name == venue.value:
+            continue
+        try:
+            async with exchanges.client(name) as client:
+                others[Venue(name)] = await venue_wallets(client)
+        except VenueError:
+            continue  # a venue that cannot answer adds no capital to the total
+    signal_time = datetime.fromisoformat(config.signal_time) if config.signal_time else None
+    request = OpenRequest(venue, config.symbol, config.signal_key, signal_time, run_id)
+    async with exchanges.client(venue) as client:
+        return await open_hedge(deps, client, request, others)
+
+
+@op(description="Re-validates a funding signal on live data and opens the hedge.")
+def open_funding_position_op(
+    context: OpExecutionContext,
+    config: OpenPositionConfig,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> None:
+    deps = execution_deps(settings, database, state, notifier)
+    outcome = run_async(_open(exchanges, deps, config, context.run_id))
+    context.log.info(f"open {config.venue} {config.symbol}: {outcome.status} ({outcome.reason})")
+    if outcome.status in (OpenStatus.BROKEN, OpenStatus.FAILED):
+        raise Failure(f"open {config.symbol} ended {outcome.status}: {outcome.reason}")
+
+
+def _on_position(
+    context: OpExecutionContext,
+    deps: ExecutionDeps,
+    exchanges: ExchangesResource,
+    config: PositionConfig,
+    name: str,
+    action: Callable[[ExecutionDeps, VenueClient], Awaitable[Any]],
+) -> None:
+    position = get_position(deps.engine, config.position_id)
+
+    async def run() -> Any:
+        async with exchanges.client(position.venue) as client:
+            return await action(deps, client)
+
+    outcome = run_async(run())
+    status = str(getattr(outcome, "status", ""))
+    detail = getattr(outcome, "reason", None) or getattr(outcome, "detail", "")
+    context.log.info(f"{name} position {config.position_id} ({position.symbol}): {status} ({detail})")
+    if status in ("broken", "failed"):
+        raise Failure(f"{name} of position {config.position_id} ended {status}")
+
+
+@op(description="Closes both legs of a hedge and books its realized P&L.")
+def close_position_op(
+    context: OpExecutionContext,
+    config: PositionConfig,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> None:
+    deps = execution_deps(settings, database, state, notifier)
+    reason = config.reason or "requested"
+    _on_position(context, deps, exchanges, config, "close",
+                 lambda d, c: close_hedge(d, c, config.position_id, reason, run_id=context.run_id))  # fmt: skip
+
+
+@op(description="Reduces the larger leg of a drifted hedge.")
+def rebalance_hedge_op(
+    context: OpExecutionContext,
+    config: PositionConfig,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> None:
+    deps = execution_deps(settings, database, state, notifier)
+    _on_position(context, deps, exchanges, config, "rebalance",
+                 lambda d, c: rebalance_hedge(d, c, config.position_id, run_id=context.run_id))  # fmt: skip
+
+
+@op(description="Adds margin, else cuts the hedge, when liquidation is near.")
+def reduce_leverage_op(
+    context: OpExecutionContext,
+    config: PositionConfig,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> None:
+    deps = execution_deps(settings, database, state, notifier)
+    _on_position(context, deps, exchanges, config, "reduce_leverage",
+                 lambda d, c: reduce_leverage(d, c, config.position_id, run_id=context.run_id))  # fmt: skip
+
+
+@op(description="Reconciles every enabled venue with the database.")
+def reconcile_op(
+    context: OpExecutionContext,
+    settings: SettingsResource,
+    database: DatabaseResource,
+    state: StateResource,
+    notifier: NotifierResource,
+    exchanges: ExchangesResource,
+) -> None:
+    deps = execution_deps(settings, database, state, notifier)
+
+    async def run() -> list[ReconcileReport]:
+        reports = []
+        for venue in exchanges.venues:
+            try:
+                async with exchanges.client(venue) as client:
+                    reports.append(await reconcile_venue(deps, client))
+            except VenueError as exc:
+                context.log.warning(f"reconcile {venue}: {exc}")
+        return reports
+
+    for report in run_async(run()):
+        context.log.info(
+            f"reconcile {report.venue}: {report.orders_checked} orders checked, "
+            f"{len(report.executions_repaired)} executions repaired, {report.funding_recorded} funding payments, "
+            f"{len(report.unknown_exposure)} unknown exposures"
+        )
+
+
+@job(tags={EXECUTION_TAG: "open"}, executor_def=in_process_executor)
+def open_funding_position() -> None:
+    open_funding_position_op()
+
+
+@job(tags={EXECUTION_TAG: "close"}, executor_def=in_process_executor)
+def close_position() -> None:
+    close_position_op()
+
+
+@job(name="rebalance_hedge", tags={EXECUTION_TAG: "rebalance"}, executor_def=in_process_executor)
+def rebalance_hedge_job() -> None:
+    rebalance_hedge_op()
+
+
+@job(name="reduce_leverage", tags={EXECUTION_TAG: "reduce_leverage"}, executor_def=in_process_executor)
+def reduce_leverage_job() -> None:
+    reduce_leverage_op()
+
+
+@job(tags={EXECUTION_TAG: "reconcile"}, executor_def=in_process_executor)
+def reconcile() -> None:
+    reconcile_op()
+
+
+EXECUTION_JOBS = [open_funding_position, close_position, rebalance_hedge_job, reduce_leverage_job, reconcile]
