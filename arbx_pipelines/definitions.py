@@ -31,9 +31,15 @@ from arbx_pipelines.sensors.run_failure import run_failure_alert
 
 
 def build_resources(
-    loaded: LoadedConfig, config_path: str | None = None, *, sim_url: str | None = None, live_opt_in: bool = False
+    loaded: LoadedConfig,
+    config_path: str | None = None,
+    *,
+    sim_url: str | None = None,
+    live_opt_in: bool = False,
+    rate_limit_ms: int | None = None,
 ) -> dict[str, object]:
-    """Resources for the configured mode: in ``sim`` the exchanges point at the simulated venues."""
+    """Resources for the configured mode: in ``sim`` the exchanges point at the simulated venues.
+    ``rate_limit_ms`` replaces ccxt's pacing (tests and scenarios on the simulator)."""
     cfg = loaded.config
     if cfg.mode is Mode.SIM and sim_url is None:
         sim_url = simulator_url(cfg.simulator.host, cfg.simulator.port)
@@ -48,6 +54,7 @@ def build_resources(
             sim_url=sim_url,
             config_path=config_path,
             live_opt_in=live_opt_in,
+            rate_limit_ms=rate_limit_ms,
         ),
     }
 

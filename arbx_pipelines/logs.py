@@ -67,20 +67,25 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     }
 
 
+def _fields(formatter: logging.Formatter, record: logging.LogRecord) -> dict[str, Any]:
+    """What every arbx log line carries, in order: time, level, logger, message, extras, exception."""
+    fields: dict[str, Any] = {
+        "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+        "level": record.levelname,
+        "logger": record.name,
+        "msg": record.getMessage(),
+        **_extras(record),
+    }
+    if record.exc_info:
+        fields["exc"] = scrub(formatter.formatException(record.exc_info))
+    return fields
+
+
 class KeyValueFormatter(logging.Formatter):
     """``time=... level=INFO logger=arbx.x msg="..." key=value`` lines."""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-            **_extras(record),
-        }
-        if record.exc_info:
-            fields["exc"] = scrub(self.formatException(record.exc_info))
-        return " ".join(f"{k}={_kv(v)}" for k, v in fields.items())
+        return " ".join(f"{k}={_kv(v)}" for k, v in _fields(self, record).items())
 
 
 def _kv(value: Any) -> str:
@@ -90,16 +95,7 @@ def _kv(value: Any) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-            **_extras(record),
-        }
-        if record.exc_info:
-            payload["exc"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+        return json.dumps(_fields(self, record), default=str)
 
 
 def configure_logging(level: str = "INFO", fmt: str = "kv", stream: Any = None) -> None:

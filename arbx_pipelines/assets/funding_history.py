@@ -21,7 +21,7 @@ from dagster import (
 
 from arbx_pipelines.core.models import ALL_VENUES, Venue
 from arbx_pipelines.history.checks import SymbolHistoryCheck, check_funding_history
-from arbx_pipelines.marketdata.history_fetch import fetch_venue_history, store_history
+from arbx_pipelines.marketdata.history_fetch import fetch_venues_history, store_history
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.exchange import ExchangesResource
 
@@ -60,19 +60,21 @@ def funding_history(
     totals = {"rows": 0, "inserted": 0, "conflicting": 0}
     per_venue: dict[str, int] = {}
     failures: dict[str, str] = {}
-    for venue, days in wanted.items():
-        if venue not in enabled:
-            context.log.warning(f"{venue} is not enabled; its partitions stay empty")
-            continue
-        start = datetime.combine(days[0], datetime.min.time(), UTC)
-        end = datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(days=1)
-        context.log.info(f"{venue}: fetching {len(days)} day(s) {days[0]}..{days[-1]}")
-        records, venue_failures = exchanges.run(
-            lambda clients, v=venue, s=start, e=end: fetch_venue_history(clients[v], s, e)  # type: ignore[misc]
+    for venue in [v for v in wanted if v not in enabled]:
+        context.log.warning(f"{venue} is not enabled; its partitions stay empty")
+    ranges = {
+        venue: (
+            datetime.combine(days[0], datetime.min.time(), UTC),
+            datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(days=1),
         )
-        day_set = set(days)
-        records = [r for r in records if r.funding_time.date() in day_set]
-        result = store_history(database.engine, records)
+        for venue, days in wanted.items()
+        if venue in enabled
+    }
+    context.log.info(f"fetching {', '.join(f'{v}: {s:%Y-%m-%d}..{e:%Y-%m-%d}' for v, (s, e) in ranges.items())}")
+    fetched = exchanges.run(lambda clients: fetch_venues_history(clients, ranges))
+    for venue, (records, venue_failures) in fetched.items():
+        day_set = set(wanted[venue])
+        result = store_history(database.engine, [r for r in records if r.funding_time.date() in day_set])
         context.log.info(f"{venue}: {result.rows} settlements, {result.inserted} new, {result.already_present} present")
         totals["rows"] += result.rows
         totals["inserted"] += result.inserted

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from arbx_pipelines.cli.history_backfill import add_backfill_parser
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.history.checks import SymbolHistoryCheck, check_funding_history
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check.add_argument("--freshness", action="store_true", help="also flag symbols whose next settlement is overdue")
     check.add_argument("--all", action="store_true", help="print every symbol, not only those with findings")
     check.set_defaults(handler=_check)
+    add_backfill_parser(history_sub)
 
 
 def _engine(args: argparse.Namespace) -> Engine:

@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-#: funding intervals (hours) that exist on perpetual venues; every divisor of a day is accepted
+#: funding intervals (hours) accepted when a source states them: every divisor of a day
 VALID_INTERVAL_HOURS: frozenset[int] = frozenset({1, 2, 3, 4, 6, 8, 12, 24})
+#: intervals the venues actually use (Binance, OKX, Bitget, Bybit: 8h default, 4h, 2h, 1h). Only these are inferred
+#: from spacing: a 12h or 24h spacing is far likelier missing settlements than a real interval.
+DERIVABLE_INTERVAL_HOURS: frozenset[int] = frozenset({1, 2, 4, 8})
 
 _MINUTE = timedelta(minutes=1)
 
@@ -35,9 +38,9 @@ def derive_interval_hours(times: Sequence[datetime]) -> list[int | None]:
     """The funding interval of each settlement of ONE symbol, from the spacing of its neighbours.
 
     ``times`` must be sorted and distinct. A settlement gets an interval when it is unambiguous: both neighbouring
-    gaps are the same valid interval, or only one neighbour gap is a valid interval (the other is missing because
-    the settlement is at the edge of the data, or is a multiple caused by a missing settlement). When the two gaps are
-    different valid intervals (the venue changed the interval here) or none is valid, the result is ``None``.
+    gaps are the same venue interval (:data:`DERIVABLE_INTERVAL_HOURS`), or only one neighbouring gap is one (the
+    other is absent at the edge of the data, or longer because settlements are missing). When the two gaps are
+    different venue intervals (the venue changed the interval here) or neither is one, the result is ``None``.
     """
     gaps = [gap_hours(a, b) for a, b in pairwise(times)]
     result: list[int | None] = []
@@ -53,4 +56,4 @@ def derive_interval_hours(times: Sequence[datetime]) -> list[int | None]:
 
 def _as_interval(hours: float) -> int | None:
     whole = round(hours)
-    return whole if abs(hours - whole) < 1e-9 and whole in VALID_INTERVAL_HOURS else None
+    return whole if abs(hours - whole) < 1e-9 and whole in DERIVABLE_INTERVAL_HOURS else None

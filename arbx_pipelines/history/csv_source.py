@@ -22,8 +22,8 @@ class CsvSource:
         self._progress = progress
         self._chars = 0
         self._lines = 0
-        self._handle = path.open(encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._counting(), strict=True)
+        self._handle = path.open("rb")
+        self._reader = csv.reader(self._decoded_lines(), strict=True)
         try:
             first = next(self._read(), None)
         except BaseException:
@@ -34,10 +34,15 @@ class CsvSource:
             raise HistoryFormatError(self.name, 1, "empty file (expected a header line)")
         self.header: list[str] = [cell.strip() for cell in first[1]]
 
-    def _counting(self) -> Iterator[str]:
-        for text in self._handle:
-            self._chars += len(text)
+    def _decoded_lines(self) -> Iterator[str]:
+        """Decode line by line, so a byte that is not UTF-8 is reported on its own line."""
+        for raw in self._handle:
+            self._chars += len(raw)
             self._lines += 1
+            try:
+                text = raw.decode("utf-8-sig" if self._lines == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise HistoryFormatError(self.name, self._lines, "not UTF-8 text") from None
             yield text
 
     def _read(self) -> Iterator[tuple[int, list[str]]]:
@@ -48,8 +53,6 @@ class CsvSource:
                 return
             except csv.Error as exc:
                 raise HistoryFormatError(self.name, self._reader.line_num, f"malformed CSV: {exc}") from None
-            except UnicodeDecodeError:
-                raise HistoryFormatError(self.name, self._lines + 1, "not UTF-8 text") from None
             if row and any(cell.strip() for cell in row):
                 yield self._reader.line_num, row
 
@@ -70,6 +73,9 @@ class CsvSource:
             if self._progress is not None:
                 self._progress(self._chars)
 
+    def close(self) -> None:
+        self._handle.close()
+
     def column_index(self, allowed_required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, int]:
         """Map column names (case-insensitive) to positions; missing, unknown or repeated columns are errors."""
         lowered = [name.lower() for name in self.header]
@@ -88,10 +94,11 @@ class CsvSource:
 
 
 def read_header(path: Path) -> list[str] | None:
-    """The first line's cells, or None for an empty file (for format detection)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            first = next(csv.reader(handle), None)
-        except (csv.Error, UnicodeDecodeError):
-            return None
+    """The first line's cells, or None when it is not CSV text (for format detection)."""
+    with path.open("rb") as handle:
+        raw = handle.readline(1 << 16)
+    try:
+        first = next(csv.reader([raw.decode("utf-8-sig")]), None)
+    except (csv.Error, UnicodeDecodeError):
+        return None
     return None if first is None else [cell.strip() for cell in first]

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from arbx_pipelines.core.funding_history import VALID_INTERVAL_HOURS
 from arbx_pipelines.history.records import HISTORY_VENUES
 
 #: a rate beyond 5 % per settlement is above every venue's cap (0.3 % .. 3 % today) and is taken as a unit mistake
@@ -111,7 +113,7 @@ def parse_interval_hours(text: str) -> int | None:
     raw = text.strip().lower().removesuffix("h")
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) not in (1, 2, 3, 4, 6, 8, 12, 24):
+    if not raw.isdigit() or int(raw) not in VALID_INTERVAL_HOURS:
         raise FieldError(f"interval_hours {text!r} is not one of 1, 2, 3, 4, 6, 8, 12, 24")
     return int(raw)
 
@@ -151,6 +153,7 @@ def parse_naive(text: str, *, what: str = "time") -> datetime:
     return parsed
 
 
+@lru_cache(maxsize=1 << 16)  # a file repeats each bar time once per series
 def london_to_utc(wall: datetime, *, grid_hours: int) -> datetime:
     """Europe/London wall-clock time to UTC, DST included.
 

@@ -17,6 +17,7 @@ the spacing of the symbol's settlements where that is unambiguous.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from arbx_pipelines.history.csv_formats import FUNDING_COLUMNS, PRICE_COLUMNS, parse_funding_csv, parse_prices_csv
@@ -100,16 +101,21 @@ def parse_file(path: Path, progress: ProgressCallback | None = None) -> ParsedFi
     fmt = detect_format(path)
     if fmt == "binance_json":
         return parse_binance_json(path, progress)
+    parser = _CSV_PARSERS[fmt]
     source = CsvSource(path, progress)
-    if fmt == "funding_csv":
-        return parse_funding_csv(source)
-    if fmt == "prices_csv":
-        return parse_prices_csv(source)
-    if fmt == "all_exchanges_csv":
-        return parse_all_exchanges(source)
-    if fmt == "binance_export_csv":
-        return parse_binance_export(source)
-    return parse_basis_hourly(source)
+    try:
+        return parser(source)
+    finally:
+        source.close()
+
+
+_CSV_PARSERS: dict[str, Callable[[CsvSource], ParsedFile]] = {
+    "funding_csv": parse_funding_csv,
+    "prices_csv": parse_prices_csv,
+    "all_exchanges_csv": parse_all_exchanges,
+    "binance_export_csv": parse_binance_export,
+    "basis_hourly_csv": parse_basis_hourly,
+}
 
 
 def read_funding(path: Path) -> list[FundingRecord]:

@@ -109,7 +109,8 @@ def _array_elements(name: str, text: str) -> Iterator[tuple[int, int, Any]]:
         try:
             element, end = _DECODER.raw_decode(text, index)
         except json.JSONDecodeError as exc:
-            raise HistoryFormatError(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            hint = ", the file ends early (truncated?)" if not text[exc.pos :].strip() else ""
+            raise HistoryFormatError(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno}{hint})") from None
         yield lines.at(index), index, element
         index = _skip(text, end)
         if index < len(text) and text[index] == ",":

@@ -4,6 +4,10 @@ PostgreSQL: when no offered key can already be stored (checked per symbol over t
 into the table; otherwise COPY into a temporary table and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
 SQLite: batched ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``.
 
+Loads are fastest with records sorted by key, as the parsers return them: a million settlements COPYed in
+(venue, symbol, time) order cost the server about 4 CPU-seconds, in time order over 6 (primary-key inserts then
+hop between symbols).
+
 Rows whose key is already stored are left exactly as they are: a re-import adds and changes nothing. A key stored
 with a DIFFERENT value is also kept as stored (first writer wins, no silent overwrite) and counted as
 ``conflicting`` so the caller can report it. The caller owns the transaction (``engine.begin()``), so everything of
@@ -23,6 +27,7 @@ import psycopg
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from arbx_pipelines.core.funding_history import settlement_instant
 from arbx_pipelines.history.records import FundingKey, FundingRecord, PriceRecord
 from arbx_pipelines.storage.models import FundingRateRow, PriceRow
 
@@ -53,25 +58,18 @@ def write_funding(
     source: str,
     mark_prices: Mapping[FundingKey, Decimal] | None = None,
 ) -> WriteResult:
-    """Insert the settlements not stored yet; keyed on (venue, symbol, funding_time)."""
+    """Insert the settlements not stored yet; keyed on (venue, symbol, funding_time).
+
+    Funding times are stored as settlement instants (:func:`settlement_instant`: UTC, whole minute) whoever the
+    caller is, so a venue's millisecond jitter never creates a second row for one settlement.
+    """
     if not records:
         return WriteResult(0, 0)
+    records = _as_settlements(records)
     marks = mark_prices or {}
     if conn.dialect.name == "postgresql":
-
-        def lines() -> Iterator[str]:
-            prefixes, times = _CopyPrefixes(), _CopyTimes()
-            tail = f"\t{_copy_escape(source)}\n"
-            for r in records:
-                mark = marks.get(FundingKey(r.venue, r.symbol, r.funding_time)) if marks else None
-                yield (
-                    f"{prefixes.of(r.venue, r.symbol)}{times.of(r.funding_time)}\t{r.rate}\t"
-                    f"{_NULL if r.interval_hours is None else r.interval_hours}\t{_NULL if mark is None else mark}"
-                    f"{tail}"
-                )
-
         spans = _spans((r.venue, r.symbol, r.funding_time) for r in records)
-        return _pg_load(conn, _PG_FUNDING, lines, len(records), spans)
+        return _pg_load(conn, _PG_FUNDING, lambda: _funding_lines(records, marks, source), len(records), spans)
     conflicting = _sqlite_conflicts(
         conn, _FUNDING, "funding_time", "rate", ((r.venue, r.symbol, r.funding_time, r.rate) for r in records)
     )
@@ -87,20 +85,24 @@ def write_funding(
     return WriteResult(len(records), inserted, conflicting)
 
 
+def _as_settlements(records: Sequence[FundingRecord]) -> Sequence[FundingRecord]:
+    if all(r.funding_time.second == 0 and r.funding_time.microsecond == 0 for r in records):
+        return records
+    return [
+        r
+        if r.funding_time.second == 0 and r.funding_time.microsecond == 0
+        else FundingRecord(r.venue, r.symbol, settlement_instant(r.funding_time), r.rate, r.interval_hours)
+        for r in records
+    ]
+
+
 def write_prices(conn: Connection, records: Sequence[PriceRecord], *, source: str) -> WriteResult:
     """Insert the closes not stored yet; keyed on (venue, symbol, time)."""
     if not records:
         return WriteResult(0, 0)
     if conn.dialect.name == "postgresql":
-
-        def lines() -> Iterator[str]:
-            prefixes, times = _CopyPrefixes(), _CopyTimes()
-            tail = f"\t{_copy_escape(source)}\n"
-            for r in records:
-                yield f"{prefixes.of(r.venue, r.symbol)}{times.of(r.time)}\t{r.close}{tail}"
-
         spans = _spans((r.venue, r.symbol, r.time) for r in records)
-        return _pg_load(conn, _PG_PRICES, lines, len(records), spans)
+        return _pg_load(conn, _PG_PRICES, lambda: _price_lines(records, source), len(records), spans)
     conflicting = _sqlite_conflicts(
         conn, _PRICES, "time", "close", ((r.venue, r.symbol, r.time, r.close) for r in records)
     )
@@ -233,35 +235,49 @@ def _copy_escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-class _CopyTimes:
-    """ISO text of timestamps, memoised: formatting an aware datetime costs microseconds, and the settlement times
-    of one file repeat across its symbols."""
+#: distinct timestamps whose ISO text is kept while formatting (formatting an aware datetime costs microseconds,
+#: and the settlement times of one load repeat across its symbols)
+_TIME_TEXTS_KEPT = 200_000
 
-    _LIMIT = 200_000
 
-    def __init__(self) -> None:
-        self._cache: dict[datetime, str] = {}
-
-    def of(self, time: datetime) -> str:
-        text = self._cache.get(time)
+def _funding_lines(records: Sequence[FundingRecord], marks: Mapping[FundingKey, Decimal], source: str) -> Iterator[str]:
+    """COPY text lines in ``_PG_FUNDING.columns`` order. Hot loop: a million rows, so lookups are inlined."""
+    tail = f"\t{_copy_escape(source)}\n"
+    texts: dict[datetime, str] = {}
+    last_venue = last_symbol = None
+    prefix = ""
+    for r in records:
+        if r.symbol is not last_symbol or r.venue is not last_venue:
+            last_venue, last_symbol = r.venue, r.symbol
+            prefix = f"{_copy_escape(r.venue)}\t{_copy_escape(r.symbol)}\t"
+        time = r.funding_time
+        text = texts.get(time)
         if text is None:
-            if len(self._cache) >= self._LIMIT:
-                self._cache.clear()
-            text = self._cache[time] = time.isoformat()
-        return text
+            if len(texts) >= _TIME_TEXTS_KEPT:
+                texts.clear()
+            text = texts[time] = time.isoformat()
+        interval = _NULL if r.interval_hours is None else r.interval_hours
+        mark = marks.get(FundingKey(r.venue, r.symbol, time)) if marks else None
+        yield f"{prefix}{text}\t{r.rate}\t{interval}\t{_NULL if mark is None else mark}{tail}"
 
 
-class _CopyPrefixes:
-    """``venue<TAB>symbol<TAB>`` once per symbol (few distinct values, a million rows)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], str] = {}
-
-    def of(self, venue: str, symbol: str) -> str:
-        prefix = self._cache.get((venue, symbol))
-        if prefix is None:
-            prefix = self._cache[(venue, symbol)] = f"{_copy_escape(venue)}\t{_copy_escape(symbol)}\t"
-        return prefix
+def _price_lines(records: Sequence[PriceRecord], source: str) -> Iterator[str]:
+    """COPY text lines in ``_PG_PRICES.columns`` order."""
+    tail = f"\t{_copy_escape(source)}\n"
+    texts: dict[datetime, str] = {}
+    last_venue = last_symbol = None
+    prefix = ""
+    for r in records:
+        if r.symbol is not last_symbol or r.venue is not last_venue:
+            last_venue, last_symbol = r.venue, r.symbol
+            prefix = f"{_copy_escape(r.venue)}\t{_copy_escape(r.symbol)}\t"
+        time = r.time
+        text = texts.get(time)
+        if text is None:
+            if len(texts) >= _TIME_TEXTS_KEPT:
+                texts.clear()
+            text = texts[time] = time.isoformat()
+        yield f"{prefix}{text}\t{r.close}{tail}"
 
 
 # --- SQLite: batched executemany -----------------------------------------------------------------------------------

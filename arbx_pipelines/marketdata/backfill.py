@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from arbx_pipelines.core.models import ALL_VENUES
 
@@ -29,9 +28,13 @@ def partition_range(days: int, end: date | None = None) -> tuple[str, str]:
     return f"{first.isoformat()}|{ALL_VENUES[0].value}", f"{last.isoformat()}|{ALL_VENUES[-1].value}"
 
 
-def dagster_backfill_command(days: int, workspace: Path, end: date | None = None) -> list[str]:
+DEFINITIONS_MODULE = "arbx_pipelines.definitions"
+
+
+def dagster_backfill_command(days: int, end: date | None = None) -> list[str]:
+    """``dagster asset materialize`` of the range, in one run (the asset's single-run backfill policy)."""
     start, stop = partition_range(days, end)
     return [
-        sys.executable, "-m", "dagster", "asset", "materialize", "-w", str(workspace),
+        sys.executable, "-m", "dagster", "asset", "materialize", "-m", DEFINITIONS_MODULE,
         "--select", "funding_history", "--partition-range", f"{start}...{stop}",
     ]  # fmt: skip

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy import Engine
 
+from arbx_pipelines.core.models import Venue
 from arbx_pipelines.history.records import FundingRecord
 from arbx_pipelines.history.writer import WriteResult, write_funding
 from arbx_pipelines.venues.client import VenueClient
@@ -49,3 +50,12 @@ def store_history(engine: Engine, records: list[FundingRecord], source: str = "v
     """All of it or nothing, keyed on (venue, symbol, funding_time): a re-run adds and changes nothing."""
     with engine.begin() as conn:
         return write_funding(conn, records, source=source)
+
+
+async def fetch_venues_history(
+    clients: Mapping[Venue, VenueClient], ranges: Mapping[Venue, tuple[datetime, datetime]]
+) -> dict[Venue, tuple[list[FundingRecord], dict[str, str]]]:
+    """Every venue's history at once (each venue's own rate limit paces only its own requests)."""
+    venues = list(ranges)
+    answers = await asyncio.gather(*(fetch_venue_history(clients[v], *ranges[v]) for v in venues))
+    return dict(zip(venues, answers, strict=True))

@@ -34,6 +34,7 @@ class ExchangeResource(ConfigurableResource):
     sim_url: str | None = None
     config_path: str | None = None
     live_opt_in: bool = False
+    rate_limit_ms: int | None = None
 
     def client(self) -> VenueClient:
         venue, mode = Venue(self.venue), Mode(self.mode)
@@ -46,7 +47,7 @@ class ExchangeResource(ConfigurableResource):
             if mode is Mode.LIVE:
                 require_live_opt_in(loaded, self.live_opt_in)
             credentials = load_secrets(loaded).get(venue.value, {})
-        return make_client(venue, mode, credentials=credentials, sim_url=self.sim_url)
+        return make_client(venue, mode, credentials=credentials, sim_url=self.sim_url, rate_limit_ms=self.rate_limit_ms)
 
 
 def exchange_resources(
@@ -69,13 +70,19 @@ class ExchangesResource(ConfigurableResource):
     sim_url: str | None = None
     config_path: str | None = None
     live_opt_in: bool = False
+    rate_limit_ms: int | None = None
 
     def client(self, venue: Venue | str) -> VenueClient:
         name = Venue(venue).value
         if name not in self.venues:
             raise ValueError(f"venue {name!r} is not enabled; enabled: {', '.join(self.venues)}")
         return ExchangeResource(
-            venue=name, mode=self.mode, sim_url=self.sim_url, config_path=self.config_path, live_opt_in=self.live_opt_in
+            venue=name,
+            mode=self.mode,
+            sim_url=self.sim_url,
+            config_path=self.config_path,
+            live_opt_in=self.live_opt_in,
+            rate_limit_ms=self.rate_limit_ms,
         ).client()
 
     def clients(self) -> dict[Venue, VenueClient]:

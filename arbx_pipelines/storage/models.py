@@ -48,16 +48,15 @@ class Market(Base):
 
 
 class FundingRateRow(Base):
-    __tablename__ = "funding_rates"
-    __table_args__ = (
-        UniqueConstraint("venue", "symbol", "funding_time", name="uq_funding_rates_venue_symbol_time"),
-        Index("ix_funding_rates_time", "funding_time"),
-    )
+    """Settled funding rates. The natural key is the primary key: no surrogate id, because a time series written in
+    bulk pays for every extra index (COPY of a million rows ran 1.4-1.9x faster without one, see migration 0003)."""
 
-    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
-    venue: Mapped[str] = mapped_column(String(16))
-    symbol: Mapped[str] = mapped_column(String(64))
-    funding_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    __tablename__ = "funding_rates"
+    __table_args__ = (Index("ix_funding_rates_time", "funding_time"),)
+
+    venue: Mapped[str] = mapped_column(String(16), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(64), primary_key=True)
+    funding_time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     rate: Mapped[Decimal] = mapped_column(Money)
     interval_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     mark_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
@@ -86,15 +85,13 @@ class FundingSnapshotRow(Base):
 
 
 class PriceRow(Base):
-    """Historical closes (spot and perp) for backtests and analytics."""
+    """Historical closes (spot and perp) for backtests and analytics; natural primary key like funding_rates."""
 
     __tablename__ = "prices"
-    __table_args__ = (UniqueConstraint("venue", "symbol", "time", name="uq_prices_venue_symbol_time"),)
 
-    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
-    venue: Mapped[str] = mapped_column(String(16))
-    symbol: Mapped[str] = mapped_column(String(64))
-    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    venue: Mapped[str] = mapped_column(String(16), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(64), primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     close: Mapped[Decimal] = mapped_column(Money)
     source: Mapped[str] = mapped_column(String(32), default="import")
 

@@ -18,11 +18,16 @@ CLIENTS: dict[Venue, type[VenueClient]] = {
 
 
 def make_client(
-    venue: Venue, mode: Mode, *, credentials: Mapping[str, str] | None = None, sim_url: str | None = None
+    venue: Venue,
+    mode: Mode,
+    *,
+    credentials: Mapping[str, str] | None = None,
+    sim_url: str | None = None,
+    rate_limit_ms: int | None = None,
 ) -> VenueClient:
     """The client of ``venue`` for ``mode`` (paper mode: public data with local fills)."""
     if mode is Mode.PAPER:
         from arbx_pipelines.venues.paper import paper_client
 
         return paper_client(CLIENTS[venue])
-    return CLIENTS[venue](mode, credentials=credentials, sim_url=sim_url)
+    return CLIENTS[venue](mode, credentials=credentials, sim_url=sim_url, rate_limit_ms=rate_limit_ms)

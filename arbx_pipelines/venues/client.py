@@ -71,7 +71,10 @@ class VenueClient:
         credentials: Mapping[str, str] | None = None,
         sim_url: str | None = None,
         timeout_ms: int = 10_000,
+        rate_limit_ms: int | None = None,
     ) -> None:
+        """``rate_limit_ms`` replaces ccxt's per-venue pacing (the limiter stays on); tests against the simulator
+        use a short one, everything else keeps ccxt's."""
         self.mode = mode
         exchange_class = getattr(ccxt_async, self.ccxt_id)
         creds = dict(credentials or {})
@@ -83,6 +86,7 @@ class VenueClient:
                 "enableRateLimit": True,
                 "timeout": timeout_ms,
                 "options": self.ccxt_options(),
+                **({"rateLimit": rate_limit_ms} if rate_limit_ms else {}),
             }
         )
         if mode is Mode.SIM:
@@ -223,10 +227,12 @@ class VenueClient:
                 "fetch_funding_rate_history",
                 lambda c=cursor: self.exchange.fetch_funding_rate_history(symbol, c, self.history_page_size()),  # type: ignore[misc]
             )
+            stamps = [int(p["timestamp"]) for p in page if p.get("timestamp") is not None]
             fresh = [p for p in page if p.get("timestamp") is not None and cursor <= int(p["timestamp"]) < end]
             for p in fresh:
                 found[int(p["timestamp"])] = (to_decimal(p["fundingRate"]), _interval_hours(p.get("interval")))
-            if not fresh:
+            # a short page is the newest data there is; a page reaching ``end`` covers the window
+            if not fresh or len(page) < self.history_page_size() or max(stamps) >= end:
                 break
             cursor = max(int(p["timestamp"]) for p in fresh) + 1
         return await self._settlements(symbol, found)

@@ -146,3 +146,25 @@ def test_source_symbol_names_map_to_ccxt_unified() -> None:
     assert all_exchanges_symbol("ETH/USDT", "spot") == "ETH/USDT"
     assert binance_export_symbol("BTCUSD CM Perpetual") == "BTC/USD:BTC"
     assert binance_export_symbol("BTCUSDT Perpetual") == "BTC/USDT:USDT"
+
+
+def test_progress_bar_draws_only_when_enabled_and_after_a_delay() -> None:
+    import io
+
+    from arbx_pipelines.history.progress import ProgressBar
+
+    quiet = io.StringIO()
+    bar = ProgressBar(1000, 2, stream=quiet)  # not a terminal, not forced
+    bar._started -= 10
+    bar.advance(500)
+    assert quiet.getvalue() == ""
+
+    shown = io.StringIO()
+    bar = ProgressBar(1000, 2, stream=shown, force=True)
+    bar.start_file(1, "a.csv")
+    assert shown.getvalue() == ""  # the first half second stays silent: short imports never draw
+    bar._started -= 10
+    bar.advance(500)
+    bar.close()
+    assert "[###############---------------]  50%  file 1/2  a.csv" in shown.getvalue()
+    assert shown.getvalue().endswith("\r")

@@ -43,6 +43,7 @@ def test_interval_derived_from_spacing() -> None:
     # a lone settlement, or spacing that is no funding interval, tells nothing
     assert derive_interval_hours(hours(0)) == [None]
     assert derive_interval_hours(hours(0, 5)) == [None, None]
+    assert derive_interval_hours(hours(0, 24)) == [None, None]  # more likely two missing 8h settlements
 
 
 def test_missing_settlements_follow_the_interval_in_force() -> None:

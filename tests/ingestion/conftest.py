@@ -44,5 +44,5 @@ def ingestion(ingestion_sim: SimServer, tmp_path: Path) -> IngestionSetup:
     config_path.write_text(f"data_dir: {tmp_path}\nvenues:\n{enabled}\n", encoding="utf-8")
     loaded = load_config(config_path, env={})
     upgrade(loaded.database_url)
-    resources = build_resources(loaded, str(config_path), sim_url=ingestion_sim.base_url)
+    resources = build_resources(loaded, str(config_path), sim_url=ingestion_sim.base_url, rate_limit_ms=5)
     return IngestionSetup(loaded, config_path, ingestion_sim, resources, venues)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import ccxt
 from dagster import AssetSelection, DagsterInstance, materialize
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
@@ -94,7 +94,7 @@ def test_gap_check_names_the_symbol_and_time(ingestion: IngestionSetup) -> None:
             .offset(3)
             .limit(1)
         ).scalar_one()
-        session.execute(delete(FundingRateRow).where(FundingRateRow.id == victim.id))
+        session.delete(victim)
     result = materialize(
         [funding_history, *FUNDING_HISTORY_CHECKS],
         resources=ingestion.resources,

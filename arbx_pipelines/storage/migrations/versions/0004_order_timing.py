@@ -1,7 +1,7 @@
 """order send and acknowledgement times
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-21 11:00:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import arbx_pipelines.storage.types
 
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
