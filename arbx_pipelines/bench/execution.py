@@ -261,18 +261,26 @@ async def daemon_rounds(
         run_stages(home, measured, keys, signal_at)
         return measured
 
+    async def settle_runs() -> None:
+        """Wait until no open is still sending (a run finishing its corrections), then close every hedge."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with transaction(deps.engine) as session:
+                if session.execute(select(Execution.id).where(Execution.status == "sending")).first() is None:
+                    break
+            await asyncio.sleep(0.5)
+        await close_all(deps, clients)
+
     one_by_one, all_at_once = [], []
     calm(harness, symbols)
     try:
         for symbol in symbols[:singles]:
             one_by_one.append(await one_round([symbol]))
         for _ in range(together):
-            await asyncio.sleep(2)  # let the last runs finish their corrections before their hedges are closed
-            await close_all(deps, clients)
+            await settle_runs()
             harness.admin.advance_hours(8)  # the next settlement: new signals, new run keys
             all_at_once.append(await one_round(symbols))
-        await asyncio.sleep(2)
-        await close_all(deps, clients)
+        await settle_runs()
     finally:
         await asyncio.gather(*(c.close() for c in clients.values()))
     return one_by_one, all_at_once
