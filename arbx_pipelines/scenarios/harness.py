@@ -140,7 +140,7 @@ def sim_harness(
     """``overrides``: dotted config keys; ``sim_settings``: SimSettings fields (e.g. start_balance_usdt);
     ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists); ``venues``: the venues
     to simulate and enable (default: every simulated venue)."""
-    with tempfile.TemporaryDirectory(prefix="arbx-harness-") as tmp, isolated_environment():
+    with tempfile.TemporaryDirectory(prefix="arbx-harness-", ignore_cleanup_errors=True) as tmp, isolated_environment():
         root = workdir or Path(tmp)
         settings = {"port": 0, "seed": seed, "history_dir": None, "venues": tuple(venues or ()), **(sim_settings or {})}
         server = SimServer(SimSettings(**settings)).start()
