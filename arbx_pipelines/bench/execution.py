@@ -76,6 +76,8 @@ class Round:
     max_pending: int = 0
     #: through the daemon: seconds spent in each stage, per execution
     stages: dict[str, list[float]] = field(default_factory=dict)
+    #: through the daemon: run processes alive at once (Dagster's start .. end of each run)
+    runs_at_once: int = 0
 
 
 STAGES = (
@@ -88,6 +90,7 @@ STAGES = (
 
 def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: datetime) -> None:
     """Split each daemon execution's latency into its stages, from Dagster's own run timestamps."""
+    spans: list[tuple[datetime, datetime]] = []
     with DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs(filters=RunsFilter(job_name="open_funding_position"), limit=200)
         for run in runs:
@@ -106,6 +109,9 @@ def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: dateti
             ]
             for (name, _), start, end in zip(STAGES, marks, marks[1:], strict=False):
                 round_.stages.setdefault(name, []).append(float(end) - float(start))  # type: ignore[arg-type]
+            finished = stats.end_time or time.time()
+            spans.append((datetime.fromtimestamp(float(stats.start_time), UTC), datetime.fromtimestamp(finished, UTC)))  # type: ignore[arg-type]
+    round_.runs_at_once = max_overlap(spans)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -255,18 +261,26 @@ async def daemon_rounds(
         run_stages(home, measured, keys, signal_at)
         return measured
 
+    async def settle_runs() -> None:
+        """Wait until no open is still sending (a run finishing its corrections), then close every hedge."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with transaction(deps.engine) as session:
+                if session.execute(select(Execution.id).where(Execution.status == "sending")).first() is None:
+                    break
+            await asyncio.sleep(0.5)
+        await close_all(deps, clients)
+
     one_by_one, all_at_once = [], []
     calm(harness, symbols)
     try:
         for symbol in symbols[:singles]:
             one_by_one.append(await one_round([symbol]))
         for _ in range(together):
-            await asyncio.sleep(2)  # let the last runs finish their corrections before their hedges are closed
-            await close_all(deps, clients)
+            await settle_runs()
             harness.admin.advance_hours(8)  # the next settlement: new signals, new run keys
             all_at_once.append(await one_round(symbols))
-        await asyncio.sleep(2)
-        await close_all(deps, clients)
+        await settle_runs()
     finally:
         await asyncio.gather(*(c.close() for c in clients.values()))
     return one_by_one, all_at_once
@@ -290,7 +304,12 @@ def report(title: str, rounds: list[Round], wanted: int, limit: int, goal: float
     for name, what in STAGES:
         if stages.get(name):
             print(f"      {name:<22} median {statistics.median(stages[name]):6.2f} s  ({what})")
-    print(f"    executions running at once: max {max((r.concurrent_executions for r in rounds), default=0)}")
+    print(
+        f"    executions sending at once (intent .. both legs answered): "
+        f"max {max((r.concurrent_executions for r in rounds), default=0)}"
+    )
+    if any(r.runs_at_once for r in rounds):
+        print(f"    open runs in progress at once: max {max(r.runs_at_once for r in rounds)}")
     print(
         f"    orders pending per venue at once: max {max((r.max_pending for r in rounds), default=0)} (limit {limit})"
     )

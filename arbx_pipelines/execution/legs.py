@@ -178,7 +178,8 @@ async def balance_open_legs(
     if any(not s.known for s in sent):
         mark_broken(deps, position, execution, "order outcome unknown")
         return BalanceResult.BROKEN
-    for round_number in range(1, deps.settings.correction_rounds + 1):
+    last_check = deps.settings.correction_rounds + 1  # the round after the last correction only looks
+    for round_number in range(1, last_check + 1):
         position = refresh_from_fills(deps.engine, position_id)
         book = book_of(deps.engine, position)
         spot_price = book.spot_entry_price or (await fresh_limit_price(deps, client, markets.spot, Side.BUY))
@@ -210,6 +211,8 @@ async def balance_open_legs(
             _alert_imbalance(deps, position, execution, detail | {"placeable": "no", "why": correction.detail})
             mark_broken(deps, position, execution, f"correction not placeable: {correction.detail}")
             return BalanceResult.BROKEN
+        if round_number == last_check:
+            break
         _alert_imbalance(deps, position, execution, detail)
         info = markets.of(correction.leg)
         price = await fresh_limit_price(deps, client, info, correction.side)
@@ -229,6 +232,5 @@ async def balance_open_legs(
         if not result.known:
             mark_broken(deps, get_position(deps.engine, position_id), execution, "correction outcome unknown")
             return BalanceResult.BROKEN
-    position = refresh_from_fills(deps.engine, position_id)
     mark_broken(deps, position, execution, f"legs still differ after {deps.settings.correction_rounds} corrections")
     return BalanceResult.BROKEN

@@ -18,7 +18,16 @@ from arbx_pipelines.execution.risk_state import halt
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.execution.simkit import ORDER_ENDPOINTS, Admin, ccxt_client, make_deps, start_sim, venue_client, venue_orders
+from tests.execution.simkit import (
+    ORDER_ENDPOINTS,
+    Admin,
+    ccxt_client,
+    fast_settings,
+    make_deps,
+    start_sim,
+    venue_client,
+    venue_orders,
+)
 
 PERP, SPOT = "XRP/USDT:USDT", "XRP/USDT"
 FAULTS: dict[str, dict[str, Any]] = {
@@ -142,4 +151,19 @@ def test_halt_while_sending_still_finishes_both_legs(server: SimServer, sqlite_u
 
     outcome = asyncio.run(scenario())
     assert outcome.status is OpenStatus.OPENED
+    assert_hedged_or_flat_without_duplicates(server, outcome, deps)
+
+
+def test_a_single_correction_that_balances_the_legs_is_enough(server: SimServer, sqlite_url: str) -> None:
+    Admin(server.base_url).add_fault(
+        venue="binance", endpoint=ORDER_ENDPOINTS[("binance", "perp")], times=1, kind="partial_fill", fill_ratio=0.5
+    )
+    deps = make_deps(sqlite_url, settings=fast_settings(correction_rounds=1))
+
+    async def scenario() -> OpenOutcome:
+        async with venue_client(server) as client:
+            return await open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:one-correction"))
+
+    outcome = asyncio.run(scenario())
+    assert outcome.status is OpenStatus.OPENED, outcome.reason
     assert_hedged_or_flat_without_duplicates(server, outcome, deps)
