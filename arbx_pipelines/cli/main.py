@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from arbx_pipelines.config.loader import ConfigError
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Dagster marks some APIs (single-run backfills, ...) beta/preview; that is not news to a user of the CLI.
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level or "INFO", args.log_format)

@@ -65,6 +65,11 @@ class ProtocolTiming:
     timeout_s: float = 25.0
     backoff_s: float = 0.2
     backoff_max_s: float = 2.0
+    #: how long after it was sent a request whose answer was lost may still be accepted by the venue: an order
+    #: is called absent (and its id resent) only after this. Binance refuses requests older than recvWindow,
+    #: which arbx sets to 5 s; OKX and Bitget accept for up to 30 s, so for them this is a bound on server-side
+    #: delay rather than a guarantee.
+    in_flight_s: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ async def send_order(
         try:
             async with slots.pending(intent.venue):
                 sent_at = datetime.now(UTC)
+                send_started = clock()
                 state = await client.create_order(intent)
                 answered_at = datetime.now(UTC)
         except RateLimited as exc:
@@ -140,7 +146,8 @@ async def send_order(
             last_error = str(exc)
             accepted_maybe = ever_lost = True
             log.warning("order answer lost; looking it up", extra={"client_order_id": cid, "error": last_error})
-            found = await _look_up(client, intent, slots, timing, deadline, sleep, clock)
+            in_flight_until = send_started + timing.in_flight_s
+            found = await _look_up(client, intent, slots, timing, deadline, sleep, clock, absent_after=in_flight_until)
             if isinstance(found, OrderState):
                 return await _settle(client, intent, found, journal, slots, timing, deadline, sleep, clock, sends)
             if found is None:  # the look-ups themselves ran out of time
@@ -170,8 +177,11 @@ async def _look_up(
     deadline: float,
     sleep: Sleep,
     clock: Clock,
+    *,
+    absent_after: float = 0.0,
 ) -> OrderState | _Absent | None:
-    """The order's state; ABSENT after two look-ups a pause apart found nothing; None when time ran out."""
+    """The order's state; ABSENT once two look-ups a pause apart found nothing and no request of it can still be
+    in flight (``absent_after``, on ``clock``); None when time ran out."""
     delay = timing.backoff_s
     absent_seen = 0
     while True:
@@ -184,7 +194,7 @@ async def _look_up(
             if state is not None:
                 return state
             absent_seen += 1
-            if absent_seen >= 2:
+            if absent_seen >= 2 and clock() >= absent_after:
                 return ABSENT
         if clock() + delay > deadline:
             return None

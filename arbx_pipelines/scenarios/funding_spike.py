@@ -159,7 +159,7 @@ def run_funding_spike(settings: ScenarioSettings = ScenarioSettings()) -> dict[s
                 ],
             },
             "orders": _orders(harness),
-            "position": position_open | {"status": closed.status},
+            "position": position_open,  # as opened; the final state is position_after_close
             "position_after_close": _position_view(closed),
             "settlements": settings.settlements,
             "funding_received": str(closed.funding_received),

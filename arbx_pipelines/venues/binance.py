@@ -8,11 +8,17 @@ from typing import Any, ClassVar
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.venues.client import VenueClient, _interval_hours
 
+RECV_WINDOW_MS = 5_000
+
 
 class BinanceClient(VenueClient):
     venue: ClassVar[Venue] = Venue.BINANCE
     ccxt_id: ClassVar[str] = "binance"
     separate_wallets: ClassVar[bool] = True
+
+    def ccxt_options(self) -> dict[str, Any]:
+        # requests older than this are refused by Binance, so a lost order request is dead after it
+        return {"recvWindow": RECV_WINDOW_MS}
 
     def enable_demo(self) -> None:
         self.exchange.enable_demo_trading(True)

@@ -164,12 +164,24 @@ def test_lost_answer_is_looked_up_and_never_resent_when_found(slots: VenueSlots,
     assert client.calls == [("create", CID), ("lookup", CID)]
 
 
-def test_lost_order_the_venue_never_got_is_resent_with_the_same_id_after_two_lookups(slots: VenueSlots) -> None:
+def test_lost_order_the_venue_never_got_is_resent_with_the_same_id_once_it_cannot_be_in_flight(
+    slots: VenueSlots,
+) -> None:
     client = ScriptedClient(creates=[raises(OutcomeUnknown("binance", "dropped")), answers(state())],
-                            lookups=[answers(None), answers(None)])  # fmt: skip
-    result, _ = send(client, MemoryJournal(), slots)
+                            lookups=[answers(None)] * 50)  # fmt: skip
+    result, time = send(client, MemoryJournal(), slots, timeout_s=20.0)
     assert result.status == "closed"
-    assert client.calls == [("create", CID), ("lookup", CID), ("lookup", CID), ("create", CID)]
+    lookups = [call for call in client.calls if call == ("lookup", CID)]
+    assert client.calls == [("create", CID), *lookups, ("create", CID)] and len(lookups) >= 2
+    assert time.now >= ProtocolTiming().in_flight_s  # never resent while the first request could still arrive
+
+
+def test_late_arrival_after_two_empty_lookups_is_found_not_resent(slots: VenueSlots) -> None:
+    """The first request was still on its way (server-side latency) when the first look-ups ran."""
+    client = ScriptedClient(creates=[raises(OutcomeUnknown("binance", "timeout")), answers(state())],
+                            lookups=[answers(None), answers(None), answers(None), answers(state())])  # fmt: skip
+    result, _ = send(client, MemoryJournal(), slots, timeout_s=20.0)
+    assert result.status == "closed" and creates(client) == 1
 
 
 def test_failing_lookups_until_the_deadline_report_unknown_not_unfilled(slots: VenueSlots) -> None:
@@ -189,12 +201,18 @@ def test_rate_limited_until_the_deadline_is_rejected_because_nothing_was_placed(
 
 
 def test_duplicate_id_after_a_lost_answer_is_resolved_by_lookup(slots: VenueSlots) -> None:
-    """The first send arrived although its answer was lost and the look-ups briefly missed it."""
-    client = ScriptedClient(
-        creates=[raises(OutcomeUnknown("binance", "timeout")), raises(OrderRejected("binance", "duplicate id"))],
-        lookups=[answers(None), answers(None), answers(state())],
+    """The first send arrived even later than the in-flight window (a venue without a request expiry): the resend
+    is refused as a duplicate, and the look-up after it finds the one order."""
+
+    class LateArrival(ScriptedClient):
+        async def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderState | None:
+            self.calls.append(("lookup", client_order_id))
+            return state() if creates(self) >= 2 else None  # the first request lands only after the resend
+
+    client = LateArrival(
+        creates=[raises(OutcomeUnknown("okx", "timeout")), raises(OrderRejected("okx", "duplicate id"))]
     )
-    result, _ = send(client, MemoryJournal(), slots)
+    result, _ = send(client, MemoryJournal(), slots, timeout_s=30.0)
     assert result.status == "closed" and creates(client) == 2
 
 
