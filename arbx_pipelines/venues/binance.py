@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from arbx_pipelines.core.models import Venue
-from arbx_pipelines.venues.client import VenueClient, _interval_hours
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.parsing import interval_hours
 
 RECV_WINDOW_MS = 5_000
 
@@ -25,7 +26,7 @@ class BinanceClient(VenueClient):
 
     async def _fetch_funding_intervals(self, symbols: list[str]) -> dict[str, int]:
         raw = await self._call("fetch_funding_intervals", lambda: self.exchange.fetch_funding_intervals())
-        intervals = {symbol: _interval_hours(item.get("interval")) for symbol, item in raw.items()}
+        intervals = {symbol: interval_hours(item.get("interval")) for symbol, item in raw.items()}
         return {symbol: intervals.get(symbol) or 8 for symbol in symbols}
 
     def history_page_size(self) -> int:

@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 
 from arbx_pipelines.core.models import FundingRate, Venue
 from arbx_pipelines.core.money import to_decimal
-from arbx_pipelines.venues.client import VenueClient, _interval_hours
+from arbx_pipelines.venues.client import VenueClient
+from arbx_pipelines.venues.parsing import interval_hours
 
 HISTORY_PAGE = 100
 MAX_HISTORY_PAGES = 200
@@ -35,7 +36,7 @@ class BitgetClient(VenueClient):
         rates = await self._call(
             "fetch_funding_rates", lambda: self.exchange.fetch_funding_rates(symbols, self.funding_rates_params())
         )
-        return {symbol: hours for symbol, item in rates.items() if (hours := _interval_hours(item.get("interval")))}
+        return {symbol: hours for symbol, item in rates.items() if (hours := interval_hours(item.get("interval")))}
 
     async def funding_history(self, symbol: str, since: datetime, until: datetime) -> list[FundingRate]:
         """Walk pages newest-first until a page reaches back before ``since``."""
@@ -52,7 +53,7 @@ class BitgetClient(VenueClient):
             for p in page:
                 ts = p.get("timestamp")
                 if ts is not None and start <= int(ts) < end:
-                    found[int(ts)] = (to_decimal(p["fundingRate"]), _interval_hours(p.get("interval")))
+                    found[int(ts)] = (to_decimal(p["fundingRate"]), interval_hours(p.get("interval")))
             if len(page) < HISTORY_PAGE or not stamps or min(stamps) < start:
                 break
         return await self._settlements(symbol, found)

@@ -23,7 +23,7 @@ from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.models import FundingRate, MarketType, Mode, Side, Venue
 from arbx_pipelines.core.money import ZERO, optional_decimal, to_decimal
 from arbx_pipelines.core.orders import OrderIntent
-from arbx_pipelines.core.sizing import MarketRules, check_leg, round_amount
+from arbx_pipelines.core.sizing import check_leg, round_amount
 from arbx_pipelines.core.venue_data import (
     Balance,
     FundingIncome,
@@ -35,25 +35,17 @@ from arbx_pipelines.core.venue_data import (
     TradeFill,
 )
 from arbx_pipelines.venues.errors import BelowMinimum, OrderNotFound, UnknownSymbol, VenueError, map_ccxt_error
+from arbx_pipelines.venues.parsing import (
+    interval_hours,
+    is_traded_market,
+    ms_to_datetime,
+    parse_market,
+    parse_order,
+    parse_trade,
+)
 
 T = TypeVar("T")
 ONE = Decimal(1)
-
-
-def ms_to_datetime(ms: object) -> datetime | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(int(str(ms)) / 1000, UTC)
-
-
-def _step(value: object, precision_mode: int) -> Decimal | None:
-    """A market's amount or price step; a missing or non-positive one is unknown (None), never a zero step."""
-    if value is None:
-        return None
-    number = to_decimal(value)
-    if precision_mode == ccxt.DECIMAL_PLACES:
-        return Decimal(1).scaleb(-int(number))
-    return number if number > 0 else None
 
 
 class VenueClient:
@@ -151,32 +143,9 @@ class VenueClient:
         async with self._markets_lock:
             if self._markets is None or reload:
                 raw = await self._call("load_markets", lambda: self.exchange.load_markets(reload))
-                self._markets = {symbol: self._market_info(m) for symbol, m in raw.items() if self._wanted(m)}
+                mode = int(self.exchange.precisionMode)
+                self._markets = {s: parse_market(m, self.venue, mode) for s, m in raw.items() if is_traded_market(m)}
         return self._markets
-
-    @staticmethod
-    def _wanted(market: Mapping[str, Any]) -> bool:
-        if market.get("spot"):
-            return market.get("quote") == "USDT"
-        return bool(market.get("swap") and market.get("linear") and market.get("settle") == "USDT")
-
-    def _market_info(self, m: Mapping[str, Any]) -> MarketInfo:
-        mode = int(self.exchange.precisionMode)
-        limits = m.get("limits") or {}
-        market_type = MarketType.SPOT if m.get("spot") else MarketType.SWAP
-        rules = MarketRules(
-            amount_step=_step((m.get("precision") or {}).get("amount"), mode),
-            price_step=_step((m.get("precision") or {}).get("price"), mode),
-            min_amount=optional_decimal((limits.get("amount") or {}).get("min")),
-            max_amount=optional_decimal((limits.get("amount") or {}).get("max")),
-            min_notional=optional_decimal((limits.get("cost") or {}).get("min")),
-            contract_size=(optional_decimal(m.get("contractSize")) or ONE) if market_type is MarketType.SWAP else ONE,
-        )
-        return MarketInfo(
-            venue=self.venue, symbol=str(m["symbol"]), venue_symbol=str(m["id"]), market_type=market_type,
-            base=str(m["base"]), quote=str(m["quote"]), rules=rules, taker_fee=optional_decimal(m.get("taker")),
-            maker_fee=optional_decimal(m.get("maker")), active=m.get("active") is not False,
-        )  # fmt: skip
 
     async def market(self, symbol: str) -> MarketInfo:
         markets = await self.markets()
@@ -202,7 +171,7 @@ class VenueClient:
         for symbol, item in raw.items():
             if symbol not in wanted or item.get("fundingRate") is None:
                 continue
-            interval = intervals.get(symbol) or _interval_hours(item.get("interval")) or 8
+            interval = intervals.get(symbol) or interval_hours(item.get("interval")) or 8
             result.append(
                 FundingInfo(
                     venue=self.venue,
@@ -230,7 +199,7 @@ class VenueClient:
             stamps = [int(p["timestamp"]) for p in page if p.get("timestamp") is not None]
             fresh = [p for p in page if p.get("timestamp") is not None and cursor <= int(p["timestamp"]) < end]
             for p in fresh:
-                found[int(p["timestamp"])] = (to_decimal(p["fundingRate"]), _interval_hours(p.get("interval")))
+                found[int(p["timestamp"])] = (to_decimal(p["fundingRate"]), interval_hours(p.get("interval")))
             # a short page is the newest data there is; a page reaching ``end`` covers the window
             if not fresh or len(page) < self.history_page_size() or max(stamps) >= end:
                 break
@@ -389,7 +358,7 @@ class VenueClient:
             refreshed = await self.order_by_client_id(intent.symbol, intent.client_order_id)
             if refreshed is not None:
                 return refreshed
-        return self._order_state(raw, info, intent.client_order_id)
+        return parse_order(self.venue, raw, info, intent.client_order_id)
 
     def fetch_order_params(self, client_order_id: str) -> dict[str, Any]:
         return {"clientOrderId": client_order_id}
@@ -404,7 +373,7 @@ class VenueClient:
             )
         except OrderNotFound:
             return None
-        return self._order_state(raw, info, client_order_id)
+        return parse_order(self.venue, raw, info, client_order_id)
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderState | None:
         """Cancel if still open; returns the final state (None: the venue never had it)."""
@@ -427,52 +396,6 @@ class VenueClient:
             "fetch_my_trades",
             lambda: self.exchange.fetch_my_trades(symbol, since_ms, None, self.order_trades_params(order_id)),
         )
-        size = info.rules.contract_size
-        fills = []
-        for t in raw:
-            if t.get("order") is not None and str(t["order"]) != order_id:
-                continue
-            fee = t.get("fee") or {}
-            fills.append(
-                TradeFill(
-                    venue=self.venue,
-                    symbol=info.symbol,
-                    trade_id=str(t["id"]),
-                    order_id=order_id,
-                    side=Side(str(t["side"])),
-                    amount=to_decimal(t["amount"]) * size,
-                    price=to_decimal(t["price"]),
-                    fee=optional_decimal(fee.get("cost")) or ZERO,
-                    fee_currency=fee.get("currency"),
-                    time=ms_to_datetime(t.get("timestamp")) or datetime.now(UTC),
-                )
-            )
-        return fills
-
-    def _order_state(self, raw: Mapping[str, Any], info: MarketInfo, client_order_id: str | None) -> OrderState:
-        size = info.rules.contract_size
-        fee = raw.get("fee") or {}
-        fee_cost = optional_decimal(fee.get("cost")) or ZERO
-        if not fee and raw.get("fees"):
-            fee_cost = sum((optional_decimal(f.get("cost")) or ZERO for f in raw["fees"]), ZERO)
-            fee = raw["fees"][0]
-        amount = optional_decimal(raw.get("amount")) or ZERO
-        filled = optional_decimal(raw.get("filled")) or ZERO
-        return OrderState(
-            venue=self.venue, symbol=info.symbol, client_order_id=raw.get("clientOrderId") or client_order_id,
-            order_id=None if raw.get("id") is None else str(raw["id"]), side=Side(str(raw.get("side", "buy"))),
-            order_type=str(raw.get("type") or "limit"), amount=amount * size, filled=filled * size,
-            average_price=optional_decimal(raw.get("average")), status=str(raw.get("status") or "open"),
-            fee=fee_cost, fee_currency=fee.get("currency"), time=ms_to_datetime(raw.get("timestamp")),
-            raw=dict(raw.get("info") or {}),
-        )  # fmt: skip
-
-
-def _interval_hours(value: object) -> int | None:
-    """ccxt's ``interval`` strings ('8h', '4h', '1h') to hours."""
-    if not value:
-        return None
-    text = str(value).strip().lower()
-    if text.endswith("h") and text[:-1].isdigit():
-        return int(text[:-1])
-    return None
+        # a trade of another order (some venues ignore the order filter) is not this order's fill
+        mine = [t for t in raw if t.get("order") is None or str(t["order"]) == order_id]
+        return [parse_trade(self.venue, t, info, order_id) for t in mine]
