@@ -25,6 +25,9 @@ RUN_QUEUE: dict[str, Any] = {
 }
 
 
+#: runs start as forks of a server that imported the code location once (seconds faster than a fresh Python)
+WARM_LAUNCHER: dict[str, Any] = {"module": "arbx_pipelines.launcher", "class": "WarmRunLauncher"}
+
 #: evaluate sensors and schedules in threads, so a slow one (position risk asks the venues) never delays another
 DAEMON_THREADS: dict[str, Any] = {
     "sensors": {"use_threads": True, "num_workers": 4},
@@ -35,6 +38,7 @@ DAEMON_THREADS: dict[str, Any] = {
 def embedded_instance_config() -> dict[str, Any]:
     return {
         "run_coordinator": RUN_QUEUE,
+        "run_launcher": WARM_LAUNCHER,
         **DAEMON_THREADS,
         "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
         "telemetry": {"enabled": False},
@@ -43,10 +47,12 @@ def embedded_instance_config() -> dict[str, Any]:
 
 
 def ensure_dagster_home(path: Path) -> Path:
-    """Create DAGSTER_HOME with the embedded instance config unless one is already there."""
+    """Create DAGSTER_HOME with the embedded instance config unless one is already there (a config an earlier
+    arbx wrote, without the warm run launcher, is brought up to date; one the user edited is kept)."""
     path.mkdir(parents=True, exist_ok=True)
     config_file = path / "dagster.yaml"
-    if not config_file.exists():
+    earlier = {k: v for k, v in embedded_instance_config().items() if k != "run_launcher"}
+    if not config_file.exists() or yaml.safe_load(config_file.read_text(encoding="utf-8")) == earlier:
         config_file.write_text(yaml.safe_dump(embedded_instance_config(), sort_keys=False), encoding="utf-8")
     return path
 
