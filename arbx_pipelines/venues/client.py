@@ -55,6 +55,8 @@ class VenueClient:
     ccxt_id: ClassVar[str]
     #: spot and perpetual balances live in separate wallets that need a transfer between them
     separate_wallets: ClassVar[bool] = True
+    #: spot sells may borrow the coin (margin); no client does yet, so negative funding sells inventory only
+    spot_margin_borrow: ClassVar[bool] = False
 
     def __init__(
         self,
