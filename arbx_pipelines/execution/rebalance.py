@@ -18,7 +18,7 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.fills import record_external_change
 from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.locks import symbol_lock
-from arbx_pipelines.execution.monitor import REBALANCE_KIND, legs_on_venue
+from arbx_pipelines.execution.monitor import REBALANCE_KIND
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
 from arbx_pipelines.execution.records import (
     record_decision,
@@ -26,7 +26,7 @@ from arbx_pipelines.execution.records import (
     set_execution_status,
 )
 from arbx_pipelines.execution.settle import lot
-from arbx_pipelines.execution.venue_view import venue_view
+from arbx_pipelines.execution.venue_view import legs_on_venue, venue_view
 from arbx_pipelines.venues.client import VenueClient
 
 
