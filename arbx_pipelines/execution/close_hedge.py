@@ -4,8 +4,10 @@ sells its long perp; perp orders reduce-only), again for whatever is left until 
 the realized P&L = funding received - all fees + perp price P&L + spot price P&L, to the cent, from the recorded
 fills (:mod:`arbx_pipelines.execution.pnl`).
 
-Before any order: funding is collected, so the payments up to the close count; and a negative-funding close gets
-the USDT for its buy-back into the spot wallet. Runs while the kill switch is engaged:
+Before any order: funding is collected, so the payments up to the close count; the legs follow the venue
+(:func:`arbx_pipelines.execution.drift.follow_venue`: a leg found smaller, e.g. coins sold or withdrawn by hand, is
+booked as an external change with a ``position_drift`` alert), so the close trades what is really there; and a
+negative-funding close gets the USDT for its buy-back into the spot wallet. Runs while the kill switch is engaged:
 closing reduces risk. Waits for the symbol lock instead of giving up.
 """
 
@@ -22,6 +24,7 @@ from arbx_pipelines.core.sizing import check_leg, contracts_to_base, to_market_a
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.execution.capital import venue_wallets
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
 from arbx_pipelines.execution.locks import symbol_lock
@@ -142,7 +145,7 @@ async def close_locked(
         await collect_funding(deps, client, position_id)
     except VenueError as exc:  # funding can be collected later; the close must not wait for it
         log.warning("funding not collected before close", extra={"position": position_id, "error": str(exc)})
-    position = refresh_from_fills(deps.engine, position_id)
+    position = await follow_venue(deps, client, refresh_from_fills(deps.engine, position_id), markets)
     step = max(lot(markets.spot.rules), lot(markets.perp.rules))
     cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
     targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
