@@ -3,9 +3,9 @@ record the intent, send both legs at once, and correct any imbalance until the l
 
 Steps: kill switch -> symbol lock -> no open position on the symbol -> the signal key not seen before -> live
 snapshot -> wanted notional (allocation, venue share, reserve) -> free spot inventory of the coin (recorded for the
-sensor) -> ``decide_entry`` -> ``check_trade`` -> leverage
-and cross margin -> collateral transfer where spot and perpetual wallets are separate -> intent (execution, position,
-both orders) in one transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
+sensor when the rate is negative) -> ``decide_entry`` -> ``check_trade`` -> leverage and cross margin -> collateral
+transfer where spot and perpetual wallets are separate -> intent (execution, position, both orders) in one
+transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
 Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op.
 
 Negative funding (long perp + sell spot) sells only the free inventory (:mod:`arbx_pipelines.execution.inventory`):
@@ -36,7 +36,7 @@ from arbx_pipelines.execution.capital import (
     wanted_notional,
 )
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.inventory import record_inventory
+from arbx_pipelines.execution.inventory import free_inventory, record_inventory
 from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
@@ -113,10 +113,14 @@ def _decide(
 
 
 def _inventory(
-    deps: ExecutionDeps, venue: Venue, symbol: str, wallets: VenueWallets, positions: list[PositionRecord]
+    deps: ExecutionDeps, live: LiveMarket, wallets: VenueWallets, positions: list[PositionRecord]
 ) -> Decimal:
-    """Free spot inventory of the coin (recorded for every coin the wallet shows, for the sensor)."""
-    free = record_inventory(deps.engine, str(venue), wallets.spot_coins, positions, utcnow())
+    """Free spot inventory of the coin. A negative rate also records every coin's (the sensor reads them); a positive
+    one skips the write, which would only delay the orders."""
+    venue, symbol = str(live.snapshot.venue), live.snapshot.symbol
+    if live.snapshot.rate >= 0:
+        return free_inventory(base_of(symbol), venue, wallets.spot_coins, positions)
+    free = record_inventory(deps.engine, venue, wallets.spot_coins, positions, utcnow())
     return free.get(base_of(symbol), Decimal(0))
 
 
@@ -186,7 +190,7 @@ async def _open_locked(
     wallets[venue] = await venue_wallets(client)
     view, positions = _view(deps, wallets)
     notional, cap = wanted_notional(deps, venue, symbol, view, positions)
-    inventory = _inventory(deps, venue, symbol, wallets[venue], positions)
+    inventory = _inventory(deps, live, wallets[venue], positions)
     base_plan: dict[str, Any] = {
         "notional": str(notional),
         "rate": str(live.snapshot.rate),

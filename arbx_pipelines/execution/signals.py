@@ -121,7 +121,7 @@ def funding_opportunities(
 ) -> list[Opportunity]:
     """Best first by |annualized|; at most ``limit``."""
     active = {(str(p.venue), p.symbol) for p in positions_with_status(engine, ACTIVE_STATUSES)}
-    inventory = {} if strategy.allow_margin_borrow else recorded_inventory(engine, now - inventory_max_age)
+    inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
     found = []
     for (venue, symbol), rows in _latest_rows(engine, now - max_age).items():
         latest = rows[0]
@@ -130,6 +130,8 @@ def funding_opportunities(
         if abs(latest.annualized) < strategy.entry_annualized or latest.rate == 0:
             continue
         if latest.rate < 0 and not strategy.allow_margin_borrow:
+            if inventory is None:
+                inventory = recorded_inventory(engine, now - inventory_max_age)
             held = inventory.get((venue, base_of(symbol)), ZERO)
             if not can_sell_inventory(engine, venue, symbol, held, latest.mark_price):
                 continue

@@ -197,6 +197,7 @@ def test_small_inventory_sizes_the_hedge_to_it(sqlite_url: str) -> None:
                 admin.set_balance("binance", "spot", COIN, inventory)
                 outcome = await open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:neg:small"))
                 assert outcome.status is OpenStatus.OPENED, outcome.reason
+                assert recorded_inventory(deps.engine, utcnow() - timedelta(minutes=1))[("binance", COIN)] == inventory
                 assert outcome.position_id is not None
                 step = max(spot.rules.base_step or ZERO, perp.rules.base_step or ZERO)
                 position = get_position(deps.engine, outcome.position_id)
