@@ -2,7 +2,8 @@
 entry asks for.
 
 Total capital = USDT on every enabled venue (a unified account counted once) + the spot coins open hedges hold,
-at their entry price. A hedge commits its spot leg plus the perp margin (``capital_for``).
+at their entry price - the coins negative-funding hedges sold from inventory and must buy back (their proceeds sit
+in the USDT). A hedge commits its spot leg plus the perp margin (``capital_for``).
 
 The wanted notional is the largest that fits the per-trade maximum, the coin and account caps (``allocate``), the
 venue's capital share and its reserve, but never less than the per-trade minimum: a trade the limits cannot fit is
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Engine, select
@@ -34,7 +35,8 @@ ONE = Decimal(1)
 
 @dataclass(frozen=True)
 class VenueWallets:
-    """USDT of one venue: its spot and perpetual wallets (the same numbers twice for a unified account)."""
+    """USDT of one venue: its spot and perpetual wallets (the same numbers twice for a unified account), and the free
+    coins of the spot wallet (what a negative-funding hedge may sell, see :mod:`arbx_pipelines.execution.inventory`)."""
 
     venue: Venue
     spot_free: Decimal
@@ -42,6 +44,7 @@ class VenueWallets:
     swap_free: Decimal
     swap_total: Decimal
     unified: bool
+    spot_coins: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -54,9 +57,11 @@ class VenueWallets:
 
 async def venue_wallets(client: VenueClient) -> VenueWallets:
     if not client.separate_wallets:
-        unified = (await client.balances(MarketType.SPOT)).get("USDT")
+        balances = await client.balances(MarketType.SPOT)
+        coins = {coin: b.free for coin, b in balances.items() if coin != "USDT"}
+        unified = balances.get("USDT")
         free, total = (unified.free, unified.total) if unified else (ZERO, ZERO)
-        return VenueWallets(client.venue, free, total, free, total, unified=True)
+        return VenueWallets(client.venue, free, total, free, total, unified=True, spot_coins=coins)
     spot, swap = await asyncio.gather(client.balances(MarketType.SPOT), client.balances(MarketType.SWAP))
     s, w = spot.get("USDT"), swap.get("USDT")
     return VenueWallets(
@@ -66,6 +71,7 @@ async def venue_wallets(client: VenueClient) -> VenueWallets:
         w.free if w else ZERO,
         w.total if w else ZERO,
         unified=False,
+        spot_coins={coin: b.free for coin, b in spot.items() if coin != "USDT"},
     )
 
 
@@ -96,7 +102,9 @@ def account_view(
     positions: Sequence[PositionRecord],
     pending: Mapping[Venue, Decimal] | None = None,
 ) -> AccountView:
-    held = sum((p.entry_notional for p in positions), ZERO)
+    # a positive hedge holds its spot coins (capital beside the USDT); a negative one sold inventory for USDT it owes
+    # back, so its proceeds in the wallet are not capital
+    held = sum((p.entry_notional * p.direction.sign for p in positions), ZERO)
     used: dict[Venue, Decimal] = {}
     for p in positions:
         used[p.venue] = used.get(p.venue, ZERO) + p.capital

@@ -1,9 +1,14 @@
-"""Close a funding hedge (or cut it by a fraction): sell back the spot and buy back the perp (reduce-only), both
-at once as IOC orders at fresh prices, again for whatever is left until both legs are below one lot; then the
-realized P&L = funding received - all fees + perp price P&L + spot price P&L, to the cent, from the recorded fills.
+"""Close a funding hedge (or cut it by a fraction): trade both legs back at once as IOC orders at fresh prices (a
+positive-funding hedge sells its spot and buys back its short perp; a negative-funding one buys its spot back and
+sells its long perp; perp orders reduce-only), again for whatever is left until both legs are below one lot; then
+the realized P&L = funding received - all fees + perp price P&L + spot price P&L, to the cent, from the recorded
+fills (:mod:`arbx_pipelines.execution.pnl`).
 
-Funding is collected first, so the payments up to the close count. Runs while the kill switch is engaged: closing
-reduces risk. Waits for the symbol lock instead of giving up.
+Before any order: funding is collected, so the payments up to the close count; the legs follow the venue
+(:func:`arbx_pipelines.execution.drift.follow_venue`: a leg found smaller, e.g. coins sold or withdrawn by hand, is
+booked as an external change with a ``position_drift`` alert), so the close trades what is really there; and a
+negative-funding close gets the USDT for its buy-back into the spot wallet. Runs while the kill switch is engaged:
+closing reduces risk. Waits for the symbol lock instead of giving up.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from arbx_pipelines.core.hedge import Leg
+from arbx_pipelines.core.models import Side
 from arbx_pipelines.core.money import ZERO, quantize_down
 from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.core.sizing import check_leg, contracts_to_base, to_market_amount
 from arbx_pipelines.core.venue_data import MarketInfo
+from arbx_pipelines.execution.capital import venue_wallets
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills, set_status
+from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.records import (
     ExecutionRef,
@@ -39,6 +48,8 @@ log = get_logger("arbx.execution.close")
 CLOSE_KIND = "close"
 REDUCE_KIND = "reduce"
 ONE = Decimal(1)
+#: USDT kept in the spot wallet for a buy-back beyond amount x limit price (fees charged in USDT, rounding)
+BUY_BACK_BUFFER = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,22 @@ def _closing_intents(
     return intents
 
 
+async def _buy_back_collateral(
+    deps: ExecutionDeps, client: VenueClient, position: PositionRecord, markets: LegMarkets, amount: Decimal, key: str
+) -> None:
+    """A negative-funding close buys ``amount`` coins back: move the USDT it needs into the spot wallet where spot and
+    perpetual wallets are separate (keeping the long's initial margin in the perpetual wallet)."""
+    if position.direction.short_perp or not client.separate_wallets or amount <= 0:
+        return
+    try:
+        price = await fresh_limit_price(deps, client, markets.spot, Side.BUY)
+        spot_need = amount * price * (1 + BUY_BACK_BUFFER)
+        margin_need = position.perp_amount * price / max(position.leverage, 1)
+        await ensure_collateral(deps, client, await venue_wallets(client), spot_need, margin_need, key)
+    except VenueError as exc:  # the buy-back may still fit; its own answer tells
+        log.warning("buy-back collateral not moved", extra={"position": position.id, "error": str(exc)})
+
+
 async def close_locked(
     deps: ExecutionDeps, client: VenueClient, position_id: int, reason: str, fraction: Decimal, run_id: str | None
 ) -> CloseOutcome:
@@ -118,10 +145,11 @@ async def close_locked(
         await collect_funding(deps, client, position_id)
     except VenueError as exc:  # funding can be collected later; the close must not wait for it
         log.warning("funding not collected before close", extra={"position": position_id, "error": str(exc)})
-    position = refresh_from_fills(deps.engine, position_id)
+    position = await follow_venue(deps, client, refresh_from_fills(deps.engine, position_id), markets)
     step = max(lot(markets.spot.rules), lot(markets.perp.rules))
     cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
     targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
+    await _buy_back_collateral(deps, client, position, markets, position.spot_amount - targets[Leg.SPOT], key)
     execution: ExecutionRef | None = None
     sent_all: list[SentOrder] = []
     for round_number in range(1, deps.settings.correction_rounds + 1):

@@ -91,11 +91,17 @@ async def send_all(
     return list(sent)
 
 
-async def fresh_limit_price(deps: ExecutionDeps, client: VenueClient, info: MarketInfo, side: Side) -> Decimal:
+async def best_price(deps: ExecutionDeps, client: VenueClient, info: MarketInfo, side: Side) -> Decimal:
+    """The best price a taker on ``side`` gets now: the best ask to buy, the best bid to sell."""
     book = await read_with_retry(deps, "order_book", lambda: client.order_book(info.symbol, 5))
     reference = book.best_ask if side is Side.BUY else book.best_bid
     if reference is None:
         raise VenueError(client.venue, f"{info.symbol}: empty order book")
+    return reference
+
+
+async def fresh_limit_price(deps: ExecutionDeps, client: VenueClient, info: MarketInfo, side: Side) -> Decimal:
+    reference = await best_price(deps, client, info, side)
     return limit_price(reference, side, deps.settings.max_slippage, info.rules)
 
 

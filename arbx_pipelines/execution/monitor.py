@@ -20,7 +20,7 @@ from arbx_pipelines.execution.close_hedge import CLOSE_KIND, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, positions_with_status, set_liquidation_price
-from arbx_pipelines.execution.venue_view import VenueView, venue_view
+from arbx_pipelines.execution.venue_view import VenueView, legs_on_venue, venue_view
 from arbx_pipelines.venues.client import VenueClient
 
 REBALANCE_KIND = "rebalance"
@@ -38,13 +38,6 @@ class PositionAction:
     tier: LiquidationTier
     deviation: Decimal | None
     run_key: str | None
-
-
-def legs_on_venue(position: PositionRecord, view: VenueView) -> tuple[Decimal, Decimal]:
-    """(spot, perp) in coins as the venue holds them, capped at what the database says is ours."""
-    spot = min(view.spot_amount(position.symbol), position.spot_amount)
-    perp = min(view.perp_amount(position.symbol), position.perp_amount)
-    return max(spot, ZERO), max(perp, ZERO)
 
 
 def _assess(

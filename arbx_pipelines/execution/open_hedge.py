@@ -2,22 +2,29 @@
 record the intent, send both legs at once, and correct any imbalance until the legs match within one lot.
 
 Steps: kill switch -> symbol lock -> no open position on the symbol -> the signal key not seen before -> live
-snapshot -> wanted notional (allocation, venue share, reserve) -> ``decide_entry`` -> ``check_trade`` -> leverage
-and cross margin -> collateral transfer where spot and perpetual wallets are separate -> intent (execution, position,
-both orders) in one transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
+snapshot -> wanted notional (allocation, venue share, reserve) -> free spot inventory of the coin (recorded for the
+sensor when the rate is negative) -> ``decide_entry`` -> ``check_trade`` -> leverage and cross margin -> collateral
+transfer where spot and perpetual wallets are separate -> intent (execution, position, both orders) in one
+transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
 Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op.
+
+Negative funding (long perp + sell spot) sells only the free inventory (:mod:`arbx_pipelines.execution.inventory`):
+the hedge is sized down to it, and without any it is rejected as ``no_inventory_for_negative_funding``. Selling more
+(borrowing the coin) needs ``allow_margin_borrow`` and a venue client that borrows; none does yet, so the flag is
+ignored with a warning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from arbx_pipelines.core.decision import EntrySignal, Rejection, RejectReason, decide_entry
+from arbx_pipelines.core.decision import EntrySignal, Rejection, RejectReason, StrategyParams, decide_entry
+from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.orders import plan_hedge_orders
 from arbx_pipelines.core.risk import AccountView, check_trade, trade_request_for_entry
@@ -29,6 +36,7 @@ from arbx_pipelines.execution.capital import (
     wanted_notional,
 )
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.inventory import free_inventory, record_inventory
 from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
@@ -40,6 +48,7 @@ from arbx_pipelines.execution.records import (
     find_execution,
     record_decision,
     record_intent,
+    utcnow,
 )
 from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
 from arbx_pipelines.execution.settle import finish_open
@@ -80,15 +89,39 @@ class OpenOutcome:
     violations: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _decide(live: LiveMarket, deps: ExecutionDeps, notional: Decimal) -> EntrySignal | Rejection:
-    decision = decide_entry(live.snapshot, deps.strategy, notional)
+def _strategy(deps: ExecutionDeps, client: VenueClient) -> StrategyParams:
+    """The strategy as this venue client can trade it: no margin borrowing where the client cannot borrow."""
+    if deps.strategy.allow_margin_borrow and not client.spot_margin_borrow:
+        log.warning("margin borrowing is enabled but not supported here", extra={"venue": str(client.venue)})
+        return replace(deps.strategy, allow_margin_borrow=False)
+    return deps.strategy
+
+
+def _decide(
+    live: LiveMarket, strategy: StrategyParams, notional: Decimal, inventory: Decimal
+) -> EntrySignal | Rejection:
+    snap = live.snapshot
+    decision = decide_entry(snap, strategy, notional, spot_inventory_base=inventory)
     if isinstance(decision, Rejection) and decision.reason in (RejectReason.MIN_AMOUNT, RejectReason.MIN_NOTIONAL):
-        snap = live.snapshot
-        base = minimum_hedge_base(snap.spot_rules, snap.perp_rules, snap.spot_ask, snap.perp_bid)
-        smallest = base * snap.spot_ask * (1 + Decimal("1e-9"))
+        positive = snap.rate > 0
+        spot_price, perp_price = (snap.spot_ask, snap.perp_bid) if positive else (snap.spot_bid, snap.perp_ask)
+        base = minimum_hedge_base(snap.spot_rules, snap.perp_rules, spot_price, perp_price)
+        smallest = base * spot_price * (1 + Decimal("1e-9"))
         if smallest > notional:  # the limits are then checked on the smallest hedge the venue accepts
-            decision = decide_entry(snap, deps.strategy, smallest)
+            decision = decide_entry(snap, strategy, smallest, spot_inventory_base=inventory)
     return decision
+
+
+def _inventory(
+    deps: ExecutionDeps, live: LiveMarket, wallets: VenueWallets, positions: list[PositionRecord]
+) -> Decimal:
+    """Free spot inventory of the coin. A negative rate also records every coin's (the sensor reads them); a positive
+    one skips the write, which would only delay the orders."""
+    venue, symbol = str(live.snapshot.venue), live.snapshot.symbol
+    if live.snapshot.rate >= 0:
+        return free_inventory(base_of(symbol), venue, wallets.spot_coins, positions)
+    free = record_inventory(deps.engine, venue, wallets.spot_coins, positions, utcnow())
+    return free.get(base_of(symbol), Decimal(0))
 
 
 def _planned(signal: EntrySignal, request: OpenRequest, live: LiveMarket) -> dict[str, Any]:
@@ -157,18 +190,20 @@ async def _open_locked(
     wallets[venue] = await venue_wallets(client)
     view, positions = _view(deps, wallets)
     notional, cap = wanted_notional(deps, venue, symbol, view, positions)
+    inventory = _inventory(deps, live, wallets[venue], positions)
     base_plan: dict[str, Any] = {
         "notional": str(notional),
         "rate": str(live.snapshot.rate),
         "annualized": str(live.snapshot.annualized),
+        "spot_inventory": str(inventory),
     }
     if cap is not None:
         return decided(OpenStatus.BLOCKED, f"allocation: {cap}", base_plan, (cap,))
-    decision = _decide(live, deps, notional)
+    decision = _decide(live, _strategy(deps, client), notional, inventory)
     if isinstance(decision, Rejection):
         return decided(OpenStatus.REJECTED, f"{decision.reason}: {decision.detail}", base_plan, (decision.reason,))
     signal = decision
-    planned = _planned(signal, request, live)
+    planned = _planned(signal, request, live) | {"spot_inventory": str(inventory)}
     blocked = _risk_block(deps, signal, view)
     if blocked is not None:
         return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])

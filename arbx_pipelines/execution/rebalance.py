@@ -1,32 +1,28 @@
 """Rebalance a drifted hedge: when the legs' notionals differ by more than the threshold, reduce the larger leg to
 the smaller one (``plan_rebalance``: never adds exposure; perp orders reduce-only).
 
-The legs are read on the venue. A leg the venue shows smaller than the database says (a manual trade, ADL, a
-partial liquidation) is first booked as an external change at the current price, with a ``position_drift`` alert,
-so the position follows the venue; a leg the venue shows larger is not ours and is left to reconcile.
+The legs are read on the venue: a leg the venue shows smaller than the database says is first booked as an external
+change (:func:`arbx_pipelines.execution.drift.follow_venue`), so the position follows the venue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.position_risk import plan_rebalance
 from arbx_pipelines.execution.close_hedge import markets_of, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import record_external_change
-from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, send_all
+from arbx_pipelines.execution.drift import follow_venue
+from arbx_pipelines.execution.legs import correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.locks import symbol_lock
-from arbx_pipelines.execution.monitor import REBALANCE_KIND, legs_on_venue
-from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
+from arbx_pipelines.execution.monitor import REBALANCE_KIND
+from arbx_pipelines.execution.positions import get_position, refresh_from_fills
 from arbx_pipelines.execution.records import (
     record_decision,
     record_intent,
     set_execution_status,
 )
-from arbx_pipelines.execution.settle import lot
-from arbx_pipelines.execution.venue_view import venue_view
 from arbx_pipelines.venues.client import VenueClient
 
 
@@ -36,51 +32,6 @@ class RebalanceOutcome:
     position_id: int
     detail: str
     execution_key: str
-
-
-async def follow_venue(
-    deps: ExecutionDeps, client: VenueClient, position: PositionRecord, markets: LegMarkets
-) -> PositionRecord:
-    """Book legs the venue shows smaller than recorded (by a lot or more) as external changes."""
-    view = await venue_view(deps, client, [position.symbol])
-    spot_venue, perp_venue = legs_on_venue(position, view)
-    changed = False
-    for leg, recorded, seen in (
-        (Leg.SPOT, position.spot_amount, spot_venue),
-        (Leg.PERP, position.perp_amount, perp_venue),
-    ):
-        info = markets.of(leg)
-        missing = recorded - seen
-        if missing < max(lot(info.rules), Decimal("1e-12")):
-            continue
-        side = position.direction.closing_side(leg)
-        price = await fresh_limit_price(deps, client, info, side)
-        ref = record_external_change(
-            deps.engine,
-            position_id=position.id,
-            venue=str(position.venue),
-            symbol=info.symbol,
-            side=side,
-            amount=missing,
-            price=price,
-            note=f"{leg} leg {recorded} recorded, {seen} on the venue",
-        )
-        deps.alerts.raise_alert(
-            "position_drift",
-            f"{position.venue} {info.symbol}: {leg} leg is {seen} on the venue, {recorded} recorded",
-            severity="warning",
-            venue=str(position.venue),
-            symbol=position.symbol,
-            details={
-                "position_id": position.id,
-                "leg": str(leg),
-                "recorded": str(recorded),
-                "venue": str(seen),
-                "ref": ref,
-            },
-        )
-        changed = True
-    return refresh_from_fills(deps.engine, position.id) if changed else position
 
 
 async def rebalance_hedge(

@@ -8,7 +8,9 @@
 3. Funding income of open positions is recorded.
 4. What the venue holds is compared with the active positions: a perpetual position or a spot coin balance the
    database cannot account for is reported as ``unknown_exposure`` (an alert with the details), never adopted,
-   closed or sold.
+   closed or sold. A positive-funding hedge accounts for the coins it holds; a negative-funding one for the coins it
+   sold (so coins it sold from inventory do not hide others).
+5. The free spot inventory of every coin is recorded (:mod:`arbx_pipelines.execution.inventory`) for the sensor.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.funding_income import collect_funding
+from arbx_pipelines.execution.inventory import record_inventory
 from arbx_pipelines.execution.legs import BalanceResult, balance_open_legs, read_with_retry, sync_order_fills
 from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, get_position, positions_with_status
@@ -34,6 +37,7 @@ from arbx_pipelines.execution.records import (
     set_execution_status,
     unfinished_executions,
     unfinished_orders,
+    utcnow,
 )
 from arbx_pipelines.execution.risk_state import OPEN_KIND
 from arbx_pipelines.execution.settle import finish_open, lot
@@ -142,6 +146,7 @@ async def find_unknown_exposure(deps: ExecutionDeps, client: VenueClient) -> lis
     """Venue exposure the active positions do not account for (perp sizes, spot coins worth more than dust)."""
     active = positions_with_status(deps.engine, ACTIVE_STATUSES, venue=str(client.venue))
     view = await venue_view(deps, client)
+    record_inventory(deps.engine, str(client.venue), {c: b.free for c, b in view.spot.items()}, active, utcnow())
     found: list[dict[str, str]] = []
     for symbol, info in sorted(view.perps.items()):
         mine = [p for p in active if p.symbol == symbol]
@@ -166,7 +171,7 @@ async def find_unknown_exposure(deps: ExecutionDeps, client: VenueClient) -> lis
         spot_symbol = f"{coin}/USDT"
         if coin == "USDT" or spot_symbol not in markets or balance.total <= 0:
             continue
-        recorded = sum((p.spot_amount for p in active if base_of(p.symbol) == coin), ZERO)
+        recorded = sum((p.spot_amount * p.direction.sign for p in active if base_of(p.symbol) == coin), ZERO)
         excess = balance.total - recorded
         rules = markets[spot_symbol].rules
         if excess < max(lot(rules), Decimal("1e-12")):

@@ -1,10 +1,17 @@
 """Funding opportunities for the funding-opportunity sensor, from the latest ``funding_snapshots`` rows.
 
 A (venue, perpetual) is an opportunity when its latest snapshot is fresh, its |annualized| rate reaches the entry
-threshold on the side we can trade (positive funding; negative only with margin borrowing), the symbol is wanted,
-no position on it is active, and its mark price is not anomalous against its recent snapshots (the anomaly screen
-of DESIGN "Risk" runs on price here: a funding spike is the signal itself, not an anomaly to ignore). The op
-re-validates everything on live data before it sends anything.
+threshold on a side we can trade, the symbol is wanted, no position on it is active, and its mark price is not
+anomalous against its recent snapshots (the anomaly screen of DESIGN "Risk" runs on price here: a funding spike is
+the signal itself, not an anomaly to ignore). The op re-validates everything on live data before it sends anything.
+
+Positive funding is always tradable. Negative funding (long perp + sell spot) is tradable with margin borrowing
+enabled, or when the free spot inventory of the coin on that venue, as last recorded from the wallets by an open or
+a reconcile (``spot_inventory``, :mod:`arbx_pipelines.execution.inventory`) within ``inventory_max_age``, covers the
+smallest hedge the venue accepts (both legs' lot, minimum amount and minimum notional at the snapshot's mark price,
+from the ``markets`` table; unknown rules: any inventory). The sensor thus never asks the venue, and a negative rate
+on a coin we do not hold launches no run. A stale record costs at most one run: that open finds no inventory, records
+a ``no_inventory_for_negative_funding`` rejection under the signal key and records the inventory anew.
 
 The run key ``open:{venue}:{symbol}:{next funding ms}`` makes a repeated signal for the same settlement a no-op.
 """
@@ -20,12 +27,19 @@ from sqlalchemy import Engine, select
 
 from arbx_pipelines.core.anomaly import is_anomalous
 from arbx_pipelines.core.decision import StrategyParams
-from arbx_pipelines.core.models import Venue
+from arbx_pipelines.core.hedge import base_of
+from arbx_pipelines.core.models import Venue, spot_symbol_of
+from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.sizing import MarketRules
+from arbx_pipelines.execution.inventory import recorded_inventory
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
+from arbx_pipelines.execution.prepare import minimum_hedge_base
 from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import FundingSnapshotRow
+from arbx_pipelines.storage.models import FundingSnapshotRow, Market
 
 DEFAULT_MAX_AGE = timedelta(minutes=30)
+#: inventory records older than this are not trusted (reconcile records them every ``reconcile_minutes`` <= 1 day)
+INVENTORY_MAX_AGE = timedelta(hours=25)
 PRICE_HISTORY = 30
 #: fewer recent prices than this: no anomaly screen (a z-score of a handful of points means nothing)
 MIN_PRICE_HISTORY = 10
@@ -64,6 +78,35 @@ def _latest_rows(engine: Engine, since: datetime) -> dict[tuple[str, str], list[
     return grouped
 
 
+def _rules(engine: Engine, venue: str, symbols: Sequence[str]) -> dict[str, MarketRules]:
+    """Market rules of ``symbols`` on ``venue`` as the markets asset stored them."""
+    with transaction(engine) as session:
+        rows = session.execute(select(Market).where(Market.venue == venue, Market.symbol.in_(symbols))).scalars()
+        return {
+            row.symbol: MarketRules(
+                amount_step=row.amount_step,
+                price_step=row.price_step,
+                min_amount=row.min_amount,
+                min_notional=row.min_notional,
+                contract_size=row.contract_size or Decimal(1),
+            )
+            for row in rows
+        }
+
+
+def can_sell_inventory(
+    engine: Engine, venue: str, symbol: str, inventory: Decimal | None, price: Decimal | None
+) -> bool:
+    """Whether the recorded free inventory covers the smallest hedge of ``symbol`` the venue accepts."""
+    if inventory is None or inventory <= 0:
+        return False
+    spot_symbol = spot_symbol_of(symbol)
+    rules = _rules(engine, venue, [symbol, spot_symbol])
+    if spot_symbol not in rules or symbol not in rules or price is None or price <= 0:
+        return True  # rules unknown: the op decides on live data
+    return inventory >= minimum_hedge_base(rules[spot_symbol], rules[symbol], price, price)
+
+
 def funding_opportunities(
     engine: Engine,
     strategy: StrategyParams,
@@ -74,9 +117,11 @@ def funding_opportunities(
     max_age: timedelta = DEFAULT_MAX_AGE,
     anomaly_z: float = 3.0,
     limit: int = 10,
+    inventory_max_age: timedelta = INVENTORY_MAX_AGE,
 ) -> list[Opportunity]:
     """Best first by |annualized|; at most ``limit``."""
     active = {(str(p.venue), p.symbol) for p in positions_with_status(engine, ACTIVE_STATUSES)}
+    inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
     found = []
     for (venue, symbol), rows in _latest_rows(engine, now - max_age).items():
         latest = rows[0]
@@ -85,7 +130,11 @@ def funding_opportunities(
         if abs(latest.annualized) < strategy.entry_annualized or latest.rate == 0:
             continue
         if latest.rate < 0 and not strategy.allow_margin_borrow:
-            continue
+            if inventory is None:
+                inventory = recorded_inventory(engine, now - inventory_max_age)
+            held = inventory.get((venue, base_of(symbol)), ZERO)
+            if not can_sell_inventory(engine, venue, symbol, held, latest.mark_price):
+                continue
         prices = [row.mark_price for row in rows[1 : PRICE_HISTORY + 1] if row.mark_price is not None]
         enough = len(prices) >= MIN_PRICE_HISTORY
         if enough and latest.mark_price is not None and is_anomalous(prices, latest.mark_price, anomaly_z):

@@ -1,5 +1,5 @@
 """What a venue says about our hedges right now: the perp position (size, mark, liquidation price) and the spot
-coin balance of each active position's symbol, read once per venue."""
+coin balance of each active position's symbol, read once per venue; and each hedge's legs as the venue shows them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.venue_data import Balance, PositionInfo
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.legs import read_with_retry
+from arbx_pipelines.execution.positions import PositionRecord
 from arbx_pipelines.venues.client import VenueClient
 
 
@@ -38,3 +39,15 @@ async def venue_view(deps: ExecutionDeps, client: VenueClient, symbols: Sequence
         read_with_retry(deps, "balances", lambda: client.balances(MarketType.SPOT)),
     )
     return VenueView({p.symbol: p for p in perps}, spot)
+
+
+def legs_on_venue(position: PositionRecord, view: VenueView) -> tuple[Decimal, Decimal]:
+    """(spot, perp) in coins as the venue holds them, capped at what the database says is ours.
+
+    A positive-funding hedge's spot leg is coins in the wallet, so the balance bounds it. A negative-funding hedge's
+    spot leg is coins it sold from inventory: no balance shows it, so it is taken as recorded."""
+    spot = min(view.spot_amount(position.symbol), position.spot_amount)
+    if not position.direction.short_perp:
+        spot = position.spot_amount
+    perp = min(view.perp_amount(position.symbol), position.perp_amount)
+    return max(spot, ZERO), max(perp, ZERO)

@@ -294,3 +294,15 @@ class StateEntry(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[float | None] = mapped_column(nullable=True)  # epoch seconds; None: no expiry
+
+
+class SpotInventory(Base):
+    """Free spot coins per venue as last seen in the wallets (minus what open hedges hold): whether a negative
+    funding rate can be traded from inventory, readable by the sensor without asking the venue."""
+
+    __tablename__ = "spot_inventory"
+
+    venue: Mapped[str] = mapped_column(String(16), primary_key=True)
+    coin: Mapped[str] = mapped_column(String(32), primary_key=True)
+    free: Mapped[Decimal] = mapped_column(Money)
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -59,6 +59,8 @@ class VenueClient:
     #: request of an execution ~50-200 ms apart, while the venues allow bursts of this size (a few percent of their
     #: per-minute weight); the pacing behind the burst is ccxt's
     burst_cost: ClassVar[int] = 10
+    #: spot sells may borrow the coin (margin); no client does yet, so negative funding sells inventory only
+    spot_margin_borrow: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ import json
 import shutil
 import tempfile
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -182,6 +182,36 @@ def venue_trades(exchange: Any, symbol: str) -> list[dict[str, Any]]:
     """The account's trades of ``symbol`` with amounts in coins."""
     trades = exchange.fetch_my_trades(symbol)
     return [t | {"amount": _base(exchange, symbol, t["amount"])} for t in trades]
+
+
+def venue_pnl(
+    exchange: Any, spot: str, perp: str, extra_spot: Sequence[dict[str, Any]] = ()
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(realized P&L, funding, spot buy VWAP) from the venue's own trade list and funding ledger, the way
+    :mod:`arbx_pipelines.execution.pnl` books it; ``extra_spot`` adds spot trades no order made (external changes)."""
+    spot_trades = venue_trades(exchange, spot) + list(extra_spot)
+    perp_trades = venue_trades(exchange, perp)
+    funding = sum((Decimal(str(f["amount"])) for f in exchange.fetch_funding_history(perp)), Decimal(0))
+    coin = spot.split("/")[0]
+
+    def d(value: object) -> Decimal:
+        return Decimal(str(value))
+
+    def notional(t: dict[str, Any]) -> Decimal:
+        return Decimal(t["amount"]) * d(t["price"])
+
+    fees = Decimal(0)
+    for t in spot_trades + perp_trades:
+        fee = d(t["fee"]["cost"])
+        fees += fee * d(t["price"]) if t["fee"]["currency"] == coin else fee
+    perp_cash = sum((notional(t) * (1 if t["side"] == "sell" else -1) for t in perp_trades), Decimal(0))
+    buys = [t for t in spot_trades if t["side"] == "buy"]
+    sells = [t for t in spot_trades if t["side"] == "sell"]
+    bought, sold = sum((t["amount"] for t in buys), Decimal(0)), sum((t["amount"] for t in sells), Decimal(0))
+    buy_vwap = sum((notional(t) for t in buys), Decimal(0)) / bought
+    sell_vwap = sum((notional(t) for t in sells), Decimal(0)) / sold
+    spot_pnl = min(bought, sold) * (sell_vwap - buy_vwap)
+    return funding - fees + perp_cash + spot_pnl, funding, buy_vwap
 
 
 def usdt_and_coin(admin: Admin, venue: str, coin: str) -> tuple[Decimal, Decimal]:

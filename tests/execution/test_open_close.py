@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,7 +30,7 @@ from tests.execution.simkit import (
     usdt_and_coin,
     venue_client,
     venue_orders,
-    venue_trades,
+    venue_pnl,
 )
 
 PERP, SPOT = "DOGE/USDT:USDT", "DOGE/USDT"
@@ -44,31 +42,6 @@ def server() -> Iterator[SimServer]:
     server = start_sim()
     yield server
     server.stop()
-
-
-def independent_pnl(exchange: Any) -> tuple[Decimal, Decimal, Decimal]:
-    """(realized P&L, funding, spot buy VWAP) from the venue's own trade list and funding ledger."""
-    spot_trades, perp_trades = venue_trades(exchange, SPOT), venue_trades(exchange, PERP)
-    funding = sum((Decimal(str(f["amount"])) for f in exchange.fetch_funding_history(PERP)), ZERO)
-
-    def d(value: object) -> Decimal:
-        return Decimal(str(value))
-
-    def notional(t: dict[str, Any]) -> Decimal:
-        return t["amount"] * d(t["price"])
-
-    fees = ZERO
-    for t in spot_trades + perp_trades:
-        fee = d(t["fee"]["cost"])
-        fees += fee * d(t["price"]) if t["fee"]["currency"] == "DOGE" else fee
-    perp_cash = sum((notional(t) * (1 if t["side"] == "sell" else -1) for t in perp_trades), ZERO)
-    buys = [t for t in spot_trades if t["side"] == "buy"]
-    sells = [t for t in spot_trades if t["side"] == "sell"]
-    bought, sold = sum((t["amount"] for t in buys), ZERO), sum((t["amount"] for t in sells), ZERO)
-    buy_vwap = sum((notional(t) for t in buys), ZERO) / bought
-    sell_vwap = sum((notional(t) for t in sells), ZERO) / sold
-    spot_pnl = min(bought, sold) * (sell_vwap - buy_vwap)
-    return funding - fees + perp_cash + spot_pnl, funding, buy_vwap
 
 
 def spike_hedge_funding_exit(venue: str, db_url: str) -> None:
@@ -123,7 +96,7 @@ def _spike_hedge_funding_exit(server: SimServer, venue: str, db_url: str) -> Non
     position_id = asyncio.run(scenario())
     position = get_position(deps.engine, position_id)
     assert position.status == "closed" and position.realized_pnl is not None
-    expected, funding, buy_vwap = independent_pnl(exchange)
+    expected, funding, buy_vwap = venue_pnl(exchange, SPOT, PERP)
     assert position.funding_received == funding
     assert position.realized_pnl.quantize(CENT) == expected.quantize(CENT)
     usdt_after, coin_after = usdt_and_coin(admin, venue, "DOGE")

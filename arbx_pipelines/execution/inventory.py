@@ -1,0 +1,79 @@
+"""Spot inventory: coins in a venue's spot wallet that no hedge holds, which a negative-funding hedge may sell.
+
+Free inventory of a coin = the spot wallet's free balance - the spot legs active positive-funding hedges on that
+venue hold (their coins sit in the same wallet). A negative-funding hedge has already sold its coins, so nothing is
+subtracted for it. Whenever an open or reconcile reads the wallets, the free inventory of every coin is stored in
+``spot_inventory``, so the funding-opportunity sensor can tell without asking the venue whether a negative rate is
+tradable (:mod:`arbx_pipelines.execution.signals`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from arbx_pipelines.core.hedge import base_of
+from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.execution.positions import PositionRecord
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import SpotInventory
+
+QUOTE = "USDT"
+
+
+def committed_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) -> Decimal:
+    """Coins of ``coin`` that active positive-funding hedges on ``venue`` hold in its spot wallet."""
+    return sum(
+        (
+            max(p.spot_amount, ZERO)
+            for p in positions
+            if str(p.venue) == venue and p.direction.short_perp and base_of(p.symbol) == coin
+        ),
+        ZERO,
+    )
+
+
+def free_inventory(
+    coin: str, venue: str, spot_free: Mapping[str, Decimal], positions: Iterable[PositionRecord]
+) -> Decimal:
+    """What a negative-funding hedge may sell of ``coin`` on ``venue`` (never below zero)."""
+    return max(spot_free.get(coin, ZERO) - committed_coins(coin, venue, positions), ZERO)
+
+
+def record_inventory(
+    engine: Engine, venue: str, spot_free: Mapping[str, Decimal], positions: Iterable[PositionRecord], now: datetime
+) -> dict[str, Decimal]:
+    """Store the free inventory of every coin the wallet shows (coins recorded before and gone now: zero)."""
+    active = list(positions)
+    with transaction(engine) as session:
+        known = set(session.execute(select(SpotInventory.coin).where(SpotInventory.venue == venue)).scalars())
+    coins = (set(spot_free) | known) - {QUOTE}
+    free = {coin: free_inventory(coin, venue, spot_free, active) for coin in sorted(coins)}
+    if not free:
+        return free
+    rows = [{"venue": venue, "coin": coin, "free": amount, "observed_at": now} for coin, amount in free.items()]
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SpotInventory).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["venue", "coin"],
+        set_={"free": statement.excluded.free, "observed_at": statement.excluded.observed_at},
+    )
+    with transaction(engine) as session:
+        session.execute(statement)
+    return free
+
+
+def recorded_inventory(engine: Engine, since: datetime) -> dict[tuple[str, str], Decimal]:
+    """(venue, coin) -> free inventory, for records observed at or after ``since``."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(SpotInventory.venue, SpotInventory.coin, SpotInventory.free).where(
+                SpotInventory.observed_at >= since
+            )
+        ).all()
+    return {(str(venue), str(coin)): free for venue, coin, free in rows}
