@@ -35,7 +35,7 @@ from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
-from arbx_pipelines.execution.positions import positions_with_status
+from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.signals import funding_opportunities
 from arbx_pipelines.marketdata.snapshot import fetch_snapshot, store_snapshot
 from arbx_pipelines.scenarios.harness import Harness, sim_harness
@@ -274,7 +274,10 @@ async def daemon_rounds(
             )
         ]
         if len(keys) < len(batch):
-            print(f"    warning: {len(keys)} signals for {len(batch)} spiked symbols (the rest were screened out)")
+            busy = {p.symbol: p.status for p in positions_with_status(deps.engine, ACTIVE_STATUSES)}
+            missing = [s for s in batch if not any(k.startswith(f"open:{VENUE}:{s}:") for k in keys)]
+            why = ", ".join(f"{s} ({busy.get(s, 'price screen')})" for s in missing)
+            print(f"    warning: {len(keys)} signals for {len(batch)} spiked symbols; screened out: {why}")
         measured = await _wait_for(deps.engine, keys, signal_at, timeout)
         run_stages(home, measured, keys, signal_at)
         return measured
