@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from dagster import Config, Failure, OpExecutionContext, in_process_executor, job, op
+from dagster import Config, Failure, OpDefinition, OpExecutionContext, in_process_executor, job, op
 
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.capital import VenueWallets, venue_wallets
@@ -78,72 +78,59 @@ def open_funding_position_op(
         raise Failure(f"open {config.symbol} ended {outcome.status}: {outcome.reason}")
 
 
-def _on_position(
-    context: OpExecutionContext,
-    deps: ExecutionDeps,
-    exchanges: ExchangesResource,
-    config: PositionConfig,
-    name: str,
-    action: Callable[[ExecutionDeps, VenueClient], Awaitable[Any]],
-) -> None:
-    position = get_position(deps.engine, config.position_id)
-
-    async def run() -> Any:
-        async with exchanges.client(position.venue) as client:
-            return await action(deps, client)
-
-    outcome = run_async(run())
-    status = str(getattr(outcome, "status", ""))
-    detail = getattr(outcome, "reason", None) or getattr(outcome, "detail", "")
-    context.log.info(f"{name} position {config.position_id} ({position.symbol}): {status} ({detail})")
-    if status in ("broken", "failed"):
-        raise Failure(f"{name} of position {config.position_id} ended {status}")
+#: what a position job does: (deps, venue client, config, run id) -> an outcome with ``status`` and a reason
+PositionAction = Callable[[ExecutionDeps, VenueClient, PositionConfig, str], Awaitable[Any]]
 
 
-@op(description="Closes both legs of a hedge and books its realized P&L.")
-def close_position_op(
-    context: OpExecutionContext,
-    config: PositionConfig,
-    settings: SettingsResource,
-    database: DatabaseResource,
-    state: StateResource,
-    notifier: NotifierResource,
-    exchanges: ExchangesResource,
-) -> None:
-    deps = execution_deps(settings, database, state, notifier)
-    reason = config.reason or "requested"
-    _on_position(context, deps, exchanges, config, "close",
-                 lambda d, c: close_hedge(d, c, config.position_id, reason, run_id=context.run_id))  # fmt: skip
+def position_op(op_name: str, label: str, description: str, action: PositionAction) -> OpDefinition:
+    """The op of a job that acts on one position (close, rebalance, reduce leverage): same resources, same logging,
+    and a run that fails when the hedge ends broken."""
+
+    @op(name=op_name, description=description)
+    def _position_op(
+        context: OpExecutionContext,
+        config: PositionConfig,
+        settings: SettingsResource,
+        database: DatabaseResource,
+        state: StateResource,
+        notifier: NotifierResource,
+        exchanges: ExchangesResource,
+    ) -> None:
+        deps = execution_deps(settings, database, state, notifier)
+        position = get_position(deps.engine, config.position_id)
+
+        async def run() -> Any:
+            async with exchanges.client(position.venue) as client:
+                return await action(deps, client, config, context.run_id)
+
+        outcome = run_async(run())
+        status = str(getattr(outcome, "status", ""))
+        detail = getattr(outcome, "reason", None) or getattr(outcome, "detail", "")
+        context.log.info(f"{label} position {config.position_id} ({position.symbol}): {status} ({detail})")
+        if status in ("broken", "failed"):
+            raise Failure(f"{label} of position {config.position_id} ended {status}")
+
+    return _position_op
 
 
-@op(description="Reduces the larger leg of a drifted hedge.")
-def rebalance_hedge_op(
-    context: OpExecutionContext,
-    config: PositionConfig,
-    settings: SettingsResource,
-    database: DatabaseResource,
-    state: StateResource,
-    notifier: NotifierResource,
-    exchanges: ExchangesResource,
-) -> None:
-    deps = execution_deps(settings, database, state, notifier)
-    _on_position(context, deps, exchanges, config, "rebalance",
-                 lambda d, c: rebalance_hedge(d, c, config.position_id, run_id=context.run_id))  # fmt: skip
-
-
-@op(description="Adds margin, else cuts the hedge, when liquidation is near.")
-def reduce_leverage_op(
-    context: OpExecutionContext,
-    config: PositionConfig,
-    settings: SettingsResource,
-    database: DatabaseResource,
-    state: StateResource,
-    notifier: NotifierResource,
-    exchanges: ExchangesResource,
-) -> None:
-    deps = execution_deps(settings, database, state, notifier)
-    _on_position(context, deps, exchanges, config, "reduce_leverage",
-                 lambda d, c: reduce_leverage(d, c, config.position_id, run_id=context.run_id))  # fmt: skip
+close_position_op = position_op(
+    "close_position_op",
+    "close",
+    "Closes both legs of a hedge and books its realized P&L.",
+    lambda d, c, cfg, run_id: close_hedge(d, c, cfg.position_id, cfg.reason or "requested", run_id=run_id),
+)
+rebalance_hedge_op = position_op(
+    "rebalance_hedge_op",
+    "rebalance",
+    "Reduces the larger leg of a drifted hedge.",
+    lambda d, c, cfg, run_id: rebalance_hedge(d, c, cfg.position_id, run_id=run_id),
+)
+reduce_leverage_op = position_op(
+    "reduce_leverage_op",
+    "reduce_leverage",
+    "Adds margin, else cuts the hedge, when liquidation is near.",
+    lambda d, c, cfg, run_id: reduce_leverage(d, c, cfg.position_id, run_id=run_id),
+)
 
 
 @op(description="Reconciles every enabled venue with the database.")

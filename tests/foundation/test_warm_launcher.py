@@ -56,6 +56,14 @@ def wait_finished(instance: DagsterInstance, run_id: str, timeout: float = 90.0)
         time.sleep(0.2)
 
 
+def wait_started(out: Path, timeout: float = 60.0) -> None:
+    """The run's op has begun once it wrote its report."""
+    deadline = time.monotonic() + timeout
+    while not out.exists():
+        assert time.monotonic() < deadline, "the long run never started its op"
+        time.sleep(0.2)
+
+
 def test_runs_are_separate_forks_of_one_warm_server(instance: DagsterInstance, tmp_path: Path) -> None:
     assert isinstance(instance.run_launcher, WarmRunLauncher)
     outs = [tmp_path / f"run{i}.json" for i in range(3)]
@@ -78,10 +86,7 @@ def test_runs_are_separate_forks_of_one_warm_server(instance: DagsterInstance, t
 def test_terminate_interrupts_the_run_process(instance: DagsterInstance, tmp_path: Path) -> None:
     out = tmp_path / "long.json"
     run = launch(instance, out, sleep_s=120)
-    deadline = time.monotonic() + 60
-    while not out.exists():
-        assert time.monotonic() < deadline, "the long run never started its op"
-        time.sleep(0.2)
+    wait_started(out)
     assert instance.run_launcher.terminate(run.run_id)
     finished = wait_finished(instance, run.run_id, timeout=30)
     assert finished.status == DagsterRunStatus.CANCELED
@@ -91,10 +96,7 @@ def test_terminate_interrupts_the_run_process(instance: DagsterInstance, tmp_pat
 def test_a_killed_run_process_fails_its_run(instance: DagsterInstance, tmp_path: Path) -> None:
     out = tmp_path / "killed.json"
     run = launch(instance, out, sleep_s=120)
-    deadline = time.monotonic() + 60
-    while not out.exists():
-        assert time.monotonic() < deadline, "the long run never started its op"
-        time.sleep(0.2)
+    wait_started(out)
     os.kill(json.loads(out.read_text())["pid"], signal.SIGKILL)
     finished = wait_finished(instance, run.run_id, timeout=30)
     assert finished.status == DagsterRunStatus.FAILURE  # not left STARTED for ever
