@@ -34,16 +34,6 @@ ARIMA_GOAL_S = 60.0
 START = datetime(2022, 1, 1, tzinfo=UTC)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--symbols", type=int, default=100, help="symbols in the backtest (default 100)")
-    parser.add_argument("--years", type=float, default=3.0, help="years of 8-hour settlements (default 3)")
-    parser.add_argument("--grid-sets", type=int, default=100, help="parameter sets in the grid (default 100)")
-    parser.add_argument("--forecast-symbols", type=int, default=300, help="symbols to forecast (default 300)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
-
-
 def synthetic_arrays(symbols: int, settlements: int, seed: int) -> list[Series]:
     """Funding and price arrays of ``symbols`` perpetuals with 8-hour settlements."""
     rng = np.random.default_rng(seed)

@@ -59,19 +59,6 @@ BENCH_CONFIG: dict[str, Any] = {
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--symbols", type=int, default=6, help="executions at once, one symbol each (>= 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="in-process rounds")
-    parser.add_argument(
-        "--daemon-single", type=int, default=12, help="signals one at a time through dagster dev (cycling the symbols)"
-    )
-    parser.add_argument(
-        "--daemon-rounds", type=int, default=1, help="rounds of every symbol at once through dagster dev"
-    )
-    parser.add_argument("--no-daemon", action="store_true", help="skip the dagster dev measurement")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for a daemon round")
-
-
 @dataclass
 class Round:
     latencies: dict[str, float] = field(default_factory=dict)

@@ -29,12 +29,6 @@ HISTORY_GOAL_ROWS_PER_S = 200_000
 SNAPSHOT_GOAL_S = 2.0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic settlements to bulk-load")
-    parser.add_argument("--naive-rows", type=int, default=20_000, help="of those, rows to insert one by one")
-    parser.add_argument("--symbols", type=int, default=500, help="distinct symbols the rows spread over")
-
-
 def run(args: argparse.Namespace) -> int:
     if args.rows < 1 or args.naive_rows < 1 or args.symbols < 1:
         raise ValueError("--rows, --naive-rows and --symbols must be positive")

@@ -21,11 +21,6 @@ FUNDING_GOAL_S = 2.0
 SYMBOL = "BTC/USDT:USDT"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--orders", type=int, default=100, help="orders per venue for the round-trip figure")
-    parser.add_argument("--naive-limit", type=int, default=0, help="cap on symbols in the naive loop (0: all)")
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]

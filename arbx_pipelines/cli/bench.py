@@ -1,7 +1,8 @@
 """``arbx bench ingest|venues|execution|backtest|all``: print performance figures.
 
-Each bench lives in its own module ``arbx_pipelines.bench.<name>`` exposing ``add_arguments(parser)`` and
-``run(args) -> int``; a bench whose module does not exist yet says so and exits 2. This file only dispatches.
+Each bench lives in its own module ``arbx_pipelines.bench.<name>`` exposing ``run(args) -> int``; its options are in
+``arbx_pipelines.bench.arguments``, so building the parser imports no bench. A bench whose module does not exist yet
+says so and exits 2. This file only dispatches.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import importlib
 from types import ModuleType
 
+from arbx_pipelines.bench.arguments import ARGUMENTS
 from arbx_pipelines.cli.main import CliError
 
 BENCHES: dict[str, str] = {
@@ -25,9 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     for name, description in BENCHES.items():
         parser = bench_sub.add_parser(name, help=description)
-        module = bench_module(name)
-        if module is not None:
-            module.add_arguments(parser)
+        ARGUMENTS[name](parser)
         parser.set_defaults(handler=_run_one, bench_name=name)
     every = bench_sub.add_parser("all", help="every bench in turn, with its default settings")
     every.set_defaults(handler=_run_all)
@@ -61,6 +61,6 @@ def _run_all(args: argparse.Namespace) -> int:
             status = 2
             continue
         defaults = argparse.ArgumentParser()
-        module.add_arguments(defaults)
+        ARGUMENTS[name](defaults)
         status = max(status, int(module.run(defaults.parse_args([]))))
     return status

@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
 
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray
+
+if TYPE_CHECKING:  # matplotlib loads in ~0.6 s: only a chart being drawn pays for it, not every import of the project
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 SIZE = (8.0, 3.2)
 DPI = 90
 FUNDING_COLOUR = "#2a9d8f"
 COST_COLOUR = "#e76f51"
 EQUITY_COLOUR = "#264653"
+
+
+def _figure(size: tuple[float, float]) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)
 
 
 def _png(figure: Figure) -> bytes:
@@ -38,6 +46,8 @@ def _dates(times: IntArray) -> npt.NDArray[np.datetime64]:
 
 def _time_axis(figure: Figure) -> Axes:
     axes = figure.add_subplot()
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -46,7 +56,7 @@ def _time_axis(figure: Figure) -> Axes:
 
 
 def equity_curve(times: IntArray, equity: FloatArray, title: str = "Equity (USDT)") -> bytes:
-    figure = Figure(figsize=SIZE)
+    figure = _figure(SIZE)
     axes = _time_axis(figure)
     axes.step(_dates(times), equity, where="post", color=EQUITY_COLOUR, linewidth=1.2)
     axes.set_title(title)
@@ -57,7 +67,7 @@ def drawdown(times: IntArray, equity: FloatArray) -> bytes:
     """Fall below the running peak, in % of the peak."""
     peaks = np.maximum.accumulate(equity)
     falls = np.where(peaks > 0, (equity - peaks) / np.where(peaks > 0, peaks, 1.0), 0.0) * 100
-    figure = Figure(figsize=SIZE)
+    figure = _figure(SIZE)
     axes = _time_axis(figure)
     axes.fill_between(_dates(times), falls, 0, step="post", color=COST_COLOUR, alpha=0.6)
     axes.set_title(f"Drawdown (%), deepest {falls.min():.2f}%")
@@ -66,7 +76,7 @@ def drawdown(times: IntArray, equity: FloatArray) -> bytes:
 
 def funding_vs_costs(times: IntArray, funding: FloatArray, costs: FloatArray) -> bytes:
     """Cumulative funding received and cumulative trading costs (fees, spread, slippage)."""
-    figure = Figure(figsize=SIZE)
+    figure = _figure(SIZE)
     axes = _time_axis(figure)
     axes.step(_dates(times), np.cumsum(funding), where="post", color=FUNDING_COLOUR, label="funding")
     axes.step(_dates(times), np.cumsum(costs), where="post", color=COST_COLOUR, label="costs (fees, spread, slippage)")
@@ -80,7 +90,7 @@ def contribution(labels: Sequence[str], values: Sequence[float], *, limit: int =
     order = sorted(range(len(labels)), key=lambda i: -abs(values[i]))[:limit]
     names = [labels[i] for i in order][::-1]
     amounts = [values[i] for i in order][::-1]
-    figure = Figure(figsize=(SIZE[0], max(2.0, 0.3 * len(names) + 1.0)))
+    figure = _figure((SIZE[0], max(2.0, 0.3 * len(names) + 1.0)))
     axes = figure.add_subplot()
     colours = [FUNDING_COLOUR if v >= 0 else COST_COLOUR for v in amounts]
     axes.barh(names, amounts, color=colours)

@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from arbx_pipelines.core.backtest.data import FloatArray
 
@@ -105,6 +104,8 @@ def one_step_predictions(fit: ArmaFit, values: FloatArray) -> FloatArray:
     centred = values - fit.mean
     ar_poly = np.r_[1.0, -np.asarray(fit.ar)]
     ma_poly = np.r_[1.0, np.asarray(fit.ma)]
+    from scipy.signal import lfilter  # here, not at import: scipy.signal takes ~1 s to load
+
     innovations = lfilter(ar_poly, ma_poly, centred)
     return np.asarray(values - innovations, dtype=np.float64)
 

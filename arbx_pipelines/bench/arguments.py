@@ -1,0 +1,50 @@
+"""The command-line options of each bench (``arbx bench <name>``), apart from the benches themselves: building
+the ``arbx`` parser (its ``--help`` too) must not import what the benches measure (the Dagster code location, ccxt,
+the simulator)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic settlements to bulk-load")
+    parser.add_argument("--naive-rows", type=int, default=20_000, help="of those, rows to insert one by one")
+    parser.add_argument("--symbols", type=int, default=500, help="distinct symbols the rows spread over")
+
+
+def venues_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--orders", type=int, default=100, help="orders per venue for the round-trip figure")
+    parser.add_argument("--naive-limit", type=int, default=0, help="cap on symbols in the naive loop (0: all)")
+
+
+def execution_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--symbols", type=int, default=6, help="executions at once, one symbol each (>= 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="in-process rounds")
+    parser.add_argument(
+        "--daemon-single", type=int, default=12, help="signals one at a time through dagster dev (cycling the symbols)"
+    )
+    parser.add_argument(
+        "--daemon-rounds", type=int, default=1, help="rounds of every symbol at once through dagster dev"
+    )
+    parser.add_argument("--no-daemon", action="store_true", help="skip the dagster dev measurement")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for a daemon round")
+
+
+def backtest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--symbols", type=int, default=100, help="symbols in the backtest (default 100)")
+    parser.add_argument("--years", type=float, default=3.0, help="years of 8-hour settlements (default 3)")
+    parser.add_argument("--grid-sets", type=int, default=100, help="parameter sets in the grid (default 100)")
+    parser.add_argument("--forecast-symbols", type=int, default=300, help="symbols to forecast (default 300)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "ingest": ingest_arguments,
+    "venues": venues_arguments,
+    "execution": execution_arguments,
+    "backtest": backtest_arguments,
+}
