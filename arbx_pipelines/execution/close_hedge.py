@@ -35,7 +35,6 @@ from arbx_pipelines.execution.records import (
     ExecutionRef,
     add_intents,
     executions_of_position,
-    record_decision,
     record_intent,
     set_execution_status,
 )
@@ -138,9 +137,22 @@ async def close_locked(
     full = fraction >= 1
     kind = CLOSE_KIND if full else REDUCE_KIND
     key = next_key(deps, kind, position_id)
-    markets = await markets_of(client, position)
+    # Recorded before anything can fail: a close that dies before its orders (a venue read failing) leaves an
+    # unfinished execution that reconcile finishes, and the next attempt gets a new key (and so a new run key).
+    execution = record_intent(
+        deps.engine,
+        key=key,
+        kind=kind,
+        venue=str(position.venue),
+        symbol=position.symbol,
+        planned={"reason": reason, "fraction": str(fraction)},
+        intents=[],
+        position_id=position_id,
+        run_id=run_id,
+    )
     if full:
         set_status(deps.engine, position_id, "closing", close_reason=reason)
+    markets = await markets_of(client, position)
     try:
         await collect_funding(deps, client, position_id)
     except VenueError as exc:  # funding can be collected later; the close must not wait for it
@@ -150,7 +162,6 @@ async def close_locked(
     cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
     targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
     await _buy_back_collateral(deps, client, position, markets, position.spot_amount - targets[Leg.SPOT], key)
-    execution: ExecutionRef | None = None
     sent_all: list[SentOrder] = []
     for round_number in range(1, deps.settings.correction_rounds + 1):
         position = refresh_from_fills(deps.engine, position_id)
@@ -166,32 +177,19 @@ async def close_locked(
         intents = _closing_intents(key, position, markets, excess, suffix, prices)
         if not intents:
             break
-        if execution is None:
-            execution = record_intent(
-                deps.engine,
-                key=key,
-                kind=kind,
-                venue=str(position.venue),
-                symbol=position.symbol,
-                planned={"reason": reason, "fraction": str(fraction)},
-                intents=intents,
-                position_id=position_id,
-                run_id=run_id,
-            )
-        else:
-            add_intents(deps.engine, execution.id, intents)
+        add_intents(deps.engine, execution.id, intents)
         sent = await send_all(deps, client, intents, position_id)
         sent_all.extend(sent)
         if any(not s.known for s in sent):
             mark_broken(deps, get_position(deps.engine, position_id), execution, f"{kind} order outcome unknown")
             set_execution_status(deps.engine, execution.id, "failed", "order outcome unknown")
             return CloseOutcome("broken", position_id, "order outcome unknown", None, key, tuple(sent_all))
-    return _finish(deps, execution, key, kind, position_id, markets, targets, reason, full, sent_all, run_id)
+    return _finish(deps, execution, key, kind, position_id, markets, targets, reason, full, sent_all)
 
 
 def _finish(
     deps: ExecutionDeps,
-    execution: ExecutionRef | None,
+    execution: ExecutionRef,
     key: str,
     kind: str,
     position_id: int,
@@ -200,22 +198,9 @@ def _finish(
     reason: str,
     full: bool,
     sent: list[SentOrder],
-    run_id: str | None,
 ) -> CloseOutcome:
     position = refresh_from_fills(deps.engine, position_id)
     left_perp = position.perp_amount - targets[Leg.PERP]
-    if execution is None:
-        execution = record_decision(
-            deps.engine,
-            key=key,
-            kind=kind,
-            venue=str(position.venue),
-            symbol=position.symbol,
-            status="done",
-            planned={"reason": reason},
-            position_id=position_id,
-            run_id=run_id,
-        )
     if abs(left_perp) >= max(lot(markets.perp.rules), Decimal("1e-12")):
         mark_broken(deps, position, execution, f"{kind}: perp still {position.perp_amount}")
         set_execution_status(deps.engine, execution.id, "failed", "perp leg not closed")
