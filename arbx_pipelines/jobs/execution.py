@@ -17,9 +17,10 @@ from arbx_pipelines.execution.capital import VenueWallets, venue_wallets
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
-from arbx_pipelines.execution.positions import get_position
+from arbx_pipelines.execution.positions import PositionRecord, get_position
 from arbx_pipelines.execution.rebalance import rebalance_hedge
 from arbx_pipelines.execution.reconcile import ReconcileReport, reconcile_venue
+from arbx_pipelines.execution.records import find_execution, record_decision
 from arbx_pipelines.execution.reduce_leverage import reduce_leverage
 from arbx_pipelines.jobs.common import EXECUTION_TAG, execution_deps, run_async
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
@@ -78,6 +79,31 @@ def open_funding_position_op(
         raise Failure(f"open {config.symbol} ended {outcome.status}: {outcome.reason}")
 
 
+RUN_KEY_TAG = "dagster/run_key"  # set by the daemon on runs a sensor requested
+
+
+def record_failed_attempt(
+    deps: ExecutionDeps, run_key: str | None, position: PositionRecord, run_id: str, error: Exception
+) -> None:
+    """A sensor's run that died before its execution recorded anything (a venue read failing first) still counts as an
+    attempt under its key (``kind:position:n``): the next assessment then asks for ``n + 1``, a new run, instead of
+    repeating a run key Dagster would skip - a failed reduce_leverage must be retried, not forgotten."""
+    if not run_key or find_execution(deps.engine, run_key) is not None:
+        return
+    record_decision(
+        deps.engine,
+        key=run_key,
+        kind=run_key.split(":", 1)[0],
+        venue=str(position.venue),
+        symbol=position.symbol,
+        status="failed",
+        planned={},
+        error=f"{type(error).__name__}: {error}",
+        position_id=position.id,
+        run_id=run_id,
+    )
+
+
 #: what a position job does: (deps, venue client, config, run id) -> an outcome with ``status`` and a reason
 PositionAction = Callable[[ExecutionDeps, VenueClient, PositionConfig, str], Awaitable[Any]]
 
@@ -103,7 +129,11 @@ def position_op(op_name: str, label: str, description: str, action: PositionActi
             async with exchanges.client(position.venue) as client:
                 return await action(deps, client, config, context.run_id)
 
-        outcome = run_async(run())
+        try:
+            outcome = run_async(run())
+        except Exception as exc:
+            record_failed_attempt(deps, context.run.tags.get(RUN_KEY_TAG), position, context.run_id, exc)
+            raise
         status = str(getattr(outcome, "status", ""))
         detail = getattr(outcome, "reason", None) or getattr(outcome, "detail", "")
         context.log.info(f"{label} position {config.position_id} ({position.symbol}): {status} ({detail})")

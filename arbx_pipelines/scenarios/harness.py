@@ -57,6 +57,12 @@ class SimAdmin:
     def account(self, venue: str) -> dict[str, Any]:
         return dict(self.call("GET", f"/venues/{venue}/account"))
 
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        return dict(self.call("POST", "/faults", rule))
+
+    def clear_faults(self) -> None:
+        self.call("DELETE", "/faults")
+
 
 def write_config(workdir: Path, port: int, venues: Sequence[str], overrides: Mapping[str, Any]) -> Path:
     data: dict[str, Any] = {
@@ -109,9 +115,11 @@ class Harness:
         return list(sensor.evaluate_tick(context).run_requests or [])
 
     def run(self, request: RunRequest, default_job: str) -> ExecuteInProcessResult:
+        """Execute the run a sensor requested, tagged with its run key as the daemon tags it."""
         job = self.defs.resolve_job_def(request.job_name or default_job)
+        tags = {**request.tags, **({"dagster/run_key": request.run_key} if request.run_key else {})}
         return job.execute_in_process(
-            run_config=request.run_config, instance=self.instance, tags=request.tags, raise_on_error=False
+            run_config=request.run_config, instance=self.instance, tags=tags, raise_on_error=False
         )
 
 

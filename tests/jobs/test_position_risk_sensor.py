@@ -66,6 +66,20 @@ def test_tiers_without_a_job(harness: Harness, distance: str, alerted: bool) -> 
     assert (alerts(harness, "liquidation_risk") > before) is alerted
 
 
+def test_a_risk_run_that_failed_before_recording_is_retried_under_a_new_run_key(harness: Harness) -> None:
+    put_at_distance(harness, "0.15")
+    (request,) = harness.tick("position_risk")
+    for endpoint in ("GET /fapi/v2/positionRisk", "GET /fapi/v3/positionRisk"):
+        harness.admin.add_fault(venue="binance", endpoint=endpoint, times=100, kind="rate_limit")
+    try:
+        assert not harness.run(request, "reduce_leverage").success  # the venue never answered its reads
+    finally:
+        harness.admin.clear_faults()
+    (retry,) = harness.tick("position_risk")
+    assert retry.job_name == "reduce_leverage" and retry.run_key != request.run_key
+    assert harness.run(retry, "reduce_leverage").success
+
+
 def test_reduce_leverage_tier_fires_reduce_leverage_which_adds_margin(harness: Harness) -> None:
     put_at_distance(harness, "0.15")
     (request,) = harness.tick("position_risk")
