@@ -25,7 +25,8 @@ Data types (frozen dataclasses, Decimal money, timezone-aware datetimes):
                    fees={}, default_fees=VenueFees(), max_book_share=0.5, position_risk=PositionRiskParams(),
                    spot_inventory={})
         .fees_for(venue) -> VenueFees
-        .declared_inventory(venue, coin) -> Decimal    # coins the user lets negative-funding hedges sell there
+        .declared_coins(venue) -> {coin: Decimal}; .declared_inventory(venue, coin) -> Decimal
+                                        # coins the user lets negative-funding hedges sell there
     MarketSnapshot(venue, symbol, time, rate, interval_hours, next_funding_time, mark_price,
                    spot_bid, spot_ask, perp_bid, perp_ask, expected_slippage_rate=0,
                    spot_bid_depth=None, spot_ask_depth=None, perp_bid_depth=None, perp_ask_depth=None,
@@ -115,9 +116,16 @@ class StrategyParams:
     def fees_for(self, venue: Venue) -> VenueFees:
         return self.fees.get(venue, self.default_fees)
 
+    def declared_coins(self, venue: Venue | str) -> Mapping[str, Decimal]:
+        """Coin -> amount declared as sellable inventory on ``venue`` (empty when nothing is)."""
+        for declared_venue, coins in self.spot_inventory.items():
+            if str(declared_venue) == str(venue):
+                return coins
+        return {}
+
     def declared_inventory(self, venue: Venue | str, coin: str) -> Decimal:
         """Coins of ``coin`` declared as sellable inventory on ``venue`` (0 when not declared)."""
-        return self.spot_inventory.get(Venue(venue), {}).get(coin, ZERO)
+        return self.declared_coins(venue).get(coin, ZERO)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,10 @@ def test_core_imports_nothing_with_io() -> None:
 def test_adapters_carry_config_values() -> None:
     cfg = ArbxConfig(
         strategy=StrategyConfig(
-            entry_annualized=D("0.8"), exit_annualized=D("0.2"), max_leverage=3, spot_inventory={"okx": {"DOGE": "7"}}
+            entry_annualized=D("0.8"),
+            exit_annualized=D("0.2"),
+            max_leverage=3,
+            spot_inventory={Venue.OKX: {"DOGE": D("7")}},
         ),
         risk=RiskConfig(max_trade_usdt=D("90"), circuit_breaker_failures=5, hedge_deviation_rebalance=D("0.05")),
         venues={Venue.OKX: VenueConfig(swap_taker_fee=D("0.0007"), risk_factor=D("0.9"), capital_share=D("0.5"))},
