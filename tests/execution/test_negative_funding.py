@@ -88,6 +88,8 @@ def _negative_hedge_life(server: SimServer, venue: str, db_url: str, empty_spot_
             assert position.perp_amount > 0 and abs(position.perp_amount - position.spot_amount) < lot
             assert _venue_perp_qty(admin, venue) == position.perp_amount  # a long on the venue
             assert usdt_and_coin(admin, venue, COIN)[1] == PLENTY - position.spot_amount  # sold from inventory
+            report = await reconcile_venue(deps, client)  # the rest of the declared inventory is expected there
+            assert (report.unknown_exposure, report.missing_inventory) == ([], [])
 
             with transaction(deps.engine) as session:
                 recorded = {o.client_order_id: o for o in session.execute(select(Order)).scalars()}
