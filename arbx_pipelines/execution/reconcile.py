@@ -186,8 +186,8 @@ async def compare_holdings(
         declared = declared_coins.get(coin, ZERO)
         expected = expected_coins(coin, venue, declared, active)
         rules = markets[spot_symbol].rules
-        if balance > expected:
-            difference, kind = balance - expected, "excess"
+        if balance > max(expected, ZERO):  # coins sold beyond the declaration (borrowed) hide nothing held
+            difference, kind = balance - max(expected, ZERO), "excess"
         elif declared > 0:
             difference, kind = expected - balance, "missing"
         else:
