@@ -39,6 +39,7 @@ def strategy_params(cfg: ArbxConfig) -> StrategyParams:
             for venue, venue_cfg in cfg.venues.items()
         },
         position_risk=position_risk_params(cfg),
+        spot_inventory={venue: dict(coins) for venue, coins in strategy.spot_inventory.items()},
     )
 
 

@@ -5,8 +5,10 @@ Unknown keys are rejected (``extra="forbid"``) so a typo never silently falls ba
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +20,10 @@ class Strict(BaseModel):
 
 
 Fraction = Field(ge=0, le=1)
+#: an asset symbol as the venues spell it (upper case letters and digits: DOGE, 1INCH)
+COIN_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}$")
+QUOTE_COIN = "USDT"
+CoinAmount = Annotated[Decimal, Field(ge=0)]
 
 
 class DatabaseConfig(Strict):
@@ -82,6 +88,39 @@ class StrategyConfig(Strict):
     allow_margin_borrow: bool = False
     symbols: list[str] = Field(default_factory=list, description="empty: every listed USDT perpetual")
     max_leverage: int = Field(default=5, ge=1, le=5)
+    spot_inventory: dict[Venue, dict[str, CoinAmount]] = Field(
+        default_factory=dict,
+        description="venue -> {coin: amount}: coins kept in that venue's spot wallet that negative-funding hedges "
+        "may sell (bought back on close); anything else in the wallet is never sold",
+    )
+
+    @field_validator("spot_inventory", mode="before")
+    @classmethod
+    def _inventory_keys(cls, value: object) -> object:
+        """Venue names must be known and coins are upper-cased, so a typo never declares nothing silently."""
+        if not isinstance(value, Mapping):
+            return value  # pydantic names the wrong type
+        known = [venue.value for venue in Venue]
+        cleaned: dict[str, object] = {}
+        for venue, coins in value.items():
+            if str(venue) not in known:
+                raise ValueError(f"unknown venue {str(venue)!r}; allowed: {', '.join(known)}")
+            if coins is None:
+                coins = {}
+            if not isinstance(coins, Mapping):
+                raise ValueError(f"{venue} must map coins to amounts, e.g. {{DOGE: 1000}}; got {coins!r}")
+            per_venue: dict[str, object] = {}
+            for coin, amount in coins.items():
+                symbol = str(coin).strip().upper()
+                if not COIN_SYMBOL.match(symbol):
+                    raise ValueError(f"{venue}: {str(coin)!r} is not an asset symbol (letters and digits, e.g. DOGE)")
+                if symbol == QUOTE_COIN:
+                    raise ValueError(f"{venue}: {QUOTE_COIN} is the quote currency, not a coin to sell")
+                if symbol in per_venue:
+                    raise ValueError(f"{venue}: {symbol} is declared twice")
+                per_venue[symbol] = amount
+            cleaned[str(venue)] = per_venue
+        return cleaned
 
     @model_validator(mode="after")
     def _exit_below_entry(self) -> StrategyConfig:

@@ -22,8 +22,11 @@ Data types (frozen dataclasses, Decimal money, timezone-aware datetimes):
     VenueFees(spot_taker=0.001, perp_taker=0.0005)
     StrategyParams(entry_annualized=0.5, exit_annualized=0.1, max_holding_days=14, planned_holding_hours=72,
                    profit_target_usdt=None, allow_margin_borrow=False, margin_borrow_daily_rate=0,
-                   fees={}, default_fees=VenueFees(), max_book_share=0.5, position_risk=PositionRiskParams())
+                   fees={}, default_fees=VenueFees(), max_book_share=0.5, position_risk=PositionRiskParams(),
+                   spot_inventory={})
         .fees_for(venue) -> VenueFees
+        .declared_coins(venue) -> {coin: Decimal}; .declared_inventory(venue, coin) -> Decimal
+                                        # coins the user lets negative-funding hedges sell there
     MarketSnapshot(venue, symbol, time, rate, interval_hours, next_funding_time, mark_price,
                    spot_bid, spot_ask, perp_bid, perp_ask, expected_slippage_rate=0,
                    spot_bid_depth=None, spot_ask_depth=None, perp_bid_depth=None, perp_ask_depth=None,
@@ -92,6 +95,9 @@ class StrategyParams:
     default_fees: VenueFees = VenueFees()
     max_book_share: Decimal = Decimal("0.5")
     position_risk: PositionRiskParams = DEFAULT_POSITION_RISK
+    #: venue -> coin -> coins of its spot wallet negative-funding hedges may sell (declared by the user; the rest of
+    #: the wallet is never sold)
+    spot_inventory: Mapping[Venue, Mapping[str, Decimal]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.entry_annualized <= 0:
@@ -109,6 +115,17 @@ class StrategyParams:
 
     def fees_for(self, venue: Venue) -> VenueFees:
         return self.fees.get(venue, self.default_fees)
+
+    def declared_coins(self, venue: Venue | str) -> Mapping[str, Decimal]:
+        """Coin -> amount declared as sellable inventory on ``venue`` (empty when nothing is)."""
+        for declared_venue, coins in self.spot_inventory.items():
+            if str(declared_venue) == str(venue):
+                return coins
+        return {}
+
+    def declared_inventory(self, venue: Venue | str, coin: str) -> Decimal:
+        """Coins of ``coin`` declared as sellable inventory on ``venue`` (0 when not declared)."""
+        return self.declared_coins(venue).get(coin, ZERO)
 
 
 @dataclass(frozen=True, slots=True)

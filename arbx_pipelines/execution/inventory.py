@@ -1,10 +1,16 @@
-"""Spot inventory: coins in a venue's spot wallet that no hedge holds, which a negative-funding hedge may sell.
+"""Spot inventory: the coins a negative-funding hedge may sell (long perp + sell spot, bought back on close).
 
-Free inventory of a coin = the spot wallet's free balance - the spot legs active positive-funding hedges on that
-venue hold (their coins sit in the same wallet). A negative-funding hedge has already sold its coins, so nothing is
-subtracted for it. Whenever an open or reconcile reads the wallets, the free inventory of every coin is stored in
-``spot_inventory``, so the funding-opportunity sensor can tell without asking the venue whether a negative rate is
-tradable (:mod:`arbx_pipelines.execution.signals`).
+Only coins the user declared (``strategy.spot_inventory``: venue -> coin -> amount) are ever sold; anything else in
+the wallet is the user's and stays untouched. What a hedge may sell of a coin on a venue is the smaller of
+
+- the wallet's free inventory: the spot wallet's free balance - the spot legs active positive-funding hedges on that
+  venue hold (their coins sit in the same wallet), and
+- the declared amount left: declared - the coins active negative-funding hedges of that coin on that venue sold.
+
+Whenever an open or reconcile reads the wallets, the free inventory of every coin is stored in ``spot_inventory``,
+so the funding-opportunity sensor can tell without asking the venue whether a negative rate is tradable
+(:mod:`arbx_pipelines.execution.signals`); the declared amount left it computes from the config and the positions.
+Reconcile expects declared + held - sold of each coin in the wallet (:func:`expected_coins`).
 """
 
 from __future__ import annotations
@@ -38,11 +44,43 @@ def committed_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) 
     )
 
 
+def sold_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) -> Decimal:
+    """Coins of ``coin`` that active negative-funding hedges on ``venue`` sold from inventory (to be bought back)."""
+    return sum(
+        (
+            max(p.spot_amount, ZERO)
+            for p in positions
+            if str(p.venue) == venue and not p.direction.short_perp and base_of(p.symbol) == coin
+        ),
+        ZERO,
+    )
+
+
+def declared_left(coin: str, venue: str, declared: Decimal, positions: Iterable[PositionRecord]) -> Decimal:
+    """What of the declared inventory of ``coin`` on ``venue`` no active hedge has sold yet (never below zero)."""
+    return max(declared - sold_coins(coin, venue, positions), ZERO)
+
+
+def expected_coins(coin: str, venue: str, declared: Decimal, positions: Iterable[PositionRecord]) -> Decimal:
+    """The balance of ``coin`` the spot wallet of ``venue`` should show: the declared inventory, plus what positive
+    hedges bought, minus what negative hedges sold."""
+    mine = [p for p in positions if str(p.venue) == venue and base_of(p.symbol) == coin]
+    return declared + sum((p.spot_amount * p.direction.sign for p in mine), ZERO)
+
+
 def free_inventory(
     coin: str, venue: str, spot_free: Mapping[str, Decimal], positions: Iterable[PositionRecord]
 ) -> Decimal:
-    """What a negative-funding hedge may sell of ``coin`` on ``venue`` (never below zero)."""
+    """Free coins of ``coin`` in the spot wallet of ``venue`` that no positive hedge holds (never below zero)."""
     return max(spot_free.get(coin, ZERO) - committed_coins(coin, venue, positions), ZERO)
+
+
+def sellable_inventory(
+    coin: str, venue: str, spot_free: Mapping[str, Decimal], declared: Decimal, positions: Iterable[PositionRecord]
+) -> Decimal:
+    """What a negative-funding hedge may sell of ``coin`` on ``venue`` now: free in the wallet and declared."""
+    active = list(positions)
+    return min(free_inventory(coin, venue, spot_free, active), declared_left(coin, venue, declared, active))
 
 
 def record_inventory(

@@ -2,15 +2,16 @@
 record the intent, send both legs at once, and correct any imbalance until the legs match within one lot.
 
 Steps: kill switch -> symbol lock -> no open position on the symbol -> the signal key not seen before -> live
-snapshot -> wanted notional (allocation, venue share, reserve) -> free spot inventory of the coin (recorded for the
-sensor when the rate is negative) -> ``decide_entry`` -> ``check_trade`` -> leverage and cross margin -> collateral
-transfer where spot and perpetual wallets are separate -> intent (execution, position, both orders) in one
-transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
+snapshot -> wanted notional (allocation, venue share, reserve) -> sellable spot inventory of the coin (the wallet's
+free inventory recorded for the sensor when the rate is negative) -> ``decide_entry`` -> ``check_trade`` -> leverage
+and cross margin -> collateral transfer where spot and perpetual wallets are separate -> intent (execution, position,
+both orders) in one transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
 Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op.
 
-Negative funding (long perp + sell spot) sells only the free inventory (:mod:`arbx_pipelines.execution.inventory`):
-the hedge is sized down to it, and without any it is rejected as ``no_inventory_for_negative_funding``. Selling more
-(borrowing the coin) needs ``allow_margin_borrow`` and a venue client that borrows; none does yet, so the flag is
+Negative funding (long perp + sell spot) sells only declared inventory (``strategy.spot_inventory``) that is free in
+the wallet and not sold by another active hedge (:mod:`arbx_pipelines.execution.inventory`): the hedge is sized down
+to it, and without any (an undeclared coin has none) it is rejected as ``no_inventory_for_negative_funding``. Selling
+more (borrowing the coin) needs ``allow_margin_borrow`` and a venue client that borrows; none does yet, so the flag is
 ignored with a warning.
 """
 
@@ -36,7 +37,7 @@ from arbx_pipelines.execution.capital import (
     wanted_notional,
 )
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.inventory import free_inventory, record_inventory
+from arbx_pipelines.execution.inventory import free_inventory, record_inventory, sellable_inventory
 from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
@@ -115,13 +116,15 @@ def _decide(
 def _inventory(
     deps: ExecutionDeps, live: LiveMarket, wallets: VenueWallets, positions: list[PositionRecord]
 ) -> Decimal:
-    """Free spot inventory of the coin. A negative rate also records every coin's (the sensor reads them); a positive
-    one skips the write, which would only delay the orders."""
-    venue, symbol = str(live.snapshot.venue), live.snapshot.symbol
+    """Spot inventory of the coin a negative rate may sell (declared, free and not sold by another hedge); it also
+    records every coin's free inventory (the sensor reads them). A positive rate sells nothing: the wallet's free
+    coins are returned for the record only, without the write, which would only delay the orders."""
+    venue, coin = str(live.snapshot.venue), base_of(live.snapshot.symbol)
     if live.snapshot.rate >= 0:
-        return free_inventory(base_of(symbol), venue, wallets.spot_coins, positions)
-    free = record_inventory(deps.engine, venue, wallets.spot_coins, positions, utcnow())
-    return free.get(base_of(symbol), Decimal(0))
+        return free_inventory(coin, venue, wallets.spot_coins, positions)
+    record_inventory(deps.engine, venue, wallets.spot_coins, positions, utcnow())
+    declared = deps.strategy.declared_inventory(venue, coin)
+    return sellable_inventory(coin, venue, wallets.spot_coins, declared, positions)
 
 
 def _planned(signal: EntrySignal, request: OpenRequest, live: LiveMarket) -> dict[str, Any]:
@@ -203,7 +206,7 @@ async def _open_locked(
     if isinstance(decision, Rejection):
         return decided(OpenStatus.REJECTED, f"{decision.reason}: {decision.detail}", base_plan, (decision.reason,))
     signal = decision
-    planned = _planned(signal, request, live) | {"spot_inventory": str(inventory)}
+    planned = _planned(signal, request, live) | {"spot_inventory": str(inventory), "wanted_notional": str(notional)}
     blocked = _risk_block(deps, signal, view)
     if blocked is not None:
         return decided(OpenStatus.BLOCKED, blocked[1], planned, blocked[0])

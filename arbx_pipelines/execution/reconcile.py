@@ -6,11 +6,16 @@
 2. Every execution interrupted midway is completed: an open whose legs differ is corrected exactly as a live open
    would be (hedge, else unwind, each correction recorded first); an interrupted close is finished.
 3. Funding income of open positions is recorded.
-4. What the venue holds is compared with the active positions: a perpetual position or a spot coin balance the
-   database cannot account for is reported as ``unknown_exposure`` (an alert with the details), never adopted,
-   closed or sold. A positive-funding hedge accounts for the coins it holds; a negative-funding one for the coins it
-   sold (so coins it sold from inventory do not hide others).
+4. What the venue holds is compared with the active positions and the declared inventory: a perpetual position or
+   a spot coin balance the database and ``strategy.spot_inventory`` cannot account for is reported as
+   ``unknown_exposure`` (a critical alert with the details), never adopted, closed or sold. The expected balance of
+   a coin is the declared inventory + what positive-funding hedges bought - what negative-funding ones sold
+   (:func:`~arbx_pipelines.execution.inventory.expected_coins`); only the excess over it is unknown. A declared coin
+   whose balance is well below the expected one (moved away by hand) is reported as ``inventory_missing`` (a
+   warning: nothing unknown is held, but negative-funding hedges will find less to sell).
 5. The free spot inventory of every coin is recorded (:mod:`arbx_pipelines.execution.inventory`) for the sensor.
+
+Alerts of both kinds repeat at most hourly while the amounts stay the same; the report lists them every time.
 """
 
 from __future__ import annotations
@@ -18,12 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.funding_income import collect_funding
-from arbx_pipelines.execution.inventory import record_inventory
+from arbx_pipelines.execution.inventory import QUOTE, expected_coins, record_inventory
 from arbx_pipelines.execution.legs import BalanceResult, balance_open_legs, read_with_retry, sync_order_fills
 from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, get_position, positions_with_status
@@ -63,6 +67,7 @@ class ReconcileReport:
     skipped: list[str] = field(default_factory=list)  # executions a live run was still holding
     funding_recorded: int = 0
     unknown_exposure: list[dict[str, str]] = field(default_factory=list)
+    missing_inventory: list[dict[str, str]] = field(default_factory=list)  # declared coins the wallet lacks
 
 
 async def settle_orders(
@@ -142,11 +147,15 @@ async def _reconcile_execution(
         report.skipped.append(execution.key)
 
 
-async def find_unknown_exposure(deps: ExecutionDeps, client: VenueClient) -> list[dict[str, str]]:
-    """Venue exposure the active positions do not account for (perp sizes, spot coins worth more than dust)."""
-    active = positions_with_status(deps.engine, ACTIVE_STATUSES, venue=str(client.venue))
+async def compare_holdings(
+    deps: ExecutionDeps, client: VenueClient
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(unknown exposure, missing declared inventory) of the venue against the active positions and the declared
+    inventory: perp sizes, and spot coins whose difference is a lot or more and worth more than dust."""
+    venue = str(client.venue)
+    active = positions_with_status(deps.engine, ACTIVE_STATUSES, venue=venue)
     view = await venue_view(deps, client)
-    record_inventory(deps.engine, str(client.venue), {c: b.free for c, b in view.spot.items()}, active, utcnow())
+    record_inventory(deps.engine, venue, {c: b.free for c, b in view.spot.items()}, active, utcnow())
     found: list[dict[str, str]] = []
     for symbol, info in sorted(view.perps.items()):
         mine = [p for p in active if p.symbol == symbol]
@@ -157,7 +166,7 @@ async def find_unknown_exposure(deps: ExecutionDeps, client: VenueClient) -> lis
         if excess >= max(step, Decimal("1e-12")):
             found.append(
                 {
-                    "venue": str(client.venue),
+                    "venue": venue,
                     "symbol": symbol,
                     "kind": "perp",
                     "side": info.side,
@@ -167,32 +176,55 @@ async def find_unknown_exposure(deps: ExecutionDeps, client: VenueClient) -> lis
                 }
             )
     markets = await client.markets()
-    for coin, balance in sorted(view.spot.items()):
-        spot_symbol = f"{coin}/USDT"
-        if coin == "USDT" or spot_symbol not in markets or balance.total <= 0:
+    declared_coins = deps.strategy.declared_coins(venue)
+    missing: list[dict[str, str]] = []
+    for coin in sorted((set(view.spot) | set(declared_coins)) - {QUOTE}):
+        spot_symbol = f"{coin}/{QUOTE}"
+        if spot_symbol not in markets:
             continue
-        recorded = sum((p.spot_amount * p.direction.sign for p in active if base_of(p.symbol) == coin), ZERO)
-        excess = balance.total - recorded
+        balance = view.spot[coin].total if coin in view.spot else ZERO
+        declared = declared_coins.get(coin, ZERO)
+        expected = expected_coins(coin, venue, declared, active)
         rules = markets[spot_symbol].rules
-        if excess < max(lot(rules), Decimal("1e-12")):
+        if balance > max(expected, ZERO):  # coins sold beyond the declaration (borrowed) hide nothing held
+            difference, kind = balance - max(expected, ZERO), "excess"
+        elif declared > 0:
+            difference, kind = expected - balance, "missing"
+        else:
+            continue
+        if difference < max(lot(rules), Decimal("1e-12")):
             continue
         book = await read_with_retry(deps, "order_book", lambda s=spot_symbol: client.order_book(s, 5))  # type: ignore[misc]
         price = book.best_bid or ZERO
-        if excess * price < max(rules.min_notional or ZERO, DUST_USDT):
+        if difference * price < max(rules.min_notional or ZERO, DUST_USDT):
+            continue
+        if kind == "missing":
+            missing.append(
+                {
+                    "venue": venue,
+                    "coin": coin,
+                    "declared_amount": str(declared),
+                    "expected_amount": str(expected),
+                    "venue_amount": str(balance),
+                    "missing_amount": str(difference),
+                    "value_usdt": str(difference * price),
+                }
+            )
             continue
         found.append(
             {
-                "venue": str(client.venue),
+                "venue": venue,
                 "symbol": spot_symbol,
                 "kind": "spot",
                 "side": "long",
-                "venue_amount": str(balance.total),
-                "recorded_amount": str(recorded),
-                "unknown_amount": str(excess),
-                "value_usdt": str(excess * price),
+                "venue_amount": str(balance),
+                "recorded_amount": str(expected),
+                "declared_amount": str(declared),
+                "unknown_amount": str(difference),
+                "value_usdt": str(difference * price),
             }
         )
-    return found
+    return found, missing
 
 
 async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> ReconcileReport:
@@ -214,7 +246,7 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
             report.funding_recorded += (await collect_funding(deps, client, position.id)).new_payments
         except VenueError as exc:
             log.warning("funding not collected", extra={"position": position.id, "error": str(exc)})
-    report.unknown_exposure = await find_unknown_exposure(deps, client)
+    report.unknown_exposure, report.missing_inventory = await compare_holdings(deps, client)
     for item in report.unknown_exposure:
         if deps.state.claim_idempotency_key(
             f"unknown-exposure:{venue}:{item['symbol']}:{item['unknown_amount']}", UNKNOWN_EXPOSURE_REPEAT_S
@@ -228,6 +260,21 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
                 symbol=item["symbol"],
                 details=item,
             )
+    for item in report.missing_inventory:
+        if deps.state.claim_idempotency_key(
+            f"inventory-missing:{venue}:{item['coin']}:{item['expected_amount']}:{item['venue_amount']}",
+            UNKNOWN_EXPOSURE_REPEAT_S,
+        ):
+            deps.alerts.raise_alert(
+                "inventory_missing",
+                f"{venue} {item['coin']}: the spot wallet holds {item['venue_amount']}, expected "
+                f"{item['expected_amount']} (declared inventory {item['declared_amount']}); negative-funding hedges "
+                "will sell less",
+                severity="warning",
+                venue=venue,
+                symbol=f"{item['coin']}/{QUOTE}",
+                details=item,
+            )
     log.info(
         "reconciled",
         extra={
@@ -235,6 +282,7 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
             "orders": report.orders_checked,
             "repaired": len(report.executions_repaired),
             "unknown_exposure": len(report.unknown_exposure),
+            "missing_inventory": len(report.missing_inventory),
         },
     )
     return report

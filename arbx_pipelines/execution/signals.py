@@ -6,12 +6,14 @@ anomalous against its recent snapshots (the anomaly screen of DESIGN "Risk" runs
 the signal itself, not an anomaly to ignore). The op re-validates everything on live data before it sends anything.
 
 Positive funding is always tradable. Negative funding (long perp + sell spot) is tradable with margin borrowing
-enabled, or when the free spot inventory of the coin on that venue, as last recorded from the wallets by an open or
-a reconcile (``spot_inventory``, :mod:`arbx_pipelines.execution.inventory`) within ``inventory_max_age``, covers the
-smallest hedge the venue accepts (both legs' lot, minimum amount and minimum notional at the snapshot's mark price,
-from the ``markets`` table; unknown rules: any inventory). The sensor thus never asks the venue, and a negative rate
-on a coin we do not hold launches no run. A stale record costs at most one run: that open finds no inventory, records
-a ``no_inventory_for_negative_funding`` rejection under the signal key and records the inventory anew.
+enabled, or when both what is left of the coin's declared inventory on that venue (``strategy.spot_inventory`` minus
+what active negative hedges of the coin there sold) and its free inventory in the wallet, as last recorded by an open
+or a reconcile (``spot_inventory`` table, :mod:`arbx_pipelines.execution.inventory`) within ``inventory_max_age``,
+cover the smallest hedge the venue accepts (both legs' lot, minimum amount and minimum notional at the snapshot's
+mark price, from the ``markets`` table; unknown rules: any inventory). The sensor thus never asks the venue, and a
+negative rate on a coin not declared or not held launches no run. A stale record costs at most one run: that open
+finds no inventory, records a ``no_inventory_for_negative_funding`` rejection under the signal key and records the
+inventory anew.
 
 The run key ``open:{venue}:{symbol}:{next funding ms}`` makes a repeated signal for the same settlement a no-op.
 """
@@ -31,7 +33,7 @@ from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.sizing import MarketRules
-from arbx_pipelines.execution.inventory import recorded_inventory
+from arbx_pipelines.execution.inventory import declared_left, recorded_inventory
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.prepare import minimum_hedge_base
 from arbx_pipelines.storage.db import transaction
@@ -97,7 +99,7 @@ def _rules(engine: Engine, venue: str, symbols: Sequence[str]) -> dict[str, Mark
 def can_sell_inventory(
     engine: Engine, venue: str, symbol: str, inventory: Decimal | None, price: Decimal | None
 ) -> bool:
-    """Whether the recorded free inventory covers the smallest hedge of ``symbol`` the venue accepts."""
+    """Whether ``inventory`` (coins that may be sold) covers the smallest hedge of ``symbol`` the venue accepts."""
     if inventory is None or inventory <= 0:
         return False
     spot_symbol = spot_symbol_of(symbol)
@@ -120,7 +122,8 @@ def funding_opportunities(
     inventory_max_age: timedelta = INVENTORY_MAX_AGE,
 ) -> list[Opportunity]:
     """Best first by |annualized|; at most ``limit``."""
-    active = {(str(p.venue), p.symbol) for p in positions_with_status(engine, ACTIVE_STATUSES)}
+    positions = positions_with_status(engine, ACTIVE_STATUSES)
+    active = {(str(p.venue), p.symbol) for p in positions}
     inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
     found = []
     for (venue, symbol), rows in _latest_rows(engine, now - max_age).items():
@@ -130,10 +133,14 @@ def funding_opportunities(
         if abs(latest.annualized) < strategy.entry_annualized or latest.rate == 0:
             continue
         if latest.rate < 0 and not strategy.allow_margin_borrow:
+            coin = base_of(symbol)
+            left = declared_left(coin, venue, strategy.declared_inventory(venue, coin), positions)
+            if left <= 0:
+                continue  # not declared, or all of it sold: no need to read the wallet records
             if inventory is None:
                 inventory = recorded_inventory(engine, now - inventory_max_age)
-            held = inventory.get((venue, base_of(symbol)), ZERO)
-            if not can_sell_inventory(engine, venue, symbol, held, latest.mark_price):
+            sellable = min(inventory.get((venue, coin), ZERO), left)
+            if not can_sell_inventory(engine, venue, symbol, sellable, latest.mark_price):
                 continue
         prices = [row.mark_price for row in rows[1 : PRICE_HISTORY + 1] if row.mark_price is not None]
         enough = len(prices) >= MIN_PRICE_HISTORY

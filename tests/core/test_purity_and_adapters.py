@@ -43,13 +43,20 @@ def test_core_imports_nothing_with_io() -> None:
 
 def test_adapters_carry_config_values() -> None:
     cfg = ArbxConfig(
-        strategy=StrategyConfig(entry_annualized=D("0.8"), exit_annualized=D("0.2"), max_leverage=3),
+        strategy=StrategyConfig(
+            entry_annualized=D("0.8"),
+            exit_annualized=D("0.2"),
+            max_leverage=3,
+            spot_inventory={Venue.OKX: {"DOGE": D("7")}},
+        ),
         risk=RiskConfig(max_trade_usdt=D("90"), circuit_breaker_failures=5, hedge_deviation_rebalance=D("0.05")),
         venues={Venue.OKX: VenueConfig(swap_taker_fee=D("0.0007"), risk_factor=D("0.9"), capital_share=D("0.5"))},
     )
     strategy = strategy_params(cfg)
     assert (strategy.entry_annualized, strategy.exit_annualized) == (D("0.8"), D("0.2"))
     assert strategy.fees_for(Venue.OKX).perp_taker == D("0.0007")
+    assert strategy.declared_inventory(Venue.OKX, "DOGE") == D("7") and strategy.declared_inventory("okx", "XRP") == 0
+    assert strategy.declared_inventory(Venue.BINANCE, "DOGE") == 0
     assert strategy.position_risk.hedge_rebalance == D("0.05") == position_risk_params(cfg).hedge_rebalance
     limits = risk_limits(cfg)
     assert (limits.max_trade_usdt, limits.circuit_breaker_failures) == (D("90"), 5)

@@ -16,6 +16,9 @@ from typing import Any
 import ccxt
 from sqlalchemy.engine import make_url
 
+from arbx_pipelines.config.adapters import strategy_params
+from arbx_pipelines.config.schema import ArbxConfig
+from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.models import Mode, Venue
 from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
 from arbx_pipelines.notify.alerts import AlertSink
@@ -125,6 +128,11 @@ def migrate(db_url: str) -> None:
         _MIGRATED_SQLITE.append(template)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_MIGRATED_SQLITE[0], target)
+
+
+def declared_inventory(inventory: dict[str, dict[str, Any]]) -> StrategyParams:
+    """The default strategy with ``strategy.spot_inventory`` set to ``inventory``, read the way ``arbx.yaml`` is."""
+    return strategy_params(ArbxConfig.model_validate({"strategy": {"spot_inventory": inventory}}))
 
 
 def make_deps(db_url: str, **overrides: Any) -> ExecutionDeps:

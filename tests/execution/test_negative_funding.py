@@ -1,7 +1,8 @@
 """Negative funding from spot inventory on the simulated venues: the hedge is a long perp plus a spot sale of coins
-the account holds, never more than the free inventory (no margin borrowing here); settlements pay the long; the close
-buys the coins back and sells the perp, with a realized P&L equal, to the cent, to what the venue reports and to the
-account's change. Without inventory nothing is sent; with too little the hedge is sized to it."""
+the account holds and declared as inventory, never more than the free inventory (no margin borrowing here);
+settlements pay the long; the close buys the coins back and sells the perp, with a realized P&L equal, to the cent, to
+what the venue reports and to the account's change. Without inventory in the wallet nothing is sent; with too little
+the hedge is sized to it. (Undeclared coins and the declared amount: test_declared_inventory.py.)"""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from tests.execution.simkit import (
     VENUES,
     Admin,
     ccxt_client,
+    declared_inventory,
     make_deps,
     start_sim,
     usdt_and_coin,
@@ -61,7 +63,7 @@ def negative_hedge_life(venue: str, db_url: str, *, empty_spot_usdt: bool = Fals
 
 def _negative_hedge_life(server: SimServer, venue: str, db_url: str, empty_spot_usdt: bool) -> None:
     admin = Admin(server.base_url)
-    deps: ExecutionDeps = make_deps(db_url)
+    deps: ExecutionDeps = make_deps(db_url, strategy=declared_inventory({venue: {COIN: PLENTY}}))
     exchange = ccxt_client(server, venue)
     admin.set_balance(venue, "spot", COIN, PLENTY)
     if empty_spot_usdt:  # the sale's proceeds alone cannot pay the buy-back (spread, fees, slippage allowance)
@@ -86,6 +88,8 @@ def _negative_hedge_life(server: SimServer, venue: str, db_url: str, empty_spot_
             assert position.perp_amount > 0 and abs(position.perp_amount - position.spot_amount) < lot
             assert _venue_perp_qty(admin, venue) == position.perp_amount  # a long on the venue
             assert usdt_and_coin(admin, venue, COIN)[1] == PLENTY - position.spot_amount  # sold from inventory
+            report = await reconcile_venue(deps, client)  # the rest of the declared inventory is expected there
+            assert (report.unknown_exposure, report.missing_inventory) == ([], [])
 
             with transaction(deps.engine) as session:
                 recorded = {o.client_order_id: o for o in session.execute(select(Order)).scalars()}
@@ -139,9 +143,10 @@ def test_buy_back_moves_usdt_from_the_perpetual_wallet_when_spot_lacks_it(venue:
 
 
 def test_without_inventory_nothing_is_sent(sqlite_url: str) -> None:
+    """Declared, but the wallet holds none of it: nothing to sell."""
     server = start_sim()
     try:
-        deps = make_deps(sqlite_url)
+        deps = make_deps(sqlite_url, strategy=declared_inventory({"binance": {COIN: PLENTY}}))
         Admin(server.base_url).set_funding("binance", PERP, NEGATIVE_SPIKE)
 
         async def scenario() -> tuple[OpenStatus, str, tuple[str, ...]]:
@@ -183,7 +188,7 @@ def test_small_inventory_sizes_the_hedge_to_it(sqlite_url: str) -> None:
     server = start_sim()
     try:
         admin = Admin(server.base_url)
-        deps = make_deps(sqlite_url)
+        deps = make_deps(sqlite_url, strategy=declared_inventory({"binance": {COIN: PLENTY}}))
         admin.set_funding("binance", PERP, NEGATIVE_SPIKE)
 
         async def scenario() -> Decimal:

@@ -24,7 +24,15 @@ from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.execution.simkit import Admin, ccxt_client, make_deps, start_sim, venue_client, venue_orders
+from tests.execution.simkit import (
+    Admin,
+    ccxt_client,
+    declared_inventory,
+    make_deps,
+    start_sim,
+    venue_client,
+    venue_orders,
+)
 
 PERP, SPOT = "ADA/USDT:USDT", "ADA/USDT"
 SLIPPAGE = Decimal("0.003")
@@ -131,3 +139,56 @@ def test_exposure_the_database_does_not_know_is_reported_never_adopted(server: S
     assert orders == []  # nothing was sent to close or adopt it
     positions = {p["symbol"]: p for p in exchange.fetch_positions() if p["contracts"]}
     assert Decimal(str(positions["SOL/USDT:USDT"]["contracts"])) == Decimal("0.5")
+
+
+def test_declared_inventory_is_known_exposure_and_only_coins_beyond_it_are_unknown(
+    server: SimServer, sqlite_url: str
+) -> None:
+    admin = Admin(server.base_url)
+    deps = make_deps(sqlite_url, strategy=declared_inventory({"binance": {"DOGE": "1000"}}))
+    admin.set_balance("binance", "spot", "DOGE", 1000)
+
+    async def scenario() -> list[dict[str, str]]:
+        async with venue_client(server) as client:
+            report = await reconcile_venue(deps, client)
+            assert (report.unknown_exposure, report.missing_inventory) == ([], [])
+            admin.set_balance("binance", "spot", "DOGE", 1300)  # the user's own 300 DOGE beside the inventory
+            return (await reconcile_venue(deps, client)).unknown_exposure
+
+    (item,) = asyncio.run(scenario())
+    assert (item["symbol"], item["kind"]) == ("DOGE/USDT", "spot")
+    assert Decimal(item["unknown_amount"]) == 300 and Decimal(item["recorded_amount"]) == 1000
+    with transaction(deps.engine) as session:
+        alerts = session.execute(select(Alert)).scalars().all()
+    assert [(a.kind, a.severity, a.symbol) for a in alerts] == [("unknown_exposure", "critical", "DOGE/USDT")]
+
+
+def test_declared_coins_missing_from_the_wallet_are_a_warning(server: SimServer, sqlite_url: str) -> None:
+    admin = Admin(server.base_url)
+    deps = make_deps(sqlite_url, strategy=declared_inventory({"binance": {"DOGE": "1000"}}))
+    admin.set_balance("binance", "spot", "DOGE", 990)  # 10 DOGE (1.5 USDT, e.g. fees) short: not worth a word
+
+    async def scenario() -> list[dict[str, str]]:
+        async with venue_client(server) as client:
+            report = await reconcile_venue(deps, client)
+            assert (report.unknown_exposure, report.missing_inventory) == ([], [])
+            admin.set_balance("binance", "spot", "DOGE", 400)  # the user moved 600 away
+            first = await reconcile_venue(deps, client)
+            again = await reconcile_venue(deps, client)
+            assert first.unknown_exposure == again.unknown_exposure == []
+            assert again.missing_inventory == first.missing_inventory  # still reported, alerted once
+            return first.missing_inventory
+
+    (item,) = asyncio.run(scenario())
+    assert item["venue"] == "binance" and item["coin"] == "DOGE"
+    assert Decimal(item["expected_amount"]) == 1000 and Decimal(item["venue_amount"]) == 400
+    assert Decimal(item["missing_amount"]) == 600
+    with transaction(deps.engine) as session:
+        (alert,) = session.execute(select(Alert)).scalars().all()
+    assert (alert.kind, alert.severity, alert.venue, alert.symbol) == (
+        "inventory_missing",
+        "warning",
+        "binance",
+        "DOGE/USDT",
+    )
+    assert "holds 400" in alert.message and "expected 1000" in alert.message

@@ -1,6 +1,7 @@
 """The funding signal filter lets a negative rate through only where it can be traded: with margin borrowing enabled,
-or when a recent record of the coin's free spot inventory on that venue covers the smallest hedge the venue accepts.
-Positive rates need nothing. Inventory held by positive-funding hedges is not free."""
+or when both the declared inventory of the coin on that venue (less what active negative hedges sold) and a recent
+record of its free spot inventory there cover the smallest hedge the venue accepts. Positive rates need nothing.
+Inventory held by positive-funding hedges is not free; coins not declared are never inventory."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from arbx_pipelines.execution.inventory import record_inventory, recorded_invent
 from arbx_pipelines.execution.positions import PositionRecord
 from arbx_pipelines.execution.signals import funding_opportunities
 from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import FundingSnapshotRow, Market
+from arbx_pipelines.storage.models import FundingSnapshotRow, Market, Position
 from tests.execution.simkit import make_deps
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -48,7 +49,15 @@ def engine(db_url: str) -> Engine:
     return engine
 
 
-def found(engine: Engine, strategy: StrategyParams = StrategyParams()) -> set[str]:
+def declared(doge: Decimal = Decimal(1000)) -> StrategyParams:
+    """The strategy with ``doge`` DOGE declared as inventory on Binance."""
+    return StrategyParams(spot_inventory={Venue.BINANCE: {"DOGE": doge}})
+
+
+DECLARED = declared()
+
+
+def found(engine: Engine, strategy: StrategyParams = DECLARED) -> set[str]:
     return {o.symbol for o in funding_opportunities(engine, strategy, venues=[Venue.BINANCE], now=NOW)}
 
 
@@ -57,7 +66,7 @@ def test_negative_rate_needs_recorded_inventory_of_at_least_the_smallest_hedge(e
     record_inventory(engine, "binance", {"DOGE": SMALLEST - 1}, [], NOW)
     assert found(engine) == {XRP}  # below the venue's minimum
     record_inventory(engine, "binance", {"DOGE": SMALLEST}, [], NOW)
-    (doge,) = [o for o in funding_opportunities(engine, StrategyParams(), venues=[Venue.BINANCE], now=NOW)
+    (doge,) = [o for o in funding_opportunities(engine, DECLARED, venues=[Venue.BINANCE], now=NOW)
                if o.symbol == DOGE]  # fmt: skip
     assert doge.rate < 0 and doge.run_key.startswith("open:binance:DOGE/USDT:USDT:")
     record_inventory(engine, "binance", {}, [], NOW)  # sold meanwhile: a coin no longer shown is recorded as zero
@@ -72,6 +81,29 @@ def test_stale_inventory_record_is_not_trusted(engine: Engine) -> None:
 
 def test_margin_borrowing_lets_negative_rates_through_without_inventory(engine: Engine) -> None:
     assert found(engine, StrategyParams(allow_margin_borrow=True)) == {XRP, DOGE}
+
+
+def test_coins_in_the_wallet_but_not_declared_are_not_inventory(engine: Engine) -> None:
+    record_inventory(engine, "binance", {"DOGE": Decimal(1000)}, [], NOW)
+    assert found(engine, StrategyParams()) == {XRP}  # nothing declared
+    assert found(engine, StrategyParams(spot_inventory={Venue.OKX: {"DOGE": Decimal(1000)}})) == {XRP}  # elsewhere
+    assert found(engine, declared(SMALLEST - 1)) == {XRP}  # declared less than the smallest hedge
+    assert found(engine, declared(SMALLEST)) == {XRP, DOGE}
+
+
+def test_declared_inventory_already_sold_by_an_active_hedge_is_not_inventory(engine: Engine) -> None:
+    """A negative hedge of DOGE on another perpetual (a USDC-margined one, say) sold 980 of the 1000 declared: 20 are
+    left, below the smallest hedge, though the wallet still shows plenty of DOGE (the user's own)."""
+    record_inventory(engine, "binance", {"DOGE": Decimal(5000)}, [], NOW)
+    assert found(engine) == {XRP, DOGE}
+    with transaction(engine) as session:
+        session.add(
+            Position(venue="binance", symbol="DOGE/USDC:USDC", spot_symbol="DOGE/USDC", direction="negative",
+                     status="open", perp_amount=Decimal(980), spot_amount=Decimal(980), leverage=5, opened_at=NOW,
+                     updated_at=NOW)
+        )  # fmt: skip
+    assert found(engine) == {XRP}
+    assert found(engine, declared(980 + SMALLEST)) == {XRP, DOGE}  # the smallest hedge is left of that declaration
 
 
 def test_coins_a_positive_hedge_holds_are_not_inventory(engine: Engine) -> None:

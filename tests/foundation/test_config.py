@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from arbx_pipelines.config.loader import ConfigError, load_config
 from arbx_pipelines.config.schema import ArbxConfig
 from arbx_pipelines.config.secrets import save_secrets
 from arbx_pipelines.config.startup import load_settings
+from arbx_pipelines.core.models import Venue
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -83,12 +85,51 @@ def test_default_database_is_sqlite_under_project_data(tmp_path: Path) -> None:
             "at least one venue must be enabled",
         ),
         ("logging:\n  level: LOUD\n", "logging.level = 'LOUD': Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
+        (
+            "strategy:\n  spot_inventory:\n    kraken: {DOGE: 1000}\n",
+            "strategy.spot_inventory: unknown venue 'kraken'; allowed: binance, okx, bitget",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    binance: {DOGE: -5}\n",
+            "strategy.spot_inventory.binance.DOGE = -5: Input should be greater than or equal to 0",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    binance: {DOGE: lots}\n",
+            "strategy.spot_inventory.binance.DOGE = 'lots': Input should be a valid decimal",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    binance: {DOGE: .nan}\n",
+            "strategy.spot_inventory.binance.DOGE = nan: Input should be a finite number",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    okx: {DOGE/USDT: 5}\n",
+            "strategy.spot_inventory: okx: 'DOGE/USDT' is not an asset symbol (letters and digits, e.g. DOGE)",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    okx: {doge: 5, DOGE: 6}\n",
+            "strategy.spot_inventory: okx: DOGE is declared twice",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    bitget: {USDT: 100}\n",
+            "strategy.spot_inventory: bitget: USDT is the quote currency, not a coin to sell",
+        ),
+        (
+            "strategy:\n  spot_inventory:\n    binance: 1000\n",
+            "strategy.spot_inventory: binance must map coins to amounts, e.g. {DOGE: 1000}; got 1000",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
     message = _error(tmp_path, text)
     assert expected in message
     assert message.startswith(("config error", str(tmp_path)))
+
+
+def test_spot_inventory_is_per_venue_and_coins_are_upper_cased(tmp_path: Path) -> None:
+    text = "strategy:\n  spot_inventory:\n    binance: {doge: '1000', XRP: 0.5}\n    okx:\n"
+    inventory = load_config(_write(tmp_path, text), env={}).config.strategy.spot_inventory
+    assert inventory == {Venue.BINANCE: {"DOGE": Decimal("1000"), "XRP": Decimal("0.5")}, Venue.OKX: {}}
+    assert load_config(_write(tmp_path, ""), env={}).config.strategy.spot_inventory == {}  # default: none declared
 
 
 def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
