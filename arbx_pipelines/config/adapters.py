@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from arbx_pipelines.config.schema import ArbxConfig
 from arbx_pipelines.core.allocation import AllocationParams
-from arbx_pipelines.core.decision import StrategyParams, VenueFees
+from arbx_pipelines.core.decision import StrategyParams
+from arbx_pipelines.core.decision_inputs import VenueFees
 from arbx_pipelines.core.position_risk import PositionRiskParams
 from arbx_pipelines.core.risk import RiskLimits
 from arbx_pipelines.core.scoring import ScoringParams

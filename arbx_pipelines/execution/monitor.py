@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from arbx_pipelines.core.decision import PositionState, decide_exit, snapshot_at_price
+from arbx_pipelines.core.decision import PositionState, decide_exit
+from arbx_pipelines.core.decision_inputs import snapshot_at_price
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.position_risk import LiquidationTier, assess_liquidation, hedge_deviation, liquidation_distance
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, next_key

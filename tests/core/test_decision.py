@@ -14,11 +14,10 @@ from arbx_pipelines.core.decision import (
     PositionState,
     Rejection,
     StrategyParams,
-    VenueFees,
     decide_entry,
     decide_exit,
-    snapshot_at_price,
 )
+from arbx_pipelines.core.decision_inputs import VenueFees, snapshot_at_price
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Side, Venue
 from arbx_pipelines.core.sizing import MarketRules

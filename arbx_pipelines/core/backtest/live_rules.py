@@ -17,15 +17,8 @@ from functools import lru_cache
 from typing import Any, Protocol, cast
 
 from arbx_pipelines.core.backtest.params import BacktestParams
-from arbx_pipelines.core.decision import (
-    EntrySignal,
-    PositionState,
-    StrategyParams,
-    VenueFees,
-    decide_entry,
-    decide_exit,
-    snapshot_at_price,
-)
+from arbx_pipelines.core.decision import EntrySignal, PositionState, StrategyParams, decide_entry, decide_exit
+from arbx_pipelines.core.decision_inputs import VenueFees, snapshot_at_price
 from arbx_pipelines.core.funding import annualize as live_annualize
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Venue
