@@ -54,14 +54,6 @@ def forkserver_context(preload: Sequence[str]) -> ForkServerContext:
     return context
 
 
-def warm_up(preload: Sequence[str]) -> None:
-    """Start the forkserver now (it imports ``preload`` in the background), so the first run does not wait."""
-    forkserver_context(preload)
-    from multiprocessing import forkserver
-
-    forkserver.ensure_running()
-
-
 def execute_run_in_worker(run_id: str, instance_ref_json: str) -> None:
     """The run process (a fork of the warm server): ``dagster api execute_run`` without the imports."""
     import sys
@@ -185,7 +177,3 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
             workers = list(self._workers.values())
         for worker in workers:
             worker.join(timeout)
-
-    def dispose(self) -> None:
-        with self._lock:
-            self._forget_finished()

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,6 @@ class Round:
     latencies: dict[str, float] = field(default_factory=dict)
     concurrent_executions: int = 0
     max_pending: int = 0
-    #: through the daemon: seconds spent in each stage, per execution
-    stages: dict[str, list[float]] = field(default_factory=dict)
     #: through the daemon: run processes alive at once (Dagster's start .. end of each run)
     runs_at_once: int = 0
     #: through the daemon: each execution's stages (symbol -> seconds per stage, in STAGES order)
@@ -99,9 +98,7 @@ def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: dateti
                 stats.start_time,
                 signal_at.timestamp() + round_.latencies[symbol],
             ]
-            for (name, _), start, end in zip(STAGES, marks, marks[1:], strict=False):
-                round_.stages.setdefault(name, []).append(float(end) - float(start))  # type: ignore[arg-type]
-                round_.breakdown.setdefault(symbol, []).append(float(end) - float(start))  # type: ignore[arg-type]
+            round_.breakdown[symbol] = [float(end) - float(start) for start, end in pairwise(marks)]  # type: ignore[arg-type]
             finished = stats.end_time or time.time()
             spans.append((datetime.fromtimestamp(float(stats.start_time), UTC), datetime.fromtimestamp(finished, UTC)))  # type: ignore[arg-type]
     round_.runs_at_once = max_overlap(spans)
@@ -308,13 +305,10 @@ def report(title: str, rounds: list[Round], wanted: int, limit: int, goal: float
             f"    signal -> both legs acknowledged: p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(latencies):.2f} s"
             f"{verdict}"
         )
-    stages: dict[str, list[float]] = {}
-    for r in rounds:
-        for name, values in r.stages.items():
-            stages.setdefault(name, []).extend(values)
-    for name, what in STAGES:
-        if stages.get(name):
-            values = stages[name]
+    breakdowns = [parts for r in rounds for parts in r.breakdown.values()]
+    for index, (name, what) in enumerate(STAGES):
+        values = [parts[index] for parts in breakdowns if len(parts) > index]
+        if values:
             print(f"      {name:<22} median {statistics.median(values):6.2f} s, max {max(values):6.2f} s  ({what})")
     slowest = max(
         ((latency, r.breakdown.get(symbol)) for r in rounds for symbol, latency in r.latencies.items()),

@@ -32,28 +32,26 @@ from arbx_pipelines.storage.models import SpotInventory
 QUOTE = "USDT"
 
 
-def committed_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) -> Decimal:
-    """Coins of ``coin`` that active positive-funding hedges on ``venue`` hold in its spot wallet."""
+def _spot_legs(coin: str, venue: str, positions: Iterable[PositionRecord], *, short_perp: bool) -> Decimal:
+    """Coins of ``coin`` in the spot legs of the hedges on ``venue`` of one direction."""
     return sum(
         (
             max(p.spot_amount, ZERO)
             for p in positions
-            if str(p.venue) == venue and p.direction.short_perp and base_of(p.symbol) == coin
+            if str(p.venue) == venue and p.direction.short_perp == short_perp and base_of(p.symbol) == coin
         ),
         ZERO,
     )
+
+
+def committed_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) -> Decimal:
+    """Coins of ``coin`` that active positive-funding hedges on ``venue`` hold in its spot wallet."""
+    return _spot_legs(coin, venue, positions, short_perp=True)
 
 
 def sold_coins(coin: str, venue: str, positions: Iterable[PositionRecord]) -> Decimal:
     """Coins of ``coin`` that active negative-funding hedges on ``venue`` sold from inventory (to be bought back)."""
-    return sum(
-        (
-            max(p.spot_amount, ZERO)
-            for p in positions
-            if str(p.venue) == venue and not p.direction.short_perp and base_of(p.symbol) == coin
-        ),
-        ZERO,
-    )
+    return _spot_legs(coin, venue, positions, short_perp=False)
 
 
 def declared_left(coin: str, venue: str, declared: Decimal, positions: Iterable[PositionRecord]) -> Decimal:

@@ -32,12 +32,12 @@ from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.money import ZERO
-from arbx_pipelines.core.sizing import MarketRules
 from arbx_pipelines.execution.inventory import declared_left, recorded_inventory
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.prepare import minimum_hedge_base
+from arbx_pipelines.marketdata.markets import stored_rules
 from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import FundingSnapshotRow, Market
+from arbx_pipelines.storage.models import FundingSnapshotRow
 
 DEFAULT_MAX_AGE = timedelta(minutes=30)
 #: inventory records older than this are not trusted (reconcile records them every ``reconcile_minutes`` <= 1 day)
@@ -80,22 +80,6 @@ def _latest_rows(engine: Engine, since: datetime) -> dict[tuple[str, str], list[
     return grouped
 
 
-def _rules(engine: Engine, venue: str, symbols: Sequence[str]) -> dict[str, MarketRules]:
-    """Market rules of ``symbols`` on ``venue`` as the markets asset stored them."""
-    with transaction(engine) as session:
-        rows = session.execute(select(Market).where(Market.venue == venue, Market.symbol.in_(symbols))).scalars()
-        return {
-            row.symbol: MarketRules(
-                amount_step=row.amount_step,
-                price_step=row.price_step,
-                min_amount=row.min_amount,
-                min_notional=row.min_notional,
-                contract_size=row.contract_size or Decimal(1),
-            )
-            for row in rows
-        }
-
-
 def can_sell_inventory(
     engine: Engine, venue: str, symbol: str, inventory: Decimal | None, price: Decimal | None
 ) -> bool:
@@ -103,7 +87,7 @@ def can_sell_inventory(
     if inventory is None or inventory <= 0:
         return False
     spot_symbol = spot_symbol_of(symbol)
-    rules = _rules(engine, venue, [symbol, spot_symbol])
+    rules = stored_rules(engine, venue, [symbol, spot_symbol])
     if spot_symbol not in rules or symbol not in rules or price is None or price <= 0:
         return True  # rules unknown: the op decides on live data
     return inventory >= minimum_hedge_base(rules[spot_symbol], rules[symbol], price, price)

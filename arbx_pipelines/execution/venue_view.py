@@ -46,8 +46,7 @@ def legs_on_venue(position: PositionRecord, view: VenueView) -> tuple[Decimal, D
 
     A positive-funding hedge's spot leg is coins in the wallet, so the balance bounds it. A negative-funding hedge's
     spot leg is coins it sold from inventory: no balance shows it, so it is taken as recorded."""
-    spot = min(view.spot_amount(position.symbol), position.spot_amount)
-    if not position.direction.short_perp:
-        spot = position.spot_amount
+    recorded = position.spot_amount
+    spot = min(view.spot_amount(position.symbol), recorded) if position.direction.short_perp else recorded
     perp = min(view.perp_amount(position.symbol), position.perp_amount)
     return max(spot, ZERO), max(perp, ZERO)

@@ -7,13 +7,15 @@ one that reappears is active again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
 from arbx_pipelines.core.models import Venue
+from arbx_pipelines.core.sizing import MarketRules
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Market
@@ -78,3 +80,19 @@ def listed_perpetuals(engine: Engine) -> list[tuple[str, str]]:
             select(Market.venue, Market.symbol).where(Market.market_type == "swap", Market.delisted_at.is_(None))
         ).all()
     return sorted((str(v), str(s)) for v, s in rows)
+
+
+def stored_rules(engine: Engine, venue: str, symbols: Sequence[str]) -> dict[str, MarketRules]:
+    """Market rules of ``symbols`` on ``venue`` as the markets asset stored them (readable without the venue)."""
+    with transaction(engine) as session:
+        rows = session.execute(select(Market).where(Market.venue == venue, Market.symbol.in_(symbols))).scalars()
+        return {
+            row.symbol: MarketRules(
+                amount_step=row.amount_step,
+                price_step=row.price_step,
+                min_amount=row.min_amount,
+                min_notional=row.min_notional,
+                contract_size=row.contract_size or Decimal(1),
+            )
+            for row in rows
+        }
