@@ -7,6 +7,7 @@ the hedge is sized to it. (Undeclared coins and the declared amount: test_declar
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from datetime import timedelta
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from tests.execution.simkit import (
     venue_client,
     venue_orders,
     venue_pnl,
+    venue_trades,
 )
 
 PERP, SPOT, COIN = "DOGE/USDT:USDT", "DOGE/USDT", "DOGE"
@@ -51,6 +53,17 @@ PLENTY = Decimal(5000)
 def _venue_perp_qty(admin: Admin, venue: str) -> Decimal:
     (position,) = admin.account(venue)["positions"]
     return Decimal(str(position["qty"]))
+
+
+def _coin_flow(exchange: Any) -> Decimal:
+    """The coins the account's spot trades added (buys) and removed (sales and fees charged in the coin), as the
+    venue's own trade list reports them: what the wallet must have changed by, whatever the fee comes to."""
+    flow = ZERO
+    for trade in venue_trades(exchange, SPOT):
+        flow += trade["amount"] if trade["side"] == "buy" else -trade["amount"]
+        if trade["fee"]["currency"] == COIN:
+            flow -= Decimal(str(trade["fee"]["cost"]))
+    return flow
 
 
 def negative_hedge_life(venue: str, db_url: str, *, empty_spot_usdt: bool = False) -> None:
@@ -121,7 +134,7 @@ def _negative_hedge_life(server: SimServer, venue: str, db_url: str, empty_spot_
     assert funding > 0 and position.funding_received == funding
     assert position.realized_pnl.quantize(CENT) == expected.quantize(CENT)
     usdt_after, coin_after = usdt_and_coin(admin, venue, COIN)
-    assert abs(coin_after - coin_before) < Decimal(1)  # bought back; at most a fee paid in the coin is missing
+    assert coin_after - coin_before == _coin_flow(exchange)  # bought back; only the fees paid in the coin are missing
     account_change = usdt_after - usdt_before + (coin_after - coin_before) * buy_vwap
     assert account_change.quantize(CENT) == position.realized_pnl.quantize(CENT)
     with transaction(deps.engine) as session:
@@ -217,7 +230,8 @@ def test_small_inventory_sizes_the_hedge_to_it(sqlite_url: str) -> None:
                 return inventory
 
         inventory = asyncio.run(scenario())
-        assert abs(usdt_and_coin(admin, "binance", COIN)[1] - inventory) < 1  # bought back (less a fee in coin)
+        # bought back: the wallet changed by exactly the venue's spot trades, fees paid in the coin included
+        assert usdt_and_coin(admin, "binance", COIN)[1] - inventory == _coin_flow(ccxt_client(server))
         with transaction(deps.engine) as session:
             assert session.execute(select(Alert).where(Alert.kind == "position_drift")).first() is None
     finally:
