@@ -14,7 +14,7 @@ from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performanc
 from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
-from arbx_pipelines.config.startup import LIVE_FLAG_ENV, load_settings
+from arbx_pipelines.config.startup import live_start_granted, settings_in_force
 from arbx_pipelines.core.models import Mode
 from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
@@ -95,4 +95,5 @@ def build_definitions(
     )
 
 
-defs = build_definitions(load_settings().loaded, live_opt_in=os.environ.get(LIVE_FLAG_ENV) == "1")
+_settings = settings_in_force()
+defs = build_definitions(_settings.loaded, live_opt_in=live_start_granted(_settings.loaded, os.environ))

@@ -12,7 +12,7 @@ from pathlib import Path
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
-from arbx_pipelines.marketdata.backfill import dagster_backfill_command, partition_range
+from arbx_pipelines.marketdata.backfill import dagster_backfill_command, last_complete_day, partition_range
 from arbx_pipelines.storage.db import upgrade
 
 
@@ -29,6 +29,16 @@ def add_backfill_parser(history_sub: argparse._SubParsersAction) -> None:  # typ
 def _backfill(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise CliError(f"--days must be at least 1, got {args.days}")
+    from arbx_pipelines.assets.funding_history import HISTORY_START  # dagster: only for this command
+
+    last = args.end or last_complete_day()
+    first_day = date.fromisoformat(HISTORY_START)
+    most = (last - first_day).days + 1
+    if args.days > most:
+        raise CliError(
+            f"--days {args.days} reaches back before {HISTORY_START}, where funding history starts; "
+            f"at most {max(most, 0)} days end on {last.isoformat()}"
+        )
     loaded = load_config(args.config)
     upgrade(loaded.database_url)
     start, end = partition_range(args.days, args.end)

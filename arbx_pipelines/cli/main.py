@@ -8,8 +8,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from arbx_pipelines.config.loader import ConfigError
+from sqlalchemy.exc import OperationalError
+
+from arbx_pipelines.config.errors import ConfigError
 from arbx_pipelines.logs import configure_logging
+from arbx_pipelines.storage.db import DatabaseError
 
 #: modules under arbx_pipelines.cli that add subcommands
 COMMAND_MODULES: tuple[str, ...] = (
@@ -50,8 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level or "INFO", args.log_format)
     try:
         result = args.handler(args)
-    except (ConfigError, CliError) as exc:
+    except (ConfigError, CliError, DatabaseError) as exc:
         print(f"arbx: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # the database went away after the start's own check
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        print(f"arbx: database error: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("arbx: interrupted", file=sys.stderr)

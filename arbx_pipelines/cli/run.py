@@ -1,24 +1,41 @@
 """``arbx run``: the main job - Dagster UI and daemon on 127.0.0.1:3000 with schedules and sensors on.
 
-In ``sim`` mode the simulated venues are started first on loopback, so nothing outside this machine is needed.
+In ``sim`` mode the simulated venues are started first on loopback, so nothing outside this machine is needed. A
+funding snapshot is taken at the start (not at the first 10-minute tick). Every process is supervised as one
+(:mod:`arbx_pipelines.supervisor`): SIGTERM, SIGINT or SIGHUP stops them all within 10 s. The console shows the UI
+address, then one line per hedge opened or closed and per alert.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import socket
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from arbx_pipelines.config.startup import load_settings
+from arbx_pipelines.cli.main import CliError
+from arbx_pipelines.cli.run_console import ActivityFeed, DagsterLineFilter
+from arbx_pipelines.config.guard import config_in_force
+from arbx_pipelines.config.loader import LoadedConfig
+from arbx_pipelines.config.startup import (
+    LIVE_START_ENV,
+    check_data_dir,
+    grant_live_start,
+    load_settings,
+    revoke_live_start,
+)
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.storage.db import upgrade
+from arbx_pipelines.storage.db import make_engine, upgrade
+from arbx_pipelines.supervisor import ChildSpec, StopRequested, Supervisor, become_subreaper
 
 log = get_logger("arbx.run")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+STATE_FILE = "arbx-run.json"
+SIM_READY_SECONDS = 30.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,37 +55,104 @@ def simulator_command(port: int) -> list[str] | None:
     return [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
 
 
-def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config, live_flag=args.live)
-    loaded = settings.loaded
-    upgrade(loaded.database_url)
-    home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
-    env = dict(os.environ, DAGSTER_HOME=str(home))
-    if args.config:
-        env["ARBX_CONFIG"] = str(Path(args.config).resolve())
-    children: list[subprocess.Popen[bytes]] = []
+def dagster_command(host: str, port: int) -> list[str]:
+    """``dagster dev`` at warning level: the daemon's per-tick INFO lines are not for the console."""
+    workspace = PROJECT_DIR / "workspace.yaml"
+    command = [sys.executable, "-m", "dagster", "dev", "-h", host, "-p", str(port), "--log-level", "warning"]
+    return command + (["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"])
+
+
+def snapshot_command() -> list[str]:
+    """One funding_snapshot run in the project's instance (it shows in the UI like a scheduled one)."""
+    return [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "arbx_pipelines.definitions",
+            "--select", "funding_snapshot"]  # fmt: skip
+
+
+def service_children(loaded: LoadedConfig, args: argparse.Namespace) -> list[ChildSpec]:
+    """The long-running processes of a start, in start order (stopped in reverse). Another service (e.g. a chat
+    poller) is one more entry here."""
+    children: list[ChildSpec] = []
     if loaded.config.mode.value == "sim":
         command = simulator_command(loaded.config.simulator.port)
         if command is not None:
-            children.append(subprocess.Popen(command, env=env))
-            log.info("simulated venues starting", extra={"port": loaded.config.simulator.port})
-    workspace = PROJECT_DIR / "workspace.yaml"
-    dagster = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
-    dagster += ["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"]
-    log.info("dagster starting", extra={"url": f"http://{args.host}:{args.port}", "dagster_home": str(home)})
-    children.append(subprocess.Popen(dagster, env=env, cwd=str(loaded.base_dir)))
+            children.append(ChildSpec("simulator", command, show=DagsterLineFilter()))
+    children.append(
+        ChildSpec("dagster", dagster_command(args.host, args.port), DagsterLineFilter(), str(loaded.base_dir))
+    )
+    return children
+
+
+def _wait_for_port(host: str, port: int, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def child_env(loaded: LoadedConfig, args: argparse.Namespace, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("ARBX_LIVE", LIVE_START_ENV)}
+    env["DAGSTER_HOME"] = str(home)
+    env["PYTHONUNBUFFERED"] = "1"
+    if args.config:
+        env["ARBX_CONFIG"] = str(Path(args.config).resolve())
+    if args.live:
+        env[LIVE_START_ENV] = grant_live_start(loaded)
+    return env
+
+
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, live_flag=args.live)
+    loaded = settings.loaded
+    check_data_dir(loaded)
+    upgrade(loaded.database_url)
+    config_in_force(args.config)  # this start's configuration is the last good one from now on
+    os.umask(0o077)  # everything the processes of this start write is the owner's alone
+    become_subreaper()
+    home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
+    supervisor = Supervisor(loaded.data_dir / STATE_FILE, child_env(loaded, args, home), _echo)
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        killed = supervisor.clear_leftovers()
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from exc
+    if killed:
+        _echo(f"arbx: stopped {len(killed)} process group(s) a previous start left running")
+    supervisor.install_signal_handlers()
+    engine = make_engine(loaded.database_url)
+    reason = "startup failed"
+    try:
+        feed = ActivityFeed(engine, _echo, datetime.now(UTC))
+        reason = _start_and_wait(supervisor, feed, loaded, args)
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    return max((child.returncode or 0) for child in children)
+        survivors = supervisor.stop()
+        if args.live:
+            revoke_live_start(loaded)
+        engine.dispose()
+        _echo(f"arbx: stopped ({reason})" + (f"; still running: {survivors}" if survivors else ""))
+    return 0 if reason.startswith("received") else 1
+
+
+def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedConfig, args: argparse.Namespace) -> str:
+    """Start the services and the first snapshot, then wait; returns why the start ends."""
+    try:
+        for spec in service_children(loaded, args):
+            supervisor.start(spec)
+            if spec.name == "simulator" and not _wait_for_port(
+                loaded.config.simulator.host, loaded.config.simulator.port, SIM_READY_SECONDS
+            ):
+                raise CliError(f"the simulated venues did not listen on port {loaded.config.simulator.port} in time")
+        supervisor.start(
+            ChildSpec("funding_snapshot", snapshot_command(), DagsterLineFilter(), str(loaded.base_dir), oneshot=True)
+        )
+        _echo(f"arbx: UI at http://{args.host}:{args.port} (mode {loaded.config.mode.value}); "
+              f"stop with Ctrl-C or kill -TERM {os.getpid()}")  # fmt: skip
+    except StopRequested as stop:
+        return f"received {stop} while starting"
+    return supervisor.wait(tick=feed.poll)

@@ -10,7 +10,7 @@ import sys
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.config.secrets import (
     check_required_secrets,
-    decrypt_secrets,
+    read_secrets_file,
     save_secrets,
     secrets_path,
 )
@@ -47,7 +47,7 @@ def _read(args: argparse.Namespace) -> tuple[dict[str, dict[str, str]], str | No
     loaded = load_config(args.config)
     path = secrets_path(loaded)
     passphrase = _passphrase(loaded.config.secrets.passphrase_env)
-    secrets = decrypt_secrets(path.read_bytes(), passphrase) if path.exists() else {}
+    secrets = read_secrets_file(path, passphrase)
     return secrets, passphrase
 
 

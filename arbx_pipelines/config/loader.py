@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from arbx_pipelines.config.errors import ConfigError
 from arbx_pipelines.config.schema import ArbxConfig
+from arbx_pipelines.config.yaml_source import KeyPath, YamlDocument, read_yaml
 
 ENVIRONMENTS = ("dev", "test", "prod")
 
@@ -29,10 +30,6 @@ ENV_OVERRIDES: dict[str, str] = {
     "ARBX_SIM_PORT": "simulator.port",
     "ARBX_LOG_LEVEL": "logging.level",
 }
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message is one line a user can act on."""
 
 
 @dataclass(frozen=True)
@@ -51,25 +48,6 @@ class LoadedConfig:
         if self.config.database.url:
             return self.config.database.url
         return f"sqlite:///{self.data_dir / 'arbx.db'}"
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: malformed YAML: {problem}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
-    return data
 
 
 def _deep_merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,10 +72,26 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _format_validation_error(exc: ValidationError, sources: tuple[str, ...]) -> str:
+def _origin(loc: KeyPath, documents: list[YamlDocument], env_keys: dict[KeyPath, str]) -> str | None:
+    """Where the value at ``loc`` (or its nearest written parent) came from: ``$VAR`` or ``file:line``; the last
+    source that wrote it wins, as in the merge."""
+    for size in range(len(loc), 0, -1):
+        prefix = loc[:size]
+        if prefix in env_keys:
+            return env_keys[prefix]
+        for document in reversed(documents):
+            if prefix in document.lines:
+                return f"{document.path}:{document.lines[prefix]}"
+    return None
+
+
+def _format_validation_error(
+    exc: ValidationError, sources: tuple[str, ...], documents: list[YamlDocument], env_keys: dict[KeyPath, str]
+) -> str:
     err = exc.errors()[0]
-    key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    where = " + ".join(sources) if sources else "defaults"
+    loc = tuple(str(part) for part in err["loc"])
+    key = ".".join(loc) or "(top level)"
+    where = _origin(loc, documents, env_keys) or (" + ".join(sources) if sources else "defaults")
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         return f"config error ({where}): unknown key '{key}'"
@@ -110,6 +104,15 @@ def _format_validation_error(exc: ValidationError, sources: tuple[str, ...]) -> 
     return f"config error ({where}): {key} = {value!r}: {msg}"
 
 
+def config_files(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> tuple[Path, Path | None]:
+    """The config file and, when ``ARBX_ENV`` names an environment, its overlay file (either may not exist)."""
+    config_path = Path(path if path is not None else environ.get("ARBX_CONFIG", "arbx.yaml"))
+    env_name = environ.get("ARBX_ENV")
+    if not env_name:
+        return config_path, None
+    return config_path, config_path.with_name(f"{config_path.stem}.{env_name}{config_path.suffix or '.yaml'}")
+
+
 def load_config(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -119,34 +122,37 @@ def load_config(
     """Read, merge and validate the configuration. Raises :class:`ConfigError`."""
     environ = os.environ if env is None else env
     explicit = path is not None or "ARBX_CONFIG" in environ
-    config_path = Path(path if path is not None else environ.get("ARBX_CONFIG", "arbx.yaml"))
+    config_path, overlay_path = config_files(path, environ)
     sources: list[str] = []
+    documents: list[YamlDocument] = []
     data: dict[str, Any] = {}
     if config_path.exists():
-        data = _read_yaml(config_path)
+        documents.append(read_yaml(config_path))
+        data = documents[-1].data
         sources.append(str(config_path))
     elif explicit:
         raise ConfigError(f"{config_path}: config file not found")
     base_dir = config_path.resolve().parent if config_path.exists() else Path.cwd()
 
     env_name = environ.get("ARBX_ENV")
-    if env_name:
-        if env_name not in ENVIRONMENTS:
-            raise ConfigError(f"ARBX_ENV = {env_name!r}: allowed: {', '.join(ENVIRONMENTS)}")
-        overlay_path = config_path.with_name(f"{config_path.stem}.{env_name}{config_path.suffix or '.yaml'}")
-        if overlay_path.exists():
-            data = _deep_merge(data, _read_yaml(overlay_path))
-            sources.append(str(overlay_path))
+    if env_name and env_name not in ENVIRONMENTS:
+        raise ConfigError(f"ARBX_ENV = {env_name!r}: allowed: {', '.join(ENVIRONMENTS)}")
+    if overlay_path is not None and overlay_path.exists():
+        documents.append(read_yaml(overlay_path))
+        data = _deep_merge(data, documents[-1].data)
+        sources.append(str(overlay_path))
 
+    env_keys: dict[KeyPath, str] = {}
     for var, dotted in ENV_OVERRIDES.items():
         if environ.get(var):
             _set_dotted(data, dotted, environ[var])
             sources.append(f"${var}")
+            env_keys[tuple(dotted.split("."))] = f"${var}"
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value)
 
     try:
         config = ArbxConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, tuple(sources))) from exc
+        raise ConfigError(_format_validation_error(exc, tuple(sources), documents, env_keys)) from exc
     return LoadedConfig(config=config, base_dir=base_dir, sources=tuple(sources))

@@ -23,12 +23,32 @@ Fraction = Field(ge=0, le=1)
 #: an asset symbol as the venues spell it (upper case letters and digits: DOGE, 1INCH)
 COIN_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}$")
 QUOTE_COIN = "USDT"
-CoinAmount = Annotated[Decimal, Field(ge=0)]
+#: upper bounds of amounts: far above anything one trader's account holds, low enough to catch a typo (1e400)
+MAX_USDT = Decimal("1000000")
+MAX_COIN_AMOUNT = Decimal("1000000000000")
+CoinAmount = Annotated[Decimal, Field(ge=0, le=MAX_COIN_AMOUNT)]
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
 class DatabaseConfig(Strict):
     url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file under data_dir")
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _supported_backend(cls, value: str | None) -> str | None:
+        """Only SQLite and PostgreSQL are supported: another backend is refused here, not at the first query."""
+        if value is None:
+            return value
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme.split("+", 1)[0] not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"{scheme or value!r} is not a supported database; use sqlite:///path/arbx.db or "
+                "postgresql+psycopg://user@host:5432/db"
+            )
+        return value
 
 
 class RedisConfig(Strict):
@@ -43,7 +63,9 @@ class VenueConfig(Strict):
     swap_maker_fee: Decimal = Field(default=Decimal("0.0002"), ge=0, le=Decimal("0.01"))
     risk_factor: Decimal = Field(default=Decimal("1"), gt=0, le=1, description="multiplies opportunity scores")
     capital_share: Decimal = Field(default=Decimal("0.34"), gt=0, le=1, description="max share of capital here")
-    reserve_balance_usdt: Decimal = Field(default=Decimal("10"), ge=0, description="never trade below this")
+    reserve_balance_usdt: Decimal = Field(
+        default=Decimal("10"), ge=0, le=MAX_USDT, description="never trade below this"
+    )
 
 
 def _default_venues() -> dict[Venue, VenueConfig]:
@@ -57,12 +79,18 @@ class SimFaultConfig(Strict):
     venue: str = Field(default="*", description="binance, okx, bitget or * for all")
     endpoint: str = Field(default="*", description="fnmatch pattern over 'METHOD /path', e.g. 'POST /fapi/v1/order'")
     probability: float = Field(default=1.0, gt=0, le=1)
-    times: int | None = Field(default=None, ge=1, description="how many requests it may hit; unset: unlimited")
-    latency_ms: float = Field(default=0, ge=0)
-    hang_ms: float = Field(default=30000, ge=0, description="timeout_after_accept: hold the connection this long")
+    times: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="how many requests it may hit; unset: unlimited"
+    )
+    latency_ms: float = Field(default=0, ge=0, le=600_000)
+    hang_ms: float = Field(
+        default=30000, ge=0, le=600_000, description="timeout_after_accept: hold the connection this long"
+    )
     reason: str = Field(default="insufficient_balance", description="reject: engine error kind, e.g. min_notional")
     fill_ratio: float = Field(default=0.5, ge=0, lt=1, description="partial_fill: share of the amount filled")
-    weight_limit: int | None = Field(default=None, ge=0, description="rate_limit: weight per minute; unset: always")
+    weight_limit: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="rate_limit: weight per minute; unset: always"
+    )
     after_accept: bool = Field(default=False, description="drop_connection: after handling the request")
 
 
@@ -72,10 +100,10 @@ class SimulatorConfig(Strict):
     api_key: str = "arbx-sim-key"
     secret: str = "arbx-sim-secret"
     passphrase: str = "arbx-sim-pass"
-    seed: int = Field(default=42, ge=0)
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
     speed: float = Field(default=1.0, gt=0, le=100000, description="simulated seconds per real second")
     history_dir: str | None = Field(default=None, description="real history to replay; default ../shared/data")
-    start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0)
+    start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0, le=MAX_USDT)
     faults: list[SimFaultConfig] = Field(default_factory=list, description="fault rules active from the start")
 
 
@@ -84,7 +112,7 @@ class StrategyConfig(Strict):
     exit_annualized: Decimal = Field(default=Decimal("0.1"), ge=0, le=100)
     max_holding_days: int = Field(default=14, ge=1, le=365)
     planned_holding_hours: int = Field(default=72, ge=1, le=24 * 365)
-    profit_target_usdt: Decimal | None = Field(default=None, gt=0)
+    profit_target_usdt: Decimal | None = Field(default=None, gt=0, le=MAX_USDT)
     allow_margin_borrow: bool = False
     symbols: list[str] = Field(default_factory=list, description="empty: every listed USDT perpetual")
     max_leverage: int = Field(default=5, ge=1, le=5)
@@ -132,18 +160,18 @@ class StrategyConfig(Strict):
 
 
 class RiskConfig(Strict):
-    min_trade_usdt: Decimal = Field(default=Decimal("10"), gt=0)
-    max_trade_usdt: Decimal = Field(default=Decimal("150"), gt=0)
-    daily_amount_usdt: Decimal = Field(default=Decimal("1000"), gt=0)
-    daily_trade_count: int = Field(default=20, ge=1)
-    max_single_loss_usdt: Decimal = Field(default=Decimal("10"), gt=0)
-    max_daily_loss_usdt: Decimal = Field(default=Decimal("25"), gt=0)
+    min_trade_usdt: Decimal = Field(default=Decimal("10"), gt=0, le=MAX_USDT)
+    max_trade_usdt: Decimal = Field(default=Decimal("150"), gt=0, le=MAX_USDT)
+    daily_amount_usdt: Decimal = Field(default=Decimal("1000"), gt=0, le=10 * MAX_USDT)
+    daily_trade_count: int = Field(default=20, ge=1, le=10_000)
+    max_single_loss_usdt: Decimal = Field(default=Decimal("10"), gt=0, le=MAX_USDT)
+    max_daily_loss_usdt: Decimal = Field(default=Decimal("25"), gt=0, le=MAX_USDT)
     min_profit_rate: Decimal = Field(default=Decimal("0.001"), ge=0, le=1)
     circuit_breaker_failures: int = Field(default=3, ge=1, le=100)
     max_coin_share: Decimal = Field(default=Decimal("0.6"), gt=0, le=1)
     max_account_share: Decimal = Field(default=Decimal("0.75"), gt=0, le=1)
     hedge_deviation_rebalance: Decimal = Field(default=Decimal("0.03"), gt=0, le=1)
-    anomaly_z: float = Field(default=3.0, gt=0)
+    anomaly_z: float = Field(default=3.0, gt=0, le=100)
 
     @model_validator(mode="after")
     def _min_below_max(self) -> RiskConfig:
@@ -157,7 +185,7 @@ class RiskConfig(Strict):
 class SpreadConfig(Strict):
     enabled: bool = False
     min_profit_rate: Decimal = Field(default=Decimal("0.002"), ge=0, le=1)
-    min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0)
+    min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0, le=MAX_USDT)
 
 
 class ExecutionConfig(Strict):
@@ -197,7 +225,7 @@ class EmailConfig(Strict):
 class NotifyConfig(Strict):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
-    max_per_minute: int = Field(default=10, ge=1)
+    max_per_minute: int = Field(default=10, ge=1, le=1000)
 
 
 class SecretsConfig(Strict):

@@ -27,6 +27,7 @@ REQUIRED_FIELDS: dict[Venue, tuple[str, ...]] = {
     Venue.OKX: ("api_key", "secret", "passphrase"),
     Venue.BITGET: ("api_key", "secret", "passphrase"),
 }
+NONCE_BYTES = 12
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
 
 
@@ -41,7 +42,12 @@ def _b64(data: bytes) -> str:
 def _derive_key(passphrase: str | None, salt: bytes, environ: Mapping[str, str]) -> bytes:
     raw = environ.get(RAW_KEY_ENV)
     if raw:
-        key = bytes.fromhex(raw) if len(raw) == 64 else base64.b64decode(raw)
+        try:
+            key = bytes.fromhex(raw) if len(raw) == 64 else base64.b64decode(raw, validate=True)
+        except ValueError as exc:  # binascii.Error is a ValueError
+            raise SecretsError(
+                f"${RAW_KEY_ENV}: not hex or base64; must be 32 bytes as 64 hex digits or base64"
+            ) from exc
         if len(key) != 32:
             raise SecretsError(f"${RAW_KEY_ENV}: must be 32 bytes as 64 hex digits or base64")
         return key
@@ -51,7 +57,7 @@ def _derive_key(passphrase: str | None, salt: bytes, environ: Mapping[str, str])
 
 
 def encrypt_secrets(secrets: Secrets, passphrase: str | None, environ: Mapping[str, str] | None = None) -> bytes:
-    salt, nonce = os.urandom(16), os.urandom(12)
+    salt, nonce = os.urandom(16), os.urandom(NONCE_BYTES)
     key = _derive_key(passphrase, salt, os.environ if environ is None else environ)
     ciphertext = AESGCM(key).encrypt(nonce, json.dumps(secrets, sort_keys=True).encode(), b"arbx-secrets-v1")
     envelope = {
@@ -71,12 +77,22 @@ def decrypt_secrets(blob: bytes, passphrase: str | None, environ: Mapping[str, s
         ciphertext = base64.b64decode(envelope["ciphertext"])
     except (ValueError, KeyError, TypeError) as exc:
         raise SecretsError("secrets file is not an arbx secrets file (bad envelope)") from exc
+    if len(nonce) != NONCE_BYTES or len(salt) < 16:
+        raise SecretsError(
+            f"secrets file: nonce of {len(nonce)} bytes, salt of {len(salt)} (an arbx secrets file has a "
+            f"{NONCE_BYTES}-byte nonce and a 16-byte salt): the file is damaged or not arbx's"
+        )
     key = _derive_key(passphrase, salt, os.environ if environ is None else environ)
     try:
         plain = AESGCM(key).decrypt(nonce, ciphertext, b"arbx-secrets-v1")
     except InvalidTag as exc:
         raise SecretsError("secrets file: wrong passphrase or key, or the file was altered") from exc
-    secrets: Secrets = json.loads(plain)
+    try:
+        secrets: Secrets = json.loads(plain)
+    except ValueError as exc:
+        raise SecretsError("secrets file: the decrypted content is not JSON (not written by arbx)") from exc
+    if not isinstance(secrets, dict) or not all(isinstance(v, dict) for v in secrets.values()):
+        raise SecretsError("secrets file: the decrypted content is not {name: {field: value}} (not written by arbx)")
     for fields in secrets.values():
         for value in fields.values():
             register_secret(value)
@@ -88,13 +104,23 @@ def secrets_path(loaded: LoadedConfig) -> Path:
     return path if path.is_absolute() else loaded.base_dir / path
 
 
+def read_secrets_file(path: Path, passphrase: str | None, environ: Mapping[str, str] | None = None) -> Secrets:
+    """Decrypt the secrets file at ``path``; an absent file means no secrets."""
+    if not path.exists():
+        return {}
+    if not path.is_file():
+        raise SecretsError(f"secrets.file = {str(path)!r}: is a directory, not a secrets file")
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise SecretsError(f"secrets.file = {str(path)!r}: cannot read: {exc.strerror}") from exc
+    return decrypt_secrets(blob, passphrase, environ)
+
+
 def load_secrets(loaded: LoadedConfig, environ: Mapping[str, str] | None = None) -> Secrets:
     """Decrypt the configured secrets file; an absent file means no secrets."""
     environ = os.environ if environ is None else environ
-    path = secrets_path(loaded)
-    if not path.exists():
-        return {}
-    return decrypt_secrets(path.read_bytes(), environ.get(loaded.config.secrets.passphrase_env), environ)
+    return read_secrets_file(secrets_path(loaded), environ.get(loaded.config.secrets.passphrase_env), environ)
 
 
 def save_secrets(

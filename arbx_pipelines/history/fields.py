@@ -23,6 +23,7 @@ STORED_QUANTUM = Decimal("1e-18")
 #: epoch milliseconds accepted: 2009-01-01 .. 2100-01-01 (outside: seconds given instead of ms, or garbage)
 _EPOCH_MS_MIN = 1_230_768_000_000
 _EPOCH_MS_MAX = 4_102_444_800_000
+_YEAR_MIN, _YEAR_MAX = 2009, 2100
 
 LONDON = ZoneInfo("Europe/London")
 _PERP_SYMBOL = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+:[A-Z0-9]+$")
@@ -138,7 +139,7 @@ def parse_utc_time(text: str, *, what: str = "time") -> datetime:
         raise FieldError(f"{what} {text!r} is neither ISO-8601 nor epoch milliseconds") from None
     if parsed.tzinfo is None:
         raise FieldError(f"{what} {text!r} has no time zone; write it in UTC with 'Z' or '+00:00'")
-    return parsed.astimezone(UTC)
+    return _in_range(parsed.astimezone(UTC) if _plausible_year(parsed) else parsed, text, what)
 
 
 def parse_naive(text: str, *, what: str = "time") -> datetime:
@@ -150,7 +151,18 @@ def parse_naive(text: str, *, what: str = "time") -> datetime:
         raise FieldError(f"{what} {text!r} is not a 'YYYY-MM-DD HH:MM:SS' time") from None
     if parsed.tzinfo is not None:
         raise FieldError(f"{what} {text!r} carries a zone, but this format is documented as local time")
-    return parsed
+    return _in_range(parsed, text, what)
+
+
+def _plausible_year(moment: datetime) -> bool:
+    return _YEAR_MIN <= moment.year <= _YEAR_MAX
+
+
+def _in_range(moment: datetime, text: str, what: str) -> datetime:
+    """Times outside 2009..2100 are typos or placeholders (9999-12-31), never funding data."""
+    if not _plausible_year(moment):
+        raise FieldError(f"{what} {text!r} is outside {_YEAR_MIN}..{_YEAR_MAX}")
+    return moment
 
 
 @lru_cache(maxsize=1 << 16)  # a file repeats each bar time once per series

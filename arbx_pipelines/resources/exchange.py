@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from dagster import ConfigurableResource
 
-from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.config.guard import config_in_force
 from arbx_pipelines.config.secrets import load_secrets
 from arbx_pipelines.config.startup import require_live_opt_in
 from arbx_pipelines.core.models import Mode, Venue
@@ -38,7 +38,7 @@ class ExchangeResource(ConfigurableResource):
 
     def client(self) -> VenueClient:
         venue, mode = Venue(self.venue), Mode(self.mode)
-        loaded = load_config(self.config_path)
+        loaded = config_in_force(self.config_path)
         credentials: dict[str, str] = {}
         if mode is Mode.SIM:
             sim = loaded.config.simulator

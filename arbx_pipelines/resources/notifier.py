@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
-from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.config.guard import config_in_force
 from arbx_pipelines.config.secrets import load_secrets
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.notify.channels import Channel, EmailChannel, TelegramChannel
@@ -19,7 +19,7 @@ class NotifierResource(ConfigurableResource):
     config_path: str | None = None
 
     def sink(self) -> AlertSink:
-        loaded = load_config(self.config_path)
+        loaded = config_in_force(self.config_path)
         cfg = loaded.config
         engine = make_engine(loaded.database_url)
         channels: list[Channel] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,16 +12,48 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+#: the database and everything arbx writes beside it are the owner's alone
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+class DatabaseError(Exception):
+    """The database URL is unusable or the server cannot be reached; the message is one line."""
 
 
 def normalize_url(url: str) -> str:
-    """Use psycopg 3 for plain ``postgresql://`` URLs, as DESIGN asks."""
+    """Use psycopg 3 for plain ``postgresql://`` URLs, as DESIGN asks; any other backend is an error."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise DatabaseError(f"database URL {url.split('://', 1)[0]!r}...: not a database URL ({exc})") from exc
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseError(
+            f"database URL {backend}://...: not supported; use sqlite:///path/arbx.db or "
+            "postgresql+psycopg://user@host:5432/db"
+        )
     return url
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file 0600 (in a 0700 folder when arbx creates it) before SQLite creates it world-readable;
+    its -wal and -shm files take the same mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -37,11 +70,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(parsed.database))
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 10}
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -64,9 +99,21 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (``arbx db upgrade``)."""
-    if make_url(normalize_url(url)).get_backend_name() == "sqlite":
-        make_engine(url).dispose()  # creates the folder
+    check_reachable(url)  # also creates the SQLite file, 0600
     command.upgrade(alembic_config(url), revision)
+
+
+def check_reachable(url: str) -> None:
+    """Connect once; a server that cannot be reached is one :class:`DatabaseError` line, not a traceback."""
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+        raise DatabaseError(f"database {display_url(url)} is not reachable: {reason}") from exc
+    finally:
+        engine.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -167,7 +167,7 @@ def test_secret_present_but_incomplete(tmp_path: Path) -> None:
 def test_live_mode_needs_both_opt_ins(tmp_path: Path) -> None:
     assert "needs live_trading_confirmed: true" in _error(tmp_path, "mode: live\n")
     message = _error(tmp_path, "mode: live\nlive_trading_confirmed: true\n")
-    assert "refusing to start without --live" in message
+    assert "refusing to start without --live on the command line" in message
 
 
 def test_cli_prints_the_error_and_exits_2(tmp_path: Path) -> None:
@@ -180,5 +180,5 @@ def test_cli_prints_the_error_and_exits_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
-        f"arbx: config error ({path}): risk.max_trade_usdt = -5: Input should be greater than 0"
+        f"arbx: config error ({path}:2): risk.max_trade_usdt = -5: Input should be greater than 0"
     )

@@ -1,0 +1,89 @@
+"""What ``arbx run`` prints: one line per hedge opened or closed and per alert, and only the Dagster lines that
+need a person (errors); Dagster's deprecation/beta warnings and the daemon's polling chatter are dropped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from arbx_pipelines.storage.activity import AlertLine, HedgeLine, alerts_after, hedges_changed_since, last_alert_id
+
+#: Python warnings Dagster raises about its own APIs, and lines that are routine polling
+_NOISE = re.compile(
+    r"(Deprecation|Beta|Preview|Supersession|Experimental|User)Warning|Checking for new runs|"
+    r"is currently in (beta|preview)|will be removed in|No run requests returned|Sensor .* skipped"
+)
+#: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json)
+_ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"")
+
+
+class DagsterLineFilter:
+    """For every child of ``arbx run``: keeps warning and error lines and tracebacks; drops routine levels,
+    warnings about Dagster's APIs and the source line Python prints under each warning."""
+
+    def __init__(self) -> None:
+        self._skip_source_line = False
+
+    def __call__(self, line: str) -> bool:
+        if self._skip_source_line:
+            self._skip_source_line = False
+            if line.startswith((" ", "\t")):
+                return False
+        if _NOISE.search(line):
+            self._skip_source_line = "Warning:" in line
+            return False
+        return not _ROUTINE.search(line) and bool(line.strip())
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def alert_line(alert: AlertLine) -> str:
+    where = (
+        f" {alert.venue}-{alert.symbol}" if alert.venue and alert.symbol else (f" {alert.venue}" if alert.venue else "")
+    )
+    return f"{_stamp(alert.time)}  alert {alert.severity} [{alert.kind}]{where}: {alert.message}"
+
+
+def hedge_opened_line(hedge: HedgeLine) -> str:
+    entry = f" @ {hedge.perp_entry_price}" if hedge.perp_entry_price is not None else ""
+    return (
+        f"{_stamp(hedge.opened_at)}  hedge opened  {hedge.venue}-{hedge.symbol} {hedge.direction} "
+        f"perp {hedge.perp_amount}{entry} (position {hedge.position_id})"
+    )
+
+
+def hedge_closed_line(hedge: HedgeLine) -> str:
+    pnl = f"realized P&L {hedge.realized_pnl} USDT" if hedge.realized_pnl is not None else "realized P&L unknown"
+    closed = hedge.closed_at or hedge.opened_at
+    return (
+        f"{_stamp(closed)}  hedge closed  {hedge.venue}-{hedge.symbol} (position {hedge.position_id}): "
+        f"{hedge.close_reason or 'no reason recorded'}, {pnl}"
+    )
+
+
+class ActivityFeed:
+    """Tails the alerts and positions tables from the start of ``arbx run``; :meth:`poll` echoes what is new."""
+
+    def __init__(self, engine: Engine, echo: Callable[[str], None], since: datetime) -> None:
+        self._engine = engine
+        self._echo = echo
+        self._since = since
+        self._alert_id = last_alert_id(engine)
+        self._printed: set[tuple[int, str]] = set()
+
+    def poll(self) -> None:
+        for alert in alerts_after(self._engine, self._alert_id):
+            self._alert_id = alert.id
+            self._echo(alert_line(alert))
+        for hedge in hedges_changed_since(self._engine, self._since):
+            if hedge.opened_at >= self._since and (hedge.position_id, "opened") not in self._printed:
+                self._printed.add((hedge.position_id, "opened"))
+                self._echo(hedge_opened_line(hedge))
+            if hedge.status == "closed" and (hedge.position_id, "closed") not in self._printed:
+                self._printed.add((hedge.position_id, "closed"))
+                self._echo(hedge_closed_line(hedge))

@@ -1,0 +1,273 @@
+"""One supervisor for every process ``arbx run`` starts (simulator, Dagster UI, daemon, code server, run workers,
+and anything added later): each child leads a process group of its own, so a signal reaches everything it spawned.
+
+Stopping (on SIGTERM, SIGINT or SIGHUP to ``arbx run``, or when a child dies) goes through the children in reverse
+start order: SIGINT to the group (what Ctrl-C does, which Dagster shuts down cleanly on), then SIGTERM, then
+SIGKILL, all within :data:`STOP_SECONDS`. ``arbx run`` is made a child subreaper, so a descendant whose parent died
+(or which left its group) is re-parented to it and is found and killed by the final sweep. A state file records the
+groups of a start, so the next start kills what a crashed (SIGKILLed) one left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from arbx_pipelines.logs import get_logger
+
+log = get_logger("arbx.run")
+STOP_SECONDS = 10.0
+_PR_SET_CHILD_SUBREAPER = 36
+#: (signal, share of the stop budget) for each child, in order
+_ESCALATION = ((signal.SIGINT, 0.6), (signal.SIGTERM, 0.25), (signal.SIGKILL, 0.15))
+
+LineFilter = Callable[[str], bool]
+
+
+class StopRequested(Exception):
+    """A stop signal arrived; carries its name."""
+
+
+@dataclass
+class ChildSpec:
+    """A process to supervise: ``show`` decides which of its output lines reach the console (None: all)."""
+
+    name: str
+    command: Sequence[str]
+    show: LineFilter | None = None
+    cwd: str | None = None
+    #: a task that ends by itself (its end is reported, not a reason to stop)
+    oneshot: bool = False
+
+
+@dataclass
+class _Child:
+    spec: ChildSpec
+    process: subprocess.Popen[str]
+    pumps: list[threading.Thread] = field(default_factory=list)
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are re-parented to this process instead of init (Linux); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(root: int) -> list[int]:
+    """Every live descendant pid of ``root`` (from /proc), deepest last."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    queue = list(children.get(root, []))
+    while queue:
+        pid = queue.pop(0)
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return any(alive(pid) and os.getpgid(pid) == pgid for pid in _pids_in_group(pgid))
+
+
+def _pids_in_group(pgid: int) -> list[int]:
+    pids: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return pids
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _reap() -> None:
+    """Collect exited children (orphans re-parented here included), so none stays a zombie."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+class Supervisor:
+    """Start children, watch them, stop them all (see the module docstring)."""
+
+    def __init__(self, state_file: Path, env: dict[str, str], echo: Callable[[str], None]) -> None:
+        self._state_file = state_file
+        self._env = env
+        self._echo = echo
+        self._children: list[_Child] = []
+        self._stopping = threading.Event()
+        self._reported: set[int] = set()
+
+    # -- start ---------------------------------------------------------------------------------------------------
+    def clear_leftovers(self) -> list[int]:
+        """Kill the process groups a previous start recorded and left running (it was killed without cleanup).
+        Refuses when that start's own process still runs."""
+        try:
+            state = json.loads(self._state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        owner = int(state.get("pid", 0))
+        if owner and owner != os.getpid() and alive(owner) and _is_arbx(owner):
+            raise RuntimeError(f"arbx run is already running (pid {owner}); stop it first")
+        killed = [int(pgid) for pgid in state.get("groups", []) if _group_alive(int(pgid))]
+        for pgid in killed:
+            _signal_group(pgid, signal.SIGKILL)
+        self._state_file.unlink(missing_ok=True)
+        return killed
+
+    def start(self, spec: ChildSpec) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            list(spec.command), env=self._env, cwd=spec.cwd, process_group=0, text=True, bufsize=1,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        child = _Child(spec, process)
+        assert process.stdout is not None
+        pump = threading.Thread(target=self._pump, args=(spec, process.stdout), name=f"out-{spec.name}", daemon=True)
+        pump.start()
+        child.pumps.append(pump)
+        self._children.append(child)
+        self._record()
+        log.info(f"{spec.name} started", extra={"pid": process.pid})
+        return process
+
+    def _pump(self, spec: ChildSpec, stream: IO[str]) -> None:
+        for line in stream:
+            text = line.rstrip("\n")
+            if spec.show is None or spec.show(text):
+                self._echo(text)
+
+    def _record(self) -> None:
+        self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        groups = [c.process.pid for c in self._children]
+        tmp = self._state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": os.getpid(), "groups": groups}), encoding="utf-8")
+        os.replace(tmp, self._state_file)
+
+    # -- run -----------------------------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: object) -> None:
+            if not self._stopping.is_set():
+                self._stopping.set()
+                raise StopRequested(signal.Signals(signum).name)
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, handler)
+
+    def exited(self) -> _Child | None:
+        """The first service (not a one-shot task) that exited, if any; one-shot tasks that ended are reported."""
+        for child in self._children:
+            if child.process.poll() is None:
+                continue
+            if not child.spec.oneshot:
+                return child
+            if child.process.pid not in self._reported:
+                self._reported.add(child.process.pid)
+                code = child.process.returncode
+                self._echo(f"arbx: {child.spec.name} " + ("done" if code == 0 else f"failed (exit code {code})"))
+        return None
+
+    def wait(self, tick: Callable[[], None] | None = None, interval: float = 0.5) -> str:
+        """Block until a stop signal or a child's exit; ``tick`` runs every ``interval``. Returns why it ended."""
+        try:
+            while True:
+                gone = self.exited()
+                if gone is not None:
+                    return f"{gone.spec.name} exited with code {gone.process.returncode}"
+                if tick is not None:
+                    tick()
+                time.sleep(interval)
+        except StopRequested as stop:
+            return f"received {stop}"
+
+    # -- stop ----------------------------------------------------------------------------------------------------
+    def stop(self, budget: float = STOP_SECONDS) -> list[int]:
+        """Stop every child (reverse start order), then kill any descendant left. Returns pids that survived."""
+        self._stopping.set()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not interrupt the cleanup
+        deadline = time.monotonic() + budget - 0.5
+        share = (budget - 0.5) / max(len(self._children), 1)
+        for child in reversed(self._children):
+            self._stop_child(child, min(share, deadline - time.monotonic()))
+        for pid in descendants(os.getpid()):
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        _reap()
+        for child in self._children:
+            for pump in child.pumps:
+                pump.join(timeout=0.5)
+        survivors = [pid for pid in descendants(os.getpid()) if alive(pid)]
+        self._state_file.unlink(missing_ok=True)
+        return survivors
+
+    def _stop_child(self, child: _Child, seconds: float) -> None:
+        pgid = child.process.pid
+        for sig, part in _ESCALATION:
+            if not _group_alive(pgid) and child.process.poll() is not None:
+                break
+            _signal_group(pgid, sig)
+            end = time.monotonic() + max(seconds * part, 0.2)
+            while time.monotonic() < end and (child.process.poll() is None or _group_alive(pgid)):
+                _reap()
+                time.sleep(0.05)
+        child.process.poll()
+        log.info(f"{child.spec.name} stopped", extra={"pid": pgid, "code": child.process.returncode})
+
+
+def _is_arbx(pid: int) -> bool:
+    try:
+        return b"arbx" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
