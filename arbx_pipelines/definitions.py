@@ -18,6 +18,7 @@ from arbx_pipelines.config.startup import live_start_granted, settings_in_force
 from arbx_pipelines.core.models import Mode
 from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
+from arbx_pipelines.jobs.maintenance import MAINTENANCE_JOBS, maintenance_schedules
 from arbx_pipelines.jobs.schedules import reconcile_schedule
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
@@ -81,8 +82,12 @@ def build_definitions(
             positions,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
-        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],
-        schedules=[*ingestion_schedules(cfg.schedules), reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes)],
+        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS, *MAINTENANCE_JOBS],
+        schedules=[
+            *ingestion_schedules(cfg.schedules),
+            reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes),
+            *maintenance_schedules(),
+        ],
         sensors=[
             run_failure_alert,
             volatile_snapshot_sensor(cfg.schedules.funding_snapshot_volatile_minutes),

@@ -1,4 +1,5 @@
-"""What happened since a moment, for the console of ``arbx run``: alerts and hedges opened or closed."""
+"""What happened since a moment, for the console of ``arbx run`` (alerts, hedges opened or closed) and the
+health check (the last funding snapshot)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, func, or_, select
 
 from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Alert, Position
+from arbx_pipelines.storage.models import Alert, FundingSnapshotRow, Position
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,9 @@ def hedges_changed_since(engine: Engine, since: datetime) -> list[HedgeLine]:
                       p.opened_at, p.closed_at, p.close_reason, p.realized_pnl)
             for p in session.execute(query).scalars()
         ]  # fmt: skip
+
+
+def latest_snapshot_time(engine: Engine) -> datetime | None:
+    """When the last funding snapshot row was taken (None: never)."""
+    with transaction(engine) as session:
+        return session.execute(select(func.max(FundingSnapshotRow.time))).scalar_one_or_none()
