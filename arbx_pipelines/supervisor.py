@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -28,8 +28,10 @@ from arbx_pipelines.logs import get_logger
 log = get_logger("arbx.run")
 STOP_SECONDS = 10.0
 _PR_SET_CHILD_SUBREAPER = 36
-#: (signal, share of the stop budget) for each child, in order
-_ESCALATION = ((signal.SIGINT, 0.6), (signal.SIGTERM, 0.25), (signal.SIGKILL, 0.15))
+#: kept from the stop budget for the final sweep and this process's own exit
+_FINAL_RESERVE = 1.5
+#: how long a SIGKILLed group is given to disappear
+_KILL_WAIT = 0.3
 
 LineFilter = Callable[[str], bool]
 
@@ -48,13 +50,14 @@ class ChildSpec:
     cwd: str | None = None
     #: a task that ends by itself (its end is reported, not a reason to stop)
     oneshot: bool = False
+    #: its share of the stop budget relative to the others (Dagster's services need the longest to wind down)
+    stop_weight: float = 1.0
 
 
 @dataclass
 class _Child:
     spec: ChildSpec
     process: subprocess.Popen[str]
-    pumps: list[threading.Thread] = field(default_factory=list)
 
 
 def become_subreaper() -> bool:
@@ -173,18 +176,17 @@ class Supervisor:
         )  # fmt: skip
         child = _Child(spec, process)
         assert process.stdout is not None
-        pump = threading.Thread(target=self._pump, args=(spec, process.stdout), name=f"out-{spec.name}", daemon=True)
-        pump.start()
-        child.pumps.append(pump)
+        threading.Thread(target=self._pump, args=(spec, process.stdout), name=f"out-{spec.name}", daemon=True).start()
         self._children.append(child)
         self._record()
-        log.info(f"{spec.name} started", extra={"pid": process.pid})
+        log.debug(f"{spec.name} started", extra={"pid": process.pid})
         return process
 
     def _pump(self, spec: ChildSpec, stream: IO[str]) -> None:
+        """Echo the child's lines its filter keeps; once stopping, nothing (interrupted runs' traces are expected)."""
         for line in stream:
             text = line.rstrip("\n")
-            if spec.show is None or spec.show(text):
+            if not self._stopping.is_set() and (spec.show is None or spec.show(text)):
                 self._echo(text)
 
     def _record(self) -> None:
@@ -236,34 +238,40 @@ class Supervisor:
         self._stopping.set()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # a second signal must not interrupt the cleanup
-        deadline = time.monotonic() + budget - 0.5
-        share = (budget - 0.5) / max(len(self._children), 1)
-        for child in reversed(self._children):
-            self._stop_child(child, min(share, deadline - time.monotonic()))
+        started = time.monotonic()
+        deadline = started + budget - _FINAL_RESERVE
+        pending = list(reversed(self._children))
+        while pending:
+            child = pending.pop(0)
+            weight = child.spec.stop_weight / (child.spec.stop_weight + sum(c.spec.stop_weight for c in pending))
+            self._stop_child(child, (deadline - time.monotonic()) * weight)
         for pid in descendants(os.getpid()):
             if alive(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         _reap()
-        for child in self._children:
-            for pump in child.pumps:
-                pump.join(timeout=0.5)
         survivors = [pid for pid in descendants(os.getpid()) if alive(pid)]
         self._state_file.unlink(missing_ok=True)
+        log.debug("every child stopped", extra={"seconds": round(time.monotonic() - started, 2)})
         return survivors
 
     def _stop_child(self, child: _Child, seconds: float) -> None:
+        """SIGINT, then SIGTERM, then SIGKILL to the child's group, within ``seconds`` (the last step always runs)."""
         pgid = child.process.pid
-        for sig, part in _ESCALATION:
-            if not _group_alive(pgid) and child.process.poll() is not None:
+        end = time.monotonic() + max(seconds, 0.0)
+        for sig, until in ((signal.SIGINT, 0.75), (signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
+            if not self._running(child):
                 break
             _signal_group(pgid, sig)
-            end = time.monotonic() + max(seconds * part, 0.2)
-            while time.monotonic() < end and (child.process.poll() is None or _group_alive(pgid)):
+            step_end = time.monotonic() + _KILL_WAIT if until is None else end - (1 - until) * max(seconds, 0.0)
+            while time.monotonic() < step_end and self._running(child):
                 _reap()
                 time.sleep(0.05)
-        child.process.poll()
-        log.info(f"{child.spec.name} stopped", extra={"pid": pgid, "code": child.process.returncode})
+        log.debug(f"{child.spec.name} stopped", extra={"pid": pgid, "code": child.process.returncode})
+
+    @staticmethod
+    def _running(child: _Child) -> bool:
+        return child.process.poll() is None or _group_alive(child.process.pid)
 
 
 def _is_arbx(pid: int) -> bool:

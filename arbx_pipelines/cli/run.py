@@ -9,15 +9,17 @@ address, then one line per hedge opened or closed and per alert.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from arbx_pipelines.cli.main import CliError
-from arbx_pipelines.cli.run_console import ActivityFeed, DagsterLineFilter
+from arbx_pipelines.cli.run_console import ActivityFeed, ConsoleLineFilter, problems_only
 from arbx_pipelines.config.guard import config_in_force
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.startup import (
@@ -75,11 +77,19 @@ def service_children(loaded: LoadedConfig, args: argparse.Namespace) -> list[Chi
     if loaded.config.mode.value == "sim":
         command = simulator_command(loaded.config.simulator.port)
         if command is not None:
-            children.append(ChildSpec("simulator", command, show=DagsterLineFilter()))
-    children.append(
-        ChildSpec("dagster", dagster_command(args.host, args.port), DagsterLineFilter(), str(loaded.base_dir))
-    )
+            children.append(ChildSpec("simulator", command, show=problems_only))
+    dagster = dagster_command(args.host, args.port)
+    children.append(ChildSpec("dagster", dagster, ConsoleLineFilter(), str(loaded.base_dir), stop_weight=4.0))
     return children
+
+
+def prepare_instance(home: Path) -> None:
+    """Create the Dagster instance's storage once, before the UI, the daemon and the first snapshot all open it at
+    the same moment (concurrent first migrations of its SQLite storage collide)."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home)):
+        pass
 
 
 def _wait_for_port(host: str, port: int, seconds: float) -> bool:
@@ -117,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
     os.umask(0o077)  # everything the processes of this start write is the owner's alone
     become_subreaper()
     home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
+    prepare_instance(home)
     supervisor = Supervisor(loaded.data_dir / STATE_FILE, child_env(loaded, args, home), _echo)
     try:
         killed = supervisor.clear_leftovers()
@@ -136,7 +147,16 @@ def _run(args: argparse.Namespace) -> int:
             revoke_live_start(loaded)
         engine.dispose()
         _echo(f"arbx: stopped ({reason})" + (f"; still running: {survivors}" if survivors else ""))
-    return 0 if reason.startswith("received") else 1
+    _exit_now(0 if reason.startswith("received") else 1)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit without tearing the interpreter down: every child is gone and the output is flushed, and the teardown
+    of everything imported takes seconds on a loaded machine, which a stop within 10 s cannot spare."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedConfig, args: argparse.Namespace) -> str:
@@ -149,7 +169,7 @@ def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedCo
             ):
                 raise CliError(f"the simulated venues did not listen on port {loaded.config.simulator.port} in time")
         supervisor.start(
-            ChildSpec("funding_snapshot", snapshot_command(), DagsterLineFilter(), str(loaded.base_dir), oneshot=True)
+            ChildSpec("funding_snapshot", snapshot_command(), ConsoleLineFilter(), str(loaded.base_dir), oneshot=True)
         )
         _echo(f"arbx: UI at http://{args.host}:{args.port} (mode {loaded.config.mode.value}); "
               f"stop with Ctrl-C or kill -TERM {os.getpid()}")  # fmt: skip

@@ -14,13 +14,25 @@ from arbx_pipelines.storage.activity import AlertLine, HedgeLine, alerts_after, 
 #: Python warnings Dagster raises about its own APIs, and lines that are routine polling
 _NOISE = re.compile(
     r"(Deprecation|Beta|Preview|Supersession|Experimental|User)Warning|Checking for new runs|"
-    r"is currently in (beta|preview)|will be removed in|No run requests returned|Sensor .* skipped"
+    r"is currently in (beta|preview)|will be removed in|No run requests returned|Sensor .* skipped|^Aborted!$"
 )
 #: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json)
 _ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"")
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback|Error)\b")
 
-class DagsterLineFilter:
+
+def problems_only(line: str) -> bool:
+    """For the simulator: its banner and request log are not for the console, its problems are (its own one-line
+    errors included; being interrupted at the stop is not one)."""
+    text = _ANSI.sub("", line)
+    if text.startswith("arbx: "):
+        return text != "arbx: interrupted"
+    return bool(_PROBLEM.search(text))
+
+
+class ConsoleLineFilter:
     """For every child of ``arbx run``: keeps warning and error lines and tracebacks; drops routine levels,
     warnings about Dagster's APIs and the source line Python prints under each warning."""
 
@@ -28,6 +40,7 @@ class DagsterLineFilter:
         self._skip_source_line = False
 
     def __call__(self, line: str) -> bool:
+        line = _ANSI.sub("", line)
         if self._skip_source_line:
             self._skip_source_line = False
             if line.startswith((" ", "\t")):
