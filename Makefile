@@ -1,10 +1,12 @@
 # arbx: two commands for a fresh machine (Python 3.11+ and make present).
 #   make run    install everything, then start the Dagster UI + daemon on 127.0.0.1:3000 in sim mode
+#               (another port: make run PORT=3001)
 #   make test   install everything, then ruff, mypy and the whole pytest suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.arbx-installed
+PORT ?= 3000
 
 .PHONY: install browser run test lint typecheck pytest bench clean
 
@@ -17,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/arbx run
+	$(BIN)/arbx run --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check arbx_pipelines tests

@@ -144,7 +144,12 @@ def _reap() -> None:
 class Supervisor:
     """Start children, watch them, stop them all (see the module docstring)."""
 
-    def __init__(self, state_file: Path, env: dict[str, str], echo: Callable[[str], None]) -> None:
+    def __init__(
+        self, state_file: Path, env: dict[str, str], echo: Callable[[str], None], *, owns_all_descendants: bool = False
+    ) -> None:
+        """``owns_all_descendants``: every descendant of this process is the supervisor's (true for ``arbx run``, a
+        subreaper that starts nothing else), so the final sweep also kills orphans re-parented here."""
+        self._owns_all = owns_all_descendants
         self._state_file = state_file
         self._env = env
         self._echo = echo
@@ -228,6 +233,8 @@ class Supervisor:
                     return f"{gone.spec.name} exited with code {gone.process.returncode}"
                 if tick is not None:
                     tick()
+                if self._owns_all:
+                    self._reap_orphans()
                 time.sleep(interval)
         except StopRequested as stop:
             return f"received {stop}"
@@ -240,17 +247,18 @@ class Supervisor:
             signal.signal(sig, signal.SIG_IGN)  # a second signal must not interrupt the cleanup
         started = time.monotonic()
         deadline = started + budget - _FINAL_RESERVE
+        tree = {pid for c in self._children for pid in (c.process.pid, *descendants(c.process.pid))}
         pending = list(reversed(self._children))
         while pending:
             child = pending.pop(0)
             weight = child.spec.stop_weight / (child.spec.stop_weight + sum(c.spec.stop_weight for c in pending))
             self._stop_child(child, (deadline - time.monotonic()) * weight)
-        for pid in descendants(os.getpid()):
-            if alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        _reap()
-        survivors = [pid for pid in descendants(os.getpid()) if alive(pid)]
+        for pid in self._swept(tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if self._owns_all:
+            _reap()
+        survivors = self._swept(tree)
         self._state_file.unlink(missing_ok=True)
         log.debug("every child stopped", extra={"seconds": round(time.monotonic() - started, 2)})
         return survivors
@@ -265,9 +273,23 @@ class Supervisor:
             _signal_group(pgid, sig)
             step_end = time.monotonic() + _KILL_WAIT if until is None else end - (1 - until) * max(seconds, 0.0)
             while time.monotonic() < step_end and self._running(child):
-                _reap()
+                if self._owns_all:
+                    _reap()
                 time.sleep(0.05)
         log.debug(f"{child.spec.name} stopped", extra={"pid": pgid, "code": child.process.returncode})
+
+    def _reap_orphans(self) -> None:
+        """Collect orphans re-parented here that exited (never a child's own Popen, whose exit code it reads)."""
+        ours = {c.process.pid for c in self._children}
+        for pid in descendants(os.getpid()):
+            if pid not in ours and not alive(pid):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+
+    def _swept(self, tree: set[int]) -> list[int]:
+        """The live processes the final sweep is for: the children's trees, plus orphans when all are ours."""
+        pids = set(tree) | (set(descendants(os.getpid())) if self._owns_all else set())
+        return sorted(pid for pid in pids if alive(pid))
 
     @staticmethod
     def _running(child: _Child) -> bool:

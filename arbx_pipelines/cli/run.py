@@ -128,7 +128,9 @@ def _run(args: argparse.Namespace) -> int:
     become_subreaper()
     home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
     prepare_instance(home)
-    supervisor = Supervisor(loaded.data_dir / STATE_FILE, child_env(loaded, args, home), _echo)
+    supervisor = Supervisor(
+        loaded.data_dir / STATE_FILE, child_env(loaded, args, home), _echo, owns_all_descendants=True
+    )
     try:
         killed = supervisor.clear_leftovers()
     except RuntimeError as exc:

@@ -7,6 +7,7 @@ import argparse
 import json
 
 from arbx_pipelines.cli.main import CliError
+from arbx_pipelines.logs import configure_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,21 +26,28 @@ def _funding_spike(args: argparse.Namespace) -> int:
 
     if args.settlements < 1:
         raise CliError(f"--settlements must be at least 1, got {args.settlements}")
+    if args.log_level is None:  # the summary is the output; events only on request (--log-level INFO)
+        configure_logging("WARNING", args.log_format)
+    level = (args.log_level or "WARNING").upper()
     try:
-        summary = run_funding_spike(ScenarioSettings(args.venue, args.symbol, args.settlements))
+        summary = run_funding_spike(ScenarioSettings(args.venue, args.symbol, args.settlements, log_level=level))
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    position = summary["position"]
+    opened, closed = summary["position"], summary["position_after_close"]
     print(f"funding spike on {summary['venue']} {summary['symbol']}: {len(summary['orders'])} orders")
     for order in summary["orders"]:
         print(
             f"  {order['leg']:<14} {order['side']:<4} {order['amount']:>12} {order['symbol']:<16} "
             f"{order['status']:<8} {order['client_order_id']}"
         )
-    print(f"position: perp {position['perp_amount']} / spot {position['spot_amount']} -> {position['status']}")
+    print(f"position {opened['id']} opened: perp {opened['perp_amount']} / spot {opened['spot_amount']}")
+    print(
+        f"position {closed['id']} after the close: {closed['status']} ({closed['close_reason'] or 'no reason'}); "
+        f"perp {closed['perp_amount']} / spot {closed['spot_amount']}"
+    )
     print(
         f"funding received {summary['funding_received']} over {summary['settlements']} settlements; "
         f"fees {summary['fees']}; realized P&L {summary['pnl']} (account change {summary['account_change']})"

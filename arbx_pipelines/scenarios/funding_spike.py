@@ -34,6 +34,8 @@ class ScenarioSettings:
     symbol: str = "DOGE/USDT:USDT"
     settlements: int = SETTLEMENTS
     seed: int = 7
+    #: Dagster's console log in the scenario's runs (the CLI keeps only warnings: the summary is the output)
+    log_level: str = "DEBUG"
 
 
 def _wallets(admin: SimAdmin, venue: str, coin: str) -> tuple[Decimal, Decimal]:
@@ -107,7 +109,7 @@ def run_funding_spike(settings: ScenarioSettings = ScenarioSettings()) -> dict[s
     started = time.monotonic()
     steps: dict[str, float] = {}
     overrides = {"strategy.symbols": [settings.symbol]}
-    with sim_harness(overrides, seed=settings.seed, venues=[settings.venue]) as harness:
+    with sim_harness(overrides, seed=settings.seed, venues=[settings.venue], log_level=settings.log_level) as harness:
         admin, coin = harness.admin, base_of(settings.symbol)
         if settings.venue not in harness.venues:
             raise ValueError(f"venue {settings.venue} is not simulated yet; served: {', '.join(harness.venues)}")

@@ -91,6 +91,12 @@ class Harness:
     defs: Definitions
     instance: DagsterInstance
     admin: SimAdmin
+    #: level of Dagster's console log in runs the harness starts (WARNING: no per-event lines)
+    log_level: str = "DEBUG"
+
+    def _run_config(self, run_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        loggers = {"loggers": {"console": {"config": {"log_level": self.log_level}}}}
+        return {**(run_config or {}), **loggers}
 
     @property
     def venues(self) -> list[str]:
@@ -104,7 +110,8 @@ class Harness:
 
     def materialize(self, *names: str) -> None:
         assets = [self.defs.resolve_assets_def(name) for name in names]
-        result = materialize(assets, instance=self.instance)  # resolved assets carry their resources
+        # resolved assets carry their resources
+        result = materialize(assets, instance=self.instance, run_config=self._run_config())
         if not result.success:
             raise RuntimeError(f"materializing {names} failed")
 
@@ -119,7 +126,7 @@ class Harness:
         job = self.defs.resolve_job_def(request.job_name or default_job)
         tags = {**request.tags, **({"dagster/run_key": request.run_key} if request.run_key else {})}
         return job.execute_in_process(
-            run_config=request.run_config, instance=self.instance, tags=tags, raise_on_error=False
+            run_config=self._run_config(request.run_config), instance=self.instance, tags=tags, raise_on_error=False
         )
 
 
@@ -144,10 +151,11 @@ def sim_harness(
     sim_settings: Mapping[str, Any] | None = None,
     configure: Callable[[SimServer], Mapping[str, Any]] | None = None,
     venues: Sequence[str] | None = None,
+    log_level: str = "DEBUG",
 ) -> Iterator[Harness]:
     """``overrides``: dotted config keys; ``sim_settings``: SimSettings fields (e.g. start_balance_usdt);
     ``configure``: more config keys chosen once the simulator runs (e.g. symbols it lists); ``venues``: the venues
-    to simulate and enable (default: every simulated venue)."""
+    to simulate and enable (default: every simulated venue); ``log_level``: Dagster's console log in runs."""
     with tempfile.TemporaryDirectory(prefix="arbx-harness-", ignore_cleanup_errors=True) as tmp, isolated_environment():
         root = workdir or Path(tmp)
         settings = {"port": 0, "seed": seed, "history_dir": None, "venues": tuple(venues or ()), **(sim_settings or {})}
@@ -162,7 +170,8 @@ def sim_harness(
             instance = DagsterInstance.local_temp(tempdir=str(home))
             try:
                 defs = build_definitions(loaded, str(config_path))
-                yield Harness(server, root, config_path, loaded, defs, instance, SimAdmin(server.base_url))
+                admin = SimAdmin(server.base_url)
+                yield Harness(server, root, config_path, loaded, defs, instance, admin, log_level)
             finally:
                 instance.dispose()
         finally:
