@@ -27,6 +27,8 @@ from arbx_pipelines.logs import get_logger
 
 log = get_logger("arbx.run")
 STOP_SECONDS = 10.0
+#: beside the database: the process groups of the running ``arbx run`` (data_dir/arbx-run.json)
+RUN_STATE_FILE = "arbx-run.json"
 _PR_SET_CHILD_SUBREAPER = 36
 #: kept from the stop budget for the final sweep and this process's own exit
 _FINAL_RESERVE = 1.5
@@ -165,8 +167,8 @@ class Supervisor:
             state = json.loads(self._state_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []
-        owner = int(state.get("pid", 0))
-        if owner and owner != os.getpid() and alive(owner) and _is_arbx(owner):
+        owner = running_owner(self._state_file)
+        if owner is not None and owner != os.getpid():
             raise RuntimeError(f"arbx run is already running (pid {owner}); stop it first")
         killed = [int(pgid) for pgid in state.get("groups", []) if _group_alive(int(pgid))]
         for pgid in killed:
@@ -294,6 +296,15 @@ class Supervisor:
     @staticmethod
     def _running(child: _Child) -> bool:
         return child.process.poll() is None or _group_alive(child.process.pid)
+
+
+def running_owner(state_file: Path) -> int | None:
+    """The pid of the ``arbx run`` that recorded ``state_file``, while it runs (None otherwise)."""
+    try:
+        owner = int(json.loads(state_file.read_text(encoding="utf-8")).get("pid", 0))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return owner if owner and alive(owner) and _is_arbx(owner) else None
 
 
 def _is_arbx(pid: int) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import LoadedConfig, load_config
 from arbx_pipelines.storage.backups import backup_database, prune_backups, restore_database
 from arbx_pipelines.storage.db import check_reachable, current_revision, display_url, make_engine, upgrade
+from arbx_pipelines.supervisor import RUN_STATE_FILE, running_owner
 
 BACKUP_DIR = "backups"
 
@@ -60,6 +62,9 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
+    owner = running_owner(loaded.data_dir / RUN_STATE_FILE)
+    if owner is not None:
+        raise CliError(f"arbx run is running (pid {owner}): stop it before restoring a backup")
     check_reachable(loaded.database_url)
     restore_database(loaded.database_url, args.file)
     print(f"restored {args.file} into {display_url(loaded.database_url)}")

@@ -32,11 +32,10 @@ from arbx_pipelines.config.startup import (
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.db import make_engine, upgrade
-from arbx_pipelines.supervisor import ChildSpec, StopRequested, Supervisor, become_subreaper
+from arbx_pipelines.supervisor import RUN_STATE_FILE, ChildSpec, StopRequested, Supervisor, become_subreaper
 
 log = get_logger("arbx.run")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-STATE_FILE = "arbx-run.json"
 SIM_READY_SECONDS = 30.0
 
 
@@ -129,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
     prepare_instance(home)
     supervisor = Supervisor(
-        loaded.data_dir / STATE_FILE, child_env(loaded, args, home), _echo, owns_all_descendants=True
+        loaded.data_dir / RUN_STATE_FILE, child_env(loaded, args, home), _echo, owns_all_descendants=True
     )
     try:
         killed = supervisor.clear_leftovers()
