@@ -170,7 +170,8 @@ def _due_events(state: dict[str, Any]) -> list[ConfigEvent]:
     applied, rejected = state.get("applied"), state.get("rejected")
     if applied is not None and not applied["reported"]:
         applied["reported"] = True
-        events.append(ConfigEvent("applied", applied["message"], tuple(tuple(c) for c in applied["changes"])))  # type: ignore[misc]
+        changes = tuple((str(key), old, new) for key, old, new in applied["changes"])
+        events.append(ConfigEvent("applied", applied["message"], changes))
     if rejected is not None and not rejected["reported"]:
         rejected["reported"] = True
         events.append(ConfigEvent("rejected", rejected["message"]))
@@ -198,6 +199,25 @@ def config_in_force(
         error = None
     except ConfigError as exc:
         fresh, error = None, str(exc)
+    try:
+        in_force = _record(state_file, fresh, error, fingerprint)
+    except OSError as exc:  # the state folder cannot be written: this process's memory is the only record
+        log.warning("config state not recorded", extra={"path": str(state_file), "error": exc.strerror})
+        if fresh is not None:
+            in_force = fresh
+        elif cached is not None:
+            in_force = cached[1]
+        else:
+            raise ConfigError(str(error)) from exc
+    with _cache_lock:
+        _cache[key] = (fingerprint, in_force)
+    if on_change is not None:
+        _report(state_file, in_force, on_change)
+    return in_force
+
+
+def _record(state_file: Path, fresh: LoadedConfig | None, error: str | None, fingerprint: str) -> LoadedConfig:
+    """Record the outcome of validating new content; returns the configuration in force."""
     with _locked(state_file):
         state = _read_state(state_file)
         if fresh is not None:
@@ -207,21 +227,19 @@ def config_in_force(
         else:
             _reject(state, str(error), fingerprint)
         _write_state(state_file, state)
-        in_force = fresh if fresh is not None else _restore(state["good"])
-    with _cache_lock:
-        _cache[key] = (fingerprint, in_force)
-    if on_change is not None:
-        _report(state_file, in_force, on_change)
-    return in_force
+        return fresh if fresh is not None else _restore(state["good"])
 
 
 def _report(state_file: Path, in_force: LoadedConfig, on_change: OnChange) -> None:
     """Hand every event nobody reported yet to ``on_change`` (after the lock: it may read the config again)."""
-    with _locked(state_file):
-        state = _read_state(state_file)
-        events = _due_events(state)
-        if events:
-            _write_state(state_file, state)
+    try:
+        with _locked(state_file):
+            state = _read_state(state_file)
+            events = _due_events(state)
+            if events:
+                _write_state(state_file, state)
+    except OSError:
+        return  # nothing recorded, nothing to report (config_in_force logged why)
     for event in events:
         on_change(event, in_force)
 

@@ -98,3 +98,12 @@ def test_config_check_shows_the_error_and_the_configuration_in_force(
     assert (tmp_path / ".arbx").stat().st_mode & 0o777 == 0o700
     (state,) = (tmp_path / ".arbx").glob("config-*.json")
     assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_unwritable_state_folder_keeps_the_last_good_configuration_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "arbx.yaml"
+    (tmp_path / ".arbx").write_text("a file where the state folder would be", encoding="utf-8")
+    _write(path, "100")
+    assert config_in_force(path, env={}).config.risk.max_trade_usdt == 100
+    _write(path, "-5")
+    assert config_in_force(path, env={}, on_change=lambda *_: None).config.risk.max_trade_usdt == 100
