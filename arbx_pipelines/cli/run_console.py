@@ -16,8 +16,9 @@ _NOISE = re.compile(
     r"(Deprecation|Beta|Preview|Supersession|Experimental|User)Warning|Checking for new runs|"
     r"is currently in (beta|preview)|will be removed in|No run requests returned|Sensor .* skipped|^Aborted!$"
 )
-#: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json)
-_ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"")
+#: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json); a run's own
+#: warnings (``... - dagster - WARNING - <job> - ...``) too: what matters in them is recorded as an alert, printed once
+_ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"| - dagster - WARNING - ")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback|Error)\b")

@@ -27,6 +27,8 @@ DAGSTER_LINES = [
     ("time=2026-12-07T01:10:11Z level=INFO logger=arbx.sim msg=request", False),
     ("time=2026-12-07T01:10:11Z level=ERROR logger=arbx.sim msg=boom", True),
     ("Aborted!", False),
+    ("2026-12-07 01:15:34 +0000 - dagster - WARNING - open_funding_position - 83 - op - legs differ", False),
+    ("2026-12-07 01:15:49 +0000 - dagster - ERROR - open_funding_position - 6e - 17060 - RUN_FAILURE - failed", True),
 ]
 
 
