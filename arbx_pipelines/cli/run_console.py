@@ -20,6 +20,8 @@ _NOISE = re.compile(
 #: warnings (``... - dagster - WARNING - <job> - ...``) too: what matters in them is recorded as an alert, printed once
 _ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"| - dagster - WARNING - ")
 
+#: the close reason of a position whose legs were unwound before it was ever hedged
+NOT_OPENED = "not_opened"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback|Error)\b")
 
@@ -74,6 +76,11 @@ def hedge_opened_line(hedge: HedgeLine) -> str:
 def hedge_closed_line(hedge: HedgeLine) -> str:
     pnl = f"realized P&L {hedge.realized_pnl} USDT" if hedge.realized_pnl is not None else "realized P&L unknown"
     closed = hedge.closed_at or hedge.opened_at
+    if hedge.close_reason == NOT_OPENED:
+        return (
+            f"{_stamp(closed)}  hedge not opened  {hedge.venue}-{hedge.symbol} (position {hedge.position_id}): "
+            f"legs unwound, {pnl}"
+        )
     return (
         f"{_stamp(closed)}  hedge closed  {hedge.venue}-{hedge.symbol} (position {hedge.position_id}): "
         f"{hedge.close_reason or 'no reason recorded'}, {pnl}"
@@ -95,7 +102,8 @@ class ActivityFeed:
             self._alert_id = alert.id
             self._echo(alert_line(alert))
         for hedge in hedges_changed_since(self._engine, self._since):
-            if hedge.opened_at >= self._since and (hedge.position_id, "opened") not in self._printed:
+            opened = hedge.opened_at >= self._since and hedge.close_reason != NOT_OPENED
+            if opened and (hedge.position_id, "opened") not in self._printed:
                 self._printed.add((hedge.position_id, "opened"))
                 self._echo(hedge_opened_line(hedge))
             if hedge.status == "closed" and (hedge.position_id, "closed") not in self._printed:

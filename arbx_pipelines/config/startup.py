@@ -79,7 +79,7 @@ def check_data_dir(loaded: LoadedConfig) -> None:
     """The data directory must exist (created if missing) and be writable: SQLite, reports and state live there."""
     path = loaded.data_dir
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = path / f".write-check-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

@@ -87,6 +87,25 @@ def test_feed_prints_each_hedge_and_alert_once(migrated_engine: Engine) -> None:
     ]
 
 
+def test_a_hedge_that_never_opened_is_one_line(migrated_engine: Engine) -> None:
+    start = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    lines: list[str] = []
+    feed = ActivityFeed(migrated_engine, lines.append, since=start)
+    pid = _position(migrated_engine, start + timedelta(seconds=1))
+    with transaction(migrated_engine) as session:
+        session.execute(
+            update(Position).where(Position.id == pid).values(
+                status="closed", closed_at=start + timedelta(seconds=6), close_reason="not_opened",
+                realized_pnl=Decimal("-0.3"), perp_amount=Decimal(0),
+            )
+        )  # fmt: skip
+    feed.poll()
+    assert lines == [
+        f"2026-12-07 01:00:06Z  hedge not opened  binance-DOGE/USDT:USDT (position {pid}): legs unwound, "
+        "realized P&L -0.3 USDT"
+    ]
+
+
 def test_scenario_prints_the_summary_and_the_position_after_the_close(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "funding-spike"]) == 0
     out, err = capsys.readouterr()
