@@ -136,12 +136,14 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if killed:
         _echo(f"arbx: stopped {len(killed)} process group(s) a previous start left running")
-    supervisor.install_signal_handlers()
     engine = make_engine(loaded.database_url)
     reason = "startup failed"
     try:
+        supervisor.install_signal_handlers()
         feed = ActivityFeed(engine, _echo, datetime.now(UTC))
         reason = _start_and_wait(supervisor, feed, loaded, args)
+    except StopRequested as stop:
+        reason = f"received {stop} while starting"
     finally:
         survivors = supervisor.stop()
         if args.live:
@@ -161,19 +163,17 @@ def _exit_now(code: int) -> NoReturn:
 
 
 def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedConfig, args: argparse.Namespace) -> str:
-    """Start the services and the first snapshot, then wait; returns why the start ends."""
-    try:
-        for spec in service_children(loaded, args):
-            supervisor.start(spec)
-            if spec.name == "simulator" and not _wait_for_port(
-                loaded.config.simulator.host, loaded.config.simulator.port, SIM_READY_SECONDS
-            ):
-                raise CliError(f"the simulated venues did not listen on port {loaded.config.simulator.port} in time")
-        supervisor.start(
-            ChildSpec("funding_snapshot", snapshot_command(), ConsoleLineFilter(), str(loaded.base_dir), oneshot=True)
-        )
-        _echo(f"arbx: UI at http://{args.host}:{args.port} (mode {loaded.config.mode.value}); "
-              f"stop with Ctrl-C or kill -TERM {os.getpid()}")  # fmt: skip
-    except StopRequested as stop:
-        return f"received {stop} while starting"
+    """Start the services and the first snapshot, then wait; returns why the start ends (a stop signal while
+    starting raises :class:`StopRequested`)."""
+    for spec in service_children(loaded, args):
+        supervisor.start(spec)
+        if spec.name == "simulator" and not _wait_for_port(
+            loaded.config.simulator.host, loaded.config.simulator.port, SIM_READY_SECONDS
+        ):
+            raise CliError(f"the simulated venues did not listen on port {loaded.config.simulator.port} in time")
+    supervisor.start(
+        ChildSpec("funding_snapshot", snapshot_command(), ConsoleLineFilter(), str(loaded.base_dir), oneshot=True)
+    )
+    _echo(f"arbx: UI at http://{args.host}:{args.port} (mode {loaded.config.mode.value}); "
+          f"stop with Ctrl-C or kill -TERM {os.getpid()}")  # fmt: skip
     return supervisor.wait(tick=feed.poll)
