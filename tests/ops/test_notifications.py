@@ -1,0 +1,127 @@
+"""Notification logic: the ``[type] venue-symbol`` / message / UTC time format, low-priority alerts over the rate
+limit merged into one digest per window (never dropped) while critical ones go out at once, the daily funding
+digest, and chat commands that cannot be parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from arbx_pipelines.notify.alerts import AlertSink
+from arbx_pipelines.notify.events import notify_config_change
+from arbx_pipelines.notify.messages import Note, body_of, digest, subject_of
+from arbx_pipelines.rpc.commands import answer_command
+from arbx_pipelines.storage.alert_log import latest_alerts
+from arbx_pipelines.storage.db import make_engine, transaction, upgrade
+from arbx_pipelines.storage.models import FundingPayment
+from arbx_pipelines.storage.state import DatabaseState
+
+T0 = 1_800_000_000.0  # the start of a 60 s window
+
+
+@dataclass
+class Inbox:
+    """A channel that keeps what it is given (the delivery over real HTTP is tested with the Telegram server)."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    name: str = "inbox"
+
+    def send(self, subject: str, text: str) -> None:
+        self.sent.append((subject, text))
+
+
+@dataclass
+class Clock:
+    now: float = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _engine(tmp_path: object) -> Engine:
+    url = f"sqlite:///{tmp_path}/arbx.db"
+    upgrade(url)
+    return make_engine(url)
+
+
+def test_format_is_type_place_message_and_utc_time() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    note = Note("hedge_closed", "hedge 3 closed (exit); realized P&L 1.2 USDT", when, "okx", "DOGE/USDT:USDT")
+    assert subject_of(note.kind, note.venue, note.symbol) == "[hedge_closed] okx-DOGE/USDT:USDT"
+    assert subject_of("start", None, None) == "[start]"
+    assert body_of(note) == "hedge 3 closed (exit); realized P&L 1.2 USDT\n2026-01-02 03:04:05 UTC"
+
+
+def test_digest_keeps_every_line_even_when_cut() -> None:
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    notes = [Note("drift", f"message {i} " + "x" * 80, when + timedelta(seconds=i), "okx", "BTC") for i in range(80)]
+    subject, text = digest(notes, when, 60)
+    assert subject == "[digest] 80 alerts held back by the rate limit"
+    assert len(subject) + 1 + len(text) <= 4096 and text.endswith("(80 in all; see the alerts table)")
+    _short_subject, short_text = digest(notes[:2], when, 60)
+    assert short_text.splitlines()[1:] == [f"00:00:0{i} [drift] okx-BTC message {i} " + "x" * 80 for i in range(2)]
+
+
+def test_over_the_limit_is_merged_into_one_digest_never_dropped(tmp_path: object) -> None:
+    engine, clock, inbox = _engine(tmp_path), Clock(), Inbox()
+    sink = AlertSink(engine, [inbox], DatabaseState(engine, clock=clock), max_per_minute=2, clock=clock)
+    for i in range(5):
+        clock.now = T0 + i
+        sink.raise_alert("hedge_opened", f"hedge {i} opened", severity="info", venue="binance", symbol="X/USDT:USDT")
+    sink.raise_alert("breaker_tripped", "circuit breaker tripped", severity="critical")
+    assert [s for s, _ in inbox.sent] == ["[hedge_opened] binance-X/USDT:USDT"] * 2 + ["[breaker_tripped]"]
+    assert sink.flush_digest() == 0  # the window is not over yet
+
+    clock.now = T0 + 61
+    assert sink.flush_digest() == 3
+    subject, text = inbox.sent[-1]
+    assert subject == "[digest] 3 alerts held back by the rate limit"
+    assert [line.split(" ", 1)[1] for line in text.splitlines()[1:]] == [
+        f"[hedge_opened] binance-X/USDT:USDT hedge {i} opened" for i in (2, 3, 4)
+    ]
+    assert sink.flush_digest() == 0 and len(inbox.sent) == 4  # sent once
+
+
+def test_funding_digest_once_a_day(tmp_path: object) -> None:
+    from arbx_pipelines.rpc.context import RpcContext
+    from arbx_pipelines.rpc.watch import LifecycleWatcher
+
+    engine, inbox = _engine(tmp_path), Inbox()
+    ctx = RpcContext(loaded=None, config_path=None, engine=engine, sink=AlertSink(engine, [inbox]))  # type: ignore[arg-type]
+    watcher = LifecycleWatcher(ctx)
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    watcher.funding_digest(day)  # first start: earlier days are history, not news
+    with transaction(engine) as session:
+        for hours, amount in ((0, "0.5"), (8, "0.25"), (16, "-0.05")):
+            session.add(FundingPayment(venue="okx", symbol="DOGE/USDT:USDT", funding_time=day + timedelta(hours=hours),
+                                       amount=Decimal(amount), rate=None, currency="USDT"))  # fmt: skip
+    watcher.funding_digest(day + timedelta(hours=23))
+    assert inbox.sent == []
+    watcher.funding_digest(day + timedelta(days=1, minutes=1))
+    watcher.funding_digest(day + timedelta(days=1, minutes=2))
+    ((subject, text),) = inbox.sent
+    assert subject == "[funding_digest]"
+    assert text.splitlines()[:2] == [
+        "funding of 2026-03-01: 0.70 USDT over 3 settlements",
+        "okx-DOGE/USDT:USDT: 0.70 USDT (3)",
+    ]
+
+
+def test_config_change_applied_lists_keys_and_rejected_is_critical(tmp_path: object) -> None:
+    engine = _engine(tmp_path)
+    sink = AlertSink(engine)
+    notify_config_change(sink, applied=True, source="arbx.yaml", changes={"risk.max_trade_usdt": (150, 100)})
+    notify_config_change(sink, applied=False, source="arbx.yaml", error="line 12: max_trade_usdt: -5 must be > 0")
+    rejected, applied = latest_alerts(engine, ["config_applied", "config_rejected"])
+    assert applied.message == "arbx.yaml: change applied: risk.max_trade_usdt: 150 -> 100"
+    assert rejected.severity == "critical" and "line 12: max_trade_usdt: -5" in rejected.message
+
+
+def test_commands_that_cannot_be_parsed_get_one_line() -> None:
+    ctx = None  # these answers never reach the service layer
+    assert answer_command(ctx, "/close abc") == "/close: usage: /close ID (the id /positions shows)"  # type: ignore[arg-type]
+    assert answer_command(ctx, "/pnl 0") == "/pnl: days must be a whole number from 1 to 90, got '0'"  # type: ignore[arg-type]
+    assert answer_command(ctx, "/sell everything").startswith("unknown command '/sell'\narbx commands:")  # type: ignore[arg-type]
