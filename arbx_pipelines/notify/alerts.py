@@ -24,6 +24,7 @@ from arbx_pipelines.storage.state import StateStore
 
 log = get_logger("arbx.notify")
 SEVERITIES = ("info", "warning", "critical")
+LOG_LEVELS = {"info": 20, "warning": 30, "critical": 40}
 WINDOW_SECONDS = 60
 #: held-back alerts older than this are not sent any more (the alerts table still has them)
 DIGEST_HORIZON = timedelta(days=1)
@@ -60,8 +61,10 @@ class AlertSink:
         venue: str | None = None,
         symbol: str | None = None,
         details: dict[str, Any] | None = None,
+        bypass_limit: bool = False,
     ) -> int:
-        """Record the alert, then try to notify; returns the alert id."""
+        """Record the alert, then try to notify; returns the alert id. ``bypass_limit``: a rare message that must
+        go out now whatever its severity (start and stop)."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity {severity!r}: allowed: {', '.join(SEVERITIES)}")
         now = self._now()
@@ -73,11 +76,11 @@ class AlertSink:
             session.add(alert)
             session.flush()
             alert_id = int(alert.id)
-        log.log(40 if severity == "critical" else 30, message, extra={"alert": kind, "venue": venue, "symbol": symbol})
+        log.log(LOG_LEVELS[severity], message, extra={"alert": kind, "venue": venue, "symbol": symbol})
         if not self._channels:
             return alert_id
         self.flush_digest()
-        if self._within_rate_limit(severity):
+        if bypass_limit or self._within_rate_limit(severity):
             note = Note(kind, message, now, venue, symbol)
             if self._deliver(subject_of(kind, venue, symbol), body_of(note)):
                 mark_notified(self._engine, [alert_id])
@@ -88,12 +91,13 @@ class AlertSink:
             return True
         return self._state.hit("notify", window_seconds=WINDOW_SECONDS) <= self._max_per_minute
 
-    def flush_digest(self) -> int:
-        """Send the alerts held back in windows that have ended as one digest; returns how many it merged."""
+    def flush_digest(self, *, current_window: bool = False) -> int:
+        """Send the alerts held back in windows that have ended (and in the current one with ``current_window``, as a
+        stopping process does) as one digest; returns how many it merged."""
         if not self._channels:
             return 0
         now = self._clock()
-        window_start = datetime.fromtimestamp(now - now % WINDOW_SECONDS, UTC)
+        window_start = datetime.fromtimestamp(now if current_window else now - now % WINDOW_SECONDS, UTC)
         held = held_back_alerts(self._engine, window_start - DIGEST_HORIZON, window_start)
         if not held:
             return 0

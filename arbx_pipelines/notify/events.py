@@ -24,6 +24,7 @@ class Sink(Protocol):
         venue: str | None = None,
         symbol: str | None = None,
         details: dict[str, Any] | None = None,
+        bypass_limit: bool = False,
     ) -> int: ...
 
 
@@ -108,10 +109,10 @@ def notify_config_change(
 
 
 def notify_lifecycle(sink: Sink, kind: str, detail: str) -> int:
-    """``start`` or ``stop`` of ``arbx run``."""
+    """``start`` or ``stop`` of ``arbx run``: once per process, so never held back by the rate limit."""
     if kind not in ("start", "stop"):
         raise ValueError(f"lifecycle kind {kind!r}: start or stop")
-    return sink.raise_alert(kind, detail, severity="info")
+    return sink.raise_alert(kind, detail, severity="info", bypass_limit=True)
 
 
 def notify_sensor_failing(sink: Sink, sensor: str, ticks: int, error: str) -> int:

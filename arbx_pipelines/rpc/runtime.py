@@ -31,22 +31,22 @@ class Supervised(threading.Thread):
 
     def __init__(self, name: str, step: Callable[[], None], stop: threading.Event, pause: float) -> None:
         super().__init__(name=name, daemon=True)
-        self._step, self._stop, self._pause = step, stop, pause
+        self._step, self._stopping, self._pause = step, stop, pause
         self.failures = 0
 
     def run(self) -> None:
         backoff = 1.0
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self._step()
             except Exception as exc:  # supervised: whatever one step raises, the loop goes on
                 self.failures += 1
                 log.warning(f"{self.name} failed; restarting in {backoff:.0f}s", extra={"error": repr(exc)[:300]})
-                self._stop.wait(backoff)
+                self._stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             backoff = 1.0
-            self._stop.wait(self._pause)
+            self._stopping.wait(self._pause)
 
 
 class TelegramControl:
@@ -115,6 +115,7 @@ class OpsService:
         mode = self.ctx.loaded.config.mode.value
         where = f", UI {self.ui_url}" if self.ui_url else ""
         notify_lifecycle(self.ctx.sink, "start", f"arbx started in {mode} mode{where}")
+        self.watcher.prime()
         for thread in self.threads:
             thread.start()
         return self
@@ -126,6 +127,7 @@ class OpsService:
         self.watcher.close()
         if self.ui_url is not None:
             clear_run(self.ctx.engine)
+        self.ctx.sink.flush_digest(current_window=True)  # what the rate limit held back goes out before the stop
         notify_lifecycle(self.ctx.sink, "stop", "arbx stopped")
 
 

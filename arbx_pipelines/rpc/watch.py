@@ -53,6 +53,17 @@ class LifecycleWatcher:
         self._dagster_home = dagster_home
         self._instance: Any = None
 
+    def prime(self, now: datetime | None = None) -> None:
+        """Set the cursors a first start lacks (what is already recorded is history, not news); ``tick`` would do
+        it too, but a service calls this before it returns so nothing recorded afterwards can be taken for history."""
+        now = now or datetime.now(UTC)
+        if self.flags.get_flag(OPENED) is None:
+            self.flags.set_flag(OPENED, str(max_position_id(self.ctx.engine)))
+        if self.flags.get_flag(CLOSED) is None:
+            self.flags.set_flag(CLOSED, json.dumps({"since": now.isoformat(), "ids": []}))
+        if self.flags.get_flag(FUNDING_DAY) is None:
+            self.flags.set_flag(FUNDING_DAY, (now.date() - timedelta(days=1)).isoformat())
+
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         self.opened(now)
@@ -70,8 +81,8 @@ class LifecycleWatcher:
 
     def opened(self, now: datetime) -> None:
         raw = self.flags.get_flag(OPENED)
-        if raw is None:  # first start: history is not news
-            self.flags.set_flag(OPENED, str(max_position_id(self.ctx.engine)))
+        if raw is None:
+            self.prime(now)
             return
         last = int(raw)
         for row in positions_after(self.ctx.engine, last):
@@ -79,7 +90,7 @@ class LifecycleWatcher:
                 break  # its outcome is not known yet; later ones wait so the cursor stays simple
             self._announce_open(row)
             last = row.id
-        self.flags.set_flag(OPENED, str(last))
+            self.flags.set_flag(OPENED, str(last))
 
     def _announce_open(self, row: PositionRow) -> None:
         plan = opening_plan(self.ctx.engine, row.id)
@@ -102,7 +113,7 @@ class LifecycleWatcher:
     def closed(self, now: datetime) -> None:
         raw = self.flags.get_flag(CLOSED)
         if raw is None:
-            self.flags.set_flag(CLOSED, json.dumps({"since": now.isoformat(), "ids": []}))
+            self.prime(now)
             return
         cursor = json.loads(raw)
         since, seen = datetime.fromisoformat(cursor["since"]), set(cursor["ids"])
@@ -133,7 +144,7 @@ class LifecycleWatcher:
         yesterday = now.date() - timedelta(days=1)
         raw = self.flags.get_flag(FUNDING_DAY)
         if raw is None:
-            self.flags.set_flag(FUNDING_DAY, yesterday.isoformat())
+            self.prime(now)
             return
         day = max(date.fromisoformat(raw), yesterday - timedelta(days=MAX_DIGEST_DAYS)) + timedelta(days=1)
         while day <= yesterday:
