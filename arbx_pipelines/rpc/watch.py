@@ -40,6 +40,8 @@ SENSOR_FAILURES = 3
 #: an ``opening`` position older than this no longer holds back the notifications of later ones
 OPENING_GRACE = timedelta(minutes=30)
 MAX_DIGEST_DAYS = 7
+#: execution statuses before its outcome is recorded (the position may already read "open" a moment earlier)
+UNFINISHED = ("pending", "sending")
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -86,17 +88,16 @@ class LifecycleWatcher:
             return
         last = int(raw)
         for row in positions_after(self.ctx.engine, last):
-            if row.status == "opening" and now - row.opened_at < OPENING_GRACE:
+            plan = opening_plan(self.ctx.engine, row.id)
+            unfinished = row.status == "opening" or (plan is not None and plan[0] in UNFINISHED)
+            if unfinished and now - row.opened_at < OPENING_GRACE:
                 break  # its outcome is not known yet; later ones wait so the cursor stays simple
-            self._announce_open(row)
+            if plan is not None and plan[0] == "done":  # not flat or broken (the execution alerted those itself)
+                self._announce_open(row, plan[1])
             last = row.id
             self.flags.set_flag(OPENED, str(last))
 
-    def _announce_open(self, row: PositionRow) -> None:
-        plan = opening_plan(self.ctx.engine, row.id)
-        if plan is None or plan[0] != "done":
-            return  # never opened (flat, broken: the execution raised its own alert)
-        planned = plan[1]
+    def _announce_open(self, row: PositionRow, planned: dict[str, Any]) -> None:
         size = row.perp_amount if row.perp_amount > 0 else (_decimal(planned.get("base_amount")) or row.perp_amount)
         notify_hedge_opened(
             self.ctx.sink,

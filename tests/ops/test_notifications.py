@@ -125,3 +125,38 @@ def test_commands_that_cannot_be_parsed_get_one_line() -> None:
     assert answer_command(ctx, "/close abc") == "/close: usage: /close ID (the id /positions shows)"  # type: ignore[arg-type]
     assert answer_command(ctx, "/pnl 0") == "/pnl: days must be a whole number from 1 to 90, got '0'"  # type: ignore[arg-type]
     assert answer_command(ctx, "/sell everything").startswith("unknown command '/sell'\narbx commands:")  # type: ignore[arg-type]
+
+
+def test_hedge_opened_waits_for_the_open_to_finish(tmp_path: object) -> None:
+    """The position row reads ``open`` a moment before its execution is ``done``: that moment is not an outcome."""
+    from arbx_pipelines.rpc.context import RpcContext
+    from arbx_pipelines.rpc.watch import LifecycleWatcher
+    from arbx_pipelines.storage.models import Execution, Position
+
+    engine, inbox = _engine(tmp_path), Inbox()
+    ctx = RpcContext(loaded=None, config_path=None, engine=engine, sink=AlertSink(engine, [inbox]))  # type: ignore[arg-type]
+    watcher = LifecycleWatcher(ctx)
+    now = datetime.now(UTC)
+    watcher.prime(now)
+    planned = {"notional": "100", "base_amount": "500", "rate": "0.001", "interval_hours": 4, "annualized": "2.19"}
+    with transaction(engine) as session:
+        position = Position(venue="okx", symbol="DOGE/USDT:USDT", spot_symbol="DOGE/USDT", direction="positive",
+                            status="open", perp_amount=Decimal(500), spot_amount=Decimal(500), leverage=3,
+                            opened_at=now, updated_at=now)  # fmt: skip
+        session.add(position)
+        session.flush()
+        execution = Execution(execution_key="open:x", kind="open_funding", venue="okx", symbol="DOGE/USDT:USDT",
+                              status="sending", position_id=position.id, planned=planned, created_at=now,
+                              updated_at=now)  # fmt: skip
+        session.add(execution)
+    watcher.opened(now)
+    assert inbox.sent == []
+    with transaction(engine) as session:
+        session.get(Execution, execution.id).status = "done"  # type: ignore[union-attr]
+    watcher.opened(now)
+    watcher.opened(now)
+    ((subject, text),) = inbox.sent
+    assert subject == "[hedge_opened] okx-DOGE/USDT:USDT"
+    assert text.startswith(
+        "hedge 1 opened: 500 coins (100.00 USDT); funding rate 0.100% per 4h; expected yield 219.0% a year"
+    )

@@ -45,10 +45,12 @@ def _ask(telegram: Recorded, text: str, timeout: float = ANSWER_S) -> str:
     return str(answer["text"])
 
 
-def test_owner_steers_arbx_from_telegram(secrets_key: dict[str, str]) -> None:
+def test_owner_steers_arbx_from_telegram(secrets_key: dict[str, str], pg_url: str) -> None:
+    """On PostgreSQL (the CLI test runs on SQLite: the views work on both)."""
     with telegram_api(TOKEN) as (api_url, telegram):
         keys: dict[str, Any] = {
             **HARNESS_KEYS,
+            "database.url": pg_url,
             "notify.telegram.enabled": True,
             "notify.telegram.api_url": api_url,
             "notify.telegram.chat_id": str(OWNER),
