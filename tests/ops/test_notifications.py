@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -160,3 +161,53 @@ def test_hedge_opened_waits_for_the_open_to_finish(tmp_path: object) -> None:
     assert text.startswith(
         "hedge 1 opened: 500 coins (100.00 USDT); funding rate 0.100% per 4h; expected yield 219.0% a year"
     )
+
+
+def test_a_sensor_failing_three_ticks_in_a_row_alerts_once_per_streak(tmp_path: Path) -> None:
+    from dagster import DagsterInstance
+    from dagster._core.definitions.run_request import InstigatorType
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteInstigatorOrigin, RemoteRepositoryOrigin
+    from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, TickData, TickStatus
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._utils.error import SerializableErrorInfo
+
+    from arbx_pipelines.rpc.context import RpcContext
+    from arbx_pipelines.rpc.watch import LifecycleWatcher
+
+    engine, home = _engine(tmp_path), tmp_path / "dagster_home"
+    home.mkdir()
+    ctx = RpcContext(loaded=None, config_path=None, engine=engine, sink=AlertSink(engine))  # type: ignore[arg-type]
+    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="arbx_pipelines.definitions"), "arbx")
+    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(location, "__repository__"), "position_risk")
+    state = InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING)
+    watcher = LifecycleWatcher(ctx, home)
+    with DagsterInstance.from_config(str(home)) as instance:
+        instance.add_instigator_state(state)
+
+        def tick(status: TickStatus, at: float) -> None:
+            error = SerializableErrorInfo("ConfigError: risk.max_trade_usdt: -5\n", [], "ConfigError")
+            failed = error if status is TickStatus.FAILURE else None
+            data = TickData(state.instigator_origin_id, "position_risk", InstigatorType.SENSOR, status, at,
+                            run_ids=[], error=failed, selector_id=state.selector_id)  # fmt: skip
+            instance.create_tick(data)
+
+        for at in (1.0, 2.0):
+            tick(TickStatus.FAILURE, at)
+        watcher.sensors()
+        assert latest_alerts(engine, ["sensor_failing"]) == []
+        tick(TickStatus.FAILURE, 3.0)
+        watcher.sensors()
+        watcher.sensors()
+        (alert,) = latest_alerts(engine, ["sensor_failing"])
+        assert alert.severity == "critical"
+        assert (
+            alert.message
+            == "sensor position_risk failed 3 ticks in a row; last error: ConfigError: risk.max_trade_usdt: -5"
+        )
+        tick(TickStatus.SUCCESS, 4.0)
+        watcher.sensors()
+        for at in (5.0, 6.0, 7.0):
+            tick(TickStatus.FAILURE, at)
+        watcher.sensors()
+        assert len(latest_alerts(engine, ["sensor_failing"])) == 2
+    watcher.close()
