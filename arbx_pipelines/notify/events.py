@@ -2,8 +2,8 @@
 first and then sent (``[type] venue-symbol``, the message, the time in UTC). Critical ones bypass the rate limit;
 the others may be merged into a digest, never dropped.
 
-Types: hedge_opened, hedge_closed, funding_digest, breaker_tripped, config_applied, config_rejected, start, stop,
-sensor_failing.
+Types: hedge_opened, hedge_closed, funding_digest, breaker_tripped, anomaly_pause, config_applied, config_rejected,
+start, stop, sensor_failing.
 """
 
 from __future__ import annotations
@@ -83,6 +83,17 @@ def notify_breaker_tripped(sink: Sink, failures: int, limit: int, causes: Sequen
         text += ":\n" + "\n".join(f"- {cause}" for cause in causes)
     text += "\nno new positions until `arbx breaker reset` (or /breaker_reset)"
     return sink.raise_alert("breaker_tripped", text, severity="critical", details={"failures": failures})
+
+
+def notify_anomaly_pause(
+    sink: Sink, venue: str, symbol: str, price: Decimal | None, detail: str, threshold: float
+) -> int:
+    """New entries on the symbol are paused: its price sits off its recent history (funding says enter)."""
+    return sink.raise_alert(
+        "anomaly_pause",
+        f"new entries paused: price {price} is anomalous ({detail}, threshold {threshold})",
+        severity="warning", venue=venue, symbol=symbol,
+    )  # fmt: skip
 
 
 def notify_config_change(

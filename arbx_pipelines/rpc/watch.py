@@ -1,7 +1,8 @@
 """Lifecycle notifications from the records: a hedge opened or closed, the day's funding, the breaker tripping, a
-sensor failing 3 ticks in a row. One :meth:`LifecycleWatcher.tick` compares the records with durable cursors (flags
-in the application database) and notifies what is new, so nothing in the execution layer has to know about
-notifications and a restart neither repeats nor loses one. It also sends the rate limit's pending digest."""
+symbol paused by the anomaly screen, a sensor failing 3 ticks in a row. One :meth:`LifecycleWatcher.tick` compares
+the records with durable cursors (flags in the application database) and notifies what is new, so nothing in the
+execution layer has to know about notifications and a restart neither repeats nor loses one. It also sends the rate
+limit's pending digest."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from arbx_pipelines.config.adapters import strategy_params
+from arbx_pipelines.core.anomaly import is_anomalous, z_score
 from arbx_pipelines.execution.risk_state import load_risk_state
+from arbx_pipelines.execution.signals import DEFAULT_MAX_AGE, MIN_PRICE_HISTORY, PRICE_HISTORY
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.notify.events import (
+    notify_anomaly_pause,
     notify_breaker_tripped,
     notify_funding_digest,
     notify_hedge_closed,
@@ -32,6 +37,7 @@ from arbx_pipelines.storage.views import (
     opening_plan,
     positions_after,
     positions_closed_since,
+    recent_snapshots,
 )
 
 log = get_logger("arbx.notify.watch")
@@ -72,6 +78,7 @@ class LifecycleWatcher:
         self.closed(now)
         self.breaker()
         self.funding_digest(now)
+        self.anomalies(now)
         if self._dagster_home is not None:
             self.sensors()
         self.ctx.sink.flush_digest()
@@ -156,6 +163,32 @@ class LifecycleWatcher:
                 notify_funding_digest(self.ctx.sink, day, rows)
             self.flags.set_flag(FUNDING_DAY, day.isoformat())
             day += timedelta(days=1)
+
+    def anomalies(self, now: datetime) -> None:
+        """A symbol whose funding crosses the entry threshold but whose price the anomaly screen refuses (the same
+        screen and window as :func:`arbx_pipelines.execution.signals.funding_opportunities`): one warning per pause."""
+        cfg = self.ctx.loaded.config
+        entry = strategy_params(cfg).entry_annualized
+        venues = {v.value for v in cfg.enabled_venues()}
+        for (venue, symbol), points in recent_snapshots(self.ctx.engine, now - DEFAULT_MAX_AGE).items():
+            if venue not in venues or (cfg.strategy.symbols and symbol not in cfg.strategy.symbols):
+                continue
+            latest, key = points[0], f"notify:anomaly:{venue}:{symbol}"
+            prices = [p.mark_price for p in points[1 : PRICE_HISTORY + 1] if p.mark_price is not None]
+            paused = (
+                abs(latest.annualized) >= entry
+                and latest.mark_price is not None
+                and len(prices) >= MIN_PRICE_HISTORY
+                and is_anomalous(prices, latest.mark_price, cfg.risk.anomaly_z)
+            )
+            told = self.flags.get_flag(key) is not None
+            if paused and not told:
+                z = z_score(prices, latest.mark_price) if latest.mark_price is not None else None
+                detail = f"|z| {abs(z):.1f}" if z is not None else "a move off a flat history"
+                notify_anomaly_pause(self.ctx.sink, venue, symbol, latest.mark_price, detail, cfg.risk.anomaly_z)
+                self.flags.set_flag(key, latest.time.isoformat())
+            elif not paused and told:
+                self.flags.set_flag(key, None)
 
     def sensors(self) -> None:
         """Every sensor whose last 3 ticks failed: one critical alert per failing streak."""

@@ -194,3 +194,30 @@ def opening_plan(engine: Engine, position_id: int) -> tuple[str, dict[str, Any]]
 def max_position_id(engine: Engine) -> int:
     with transaction(engine) as session:
         return int(session.execute(select(func.max(Position.id))).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class SnapshotPoint:
+    time: datetime
+    annualized: Decimal
+    mark_price: Decimal | None
+
+
+def recent_snapshots(engine: Engine, since: datetime) -> dict[tuple[str, str], list[SnapshotPoint]]:
+    """Funding snapshots taken since ``since`` per (venue, perpetual), newest first."""
+    grouped: dict[tuple[str, str], list[SnapshotPoint]] = {}
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(
+                FundingSnapshotRow.venue,
+                FundingSnapshotRow.symbol,
+                FundingSnapshotRow.time,
+                FundingSnapshotRow.annualized,
+                FundingSnapshotRow.mark_price,
+            )
+            .where(FundingSnapshotRow.time >= since)
+            .order_by(FundingSnapshotRow.time.desc())
+        )
+        for venue, symbol, time, annualized, mark_price in rows:
+            grouped.setdefault((venue, symbol), []).append(SnapshotPoint(time, annualized, mark_price))
+    return grouped

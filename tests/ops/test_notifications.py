@@ -211,3 +211,42 @@ def test_a_sensor_failing_three_ticks_in_a_row_alerts_once_per_streak(tmp_path: 
         watcher.sensors()
         assert len(latest_alerts(engine, ["sensor_failing"])) == 2
     watcher.close()
+
+
+def test_anomaly_pause_is_told_once_per_pause(tmp_path: Path) -> None:
+    from arbx_pipelines.config.loader import LoadedConfig
+    from arbx_pipelines.config.schema import ArbxConfig
+    from arbx_pipelines.rpc.context import RpcContext
+    from arbx_pipelines.rpc.watch import LifecycleWatcher
+    from arbx_pipelines.storage.models import FundingSnapshotRow
+
+    engine = _engine(tmp_path)
+    loaded = LoadedConfig(ArbxConfig(), tmp_path, ())
+    watcher = LifecycleWatcher(RpcContext(loaded, None, engine, AlertSink(engine)))
+    start = datetime.now(UTC) - timedelta(minutes=20)
+
+    def snapshot(minute: int, price: str) -> None:
+        with transaction(engine) as session:
+            at = start + timedelta(minutes=minute)
+            session.add(
+                FundingSnapshotRow(
+                    venue="bitget",
+                    symbol="DOGE/USDT:USDT",
+                    time=at,
+                    rate=Decimal("0.003"),
+                    interval_hours=8,
+                    annualized=Decimal("3.285"),
+                    mark_price=Decimal(price),
+                )
+            )
+
+    for minute in range(12):
+        snapshot(minute, "0.150" if minute % 2 else "0.151")
+    watcher.anomalies(start + timedelta(minutes=12))
+    assert latest_alerts(engine, ["anomaly_pause"]) == []
+    snapshot(12, "0.200")  # a third up at once: far off the recent history
+    watcher.anomalies(start + timedelta(minutes=13))
+    watcher.anomalies(start + timedelta(minutes=13))
+    (alert,) = latest_alerts(engine, ["anomaly_pause"])
+    assert (alert.venue, alert.symbol, alert.severity) == ("bitget", "DOGE/USDT:USDT", "warning")
+    assert alert.message == "new entries paused: price 0.2 is anomalous (|z| 94.8, threshold 3.0)"
