@@ -1,6 +1,6 @@
 """Every operator command end to end on the simulated Binance, through ``arbx`` itself: a hedge opened by the
-sensor is listed (status, positions, trades), closed by ``arbx close``, its P&L shown by ``arbx pnl``; failed opens
-trip the breaker, which ``arbx breaker status`` and ``arbx status`` report (and a critical alert names the
+sensor is listed (status, positions, trades), closed by ``arbx close --all``, its P&L shown by ``arbx pnl``; failed
+opens trip the breaker, which ``arbx breaker status`` and ``arbx status`` report (and a critical alert names the
 failures) until ``arbx breaker reset``."""
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ def test_views_close_pnl_and_breaker(capsys: pytest.CaptureFixture[str]) -> None
         assert {o["leg"] for o in opening["orders"]} == {"spot", "perp"}
         assert all(o["status"] == "closed" and Decimal(o["filled"]) > 0 for o in opening["orders"])
 
-        (closed,) = cli("close", str(position_id), "--reason", "by hand", "--yes", "--json")
+        assert main(["--config", config, "close", "--all"]) == 2  # not on a terminal: only with --yes
+        assert capsys.readouterr().err.strip() == (
+            f"arbx: closing {position_id} (binance {PERP}) needs --yes when not asked on a terminal"
+        )
+        (closed,) = cli("close", "--all", "--reason", "by hand", "--yes", "--json")
         assert closed["status"] == "closed" and closed["via"] == "in_process" and closed["close_reason"] == "by hand"
         (after,) = cli("positions", "--all", "--json")
         assert after["status"] == "closed" and after["realized_pnl"] == closed["realized_pnl"]
