@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from arbx_pipelines.config.loader import LoadedConfig, load_config
 from arbx_pipelines.notify.alerts import AlertSink
-from arbx_pipelines.resources.notifier import NotifierResource
+from arbx_pipelines.resources.notifier import alert_sink
 from arbx_pipelines.storage.db import make_engine, upgrade
 
 
@@ -31,4 +31,4 @@ def rpc_context(config_path: str | None) -> RpcContext:
     loaded = load_config(config_path)
     upgrade(loaded.database_url)
     engine = make_engine(loaded.database_url)
-    return RpcContext(loaded, config_path, engine, NotifierResource(config_path=config_path).sink())
+    return RpcContext(loaded, config_path, engine, alert_sink(loaded))
