@@ -131,9 +131,14 @@ class OpsService:
         notify_lifecycle(self.ctx.sink, "stop", "arbx stopped")
 
 
-def start_ops_service(config_path: str | None, ui_url: str | None, dagster_home: Path | None) -> OpsService:
+def start_ops_service(config_path: str | None, ui_url: str | None, dagster_home: Path | None) -> OpsService | None:
     """What ``arbx run`` calls once: notifications and Telegram control, stopped (with the stop notification) when
-    the process exits."""
-    service = OpsService(config_path, ui_url=ui_url, dagster_home=dagster_home).start()
+    the process exits. It never raises: ``arbx run`` has started its children by then, and trading goes on without
+    notifications rather than not at all (the failure is logged as an error)."""
+    try:
+        service = OpsService(config_path, ui_url=ui_url, dagster_home=dagster_home).start()
+    except Exception as exc:  # see the docstring: logged, never fatal
+        log.error("notifications and Telegram control not started", extra={"error": f"{type(exc).__name__}: {exc}"})
+        return None
     atexit.register(service.stop)
     return service
