@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,10 +121,12 @@ class OpsService:
             thread.start()
         return self
 
-    def stop(self, timeout: float = 8.0) -> None:
+    def stop(self, timeout: float = 6.0) -> None:
+        """Stop both loops within ``timeout`` seconds in all (a long poll in flight is left to its daemon thread)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self.threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.watcher.close()
         if self.ui_url is not None:
             clear_run(self.ctx.engine)

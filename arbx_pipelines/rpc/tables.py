@@ -57,7 +57,7 @@ def status_text(status: Mapping[str, Any]) -> str:
     today = status["today_pnl"]
     lines += [
         f"daemon: {'alive' if daemon['alive'] else 'DOWN'} ({daemon['detail']})",
-        f"last funding snapshot: {snap['time'] or 'none yet'}"
+        f"last funding snapshot: {snap['time'][:19] + ' UTC' if snap['time'] else 'none yet'}"
         + (f" ({duration(snap['age_seconds'])} ago)" if snap["age_seconds"] is not None else ""),
         f"open positions: {status['open_positions']}",
         f"today's P&L: realized {short(today['realized'])}, funding {short(today['funding'])}, "
