@@ -6,6 +6,8 @@ the per-symbol concurrency limit) when one is up, else executed here in process,
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +19,7 @@ from arbx_pipelines.storage.views import PositionRow, position_for_view, positio
 
 CLOSABLE = ("open", "broken")
 LOCATION = "arbx"
+UI_TIMEOUT_S = 3.0
 
 
 class RpcError(ValueError):
@@ -90,6 +93,15 @@ def _submit(ui_url: str, row: PositionRow, reason: str) -> str:
         raise RpcError(f"the running arbx at {ui_url} refused the close of position {row.id}: {exc}") from exc
 
 
+def _answers(ui_url: str) -> bool:
+    """Whether the Dagster webserver of the running ``arbx run`` answers (its heartbeat may outlive a killed run)."""
+    try:
+        with urllib.request.urlopen(f"{ui_url.rstrip('/')}/server_info", timeout=UI_TIMEOUT_S):
+            return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def _in_process(ctx: RpcContext, row: PositionRow, reason: str) -> str:
     from dagster import DagsterInstance
 
@@ -108,7 +120,7 @@ def close_position(ctx: RpcContext, position_id: int, reason: str = "") -> dict[
     row = closable_position(ctx, position_id)
     reason = reason or "manual close"
     ui_url = running_ui_url(ctx.engine)
-    if ui_url is not None:
+    if ui_url is not None and _answers(ui_url):
         return {"position_id": row.id, "via": "daemon", "run_id": _submit(ui_url, row, reason), "status": "submitted"}
     run_id = _in_process(ctx, row, reason)
     after = position_for_view(ctx.engine, row.id)
