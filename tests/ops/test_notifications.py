@@ -42,7 +42,7 @@ class Clock:
         return self.now
 
 
-def _engine(tmp_path: object) -> Engine:
+def _engine(tmp_path: Path) -> Engine:
     url = f"sqlite:///{tmp_path}/arbx.db"
     upgrade(url)
     return make_engine(url)
@@ -66,7 +66,7 @@ def test_digest_keeps_every_line_even_when_cut() -> None:
     assert short_text.splitlines()[1:] == [f"00:00:0{i} [drift] okx-BTC message {i} " + "x" * 80 for i in range(2)]
 
 
-def test_over_the_limit_is_merged_into_one_digest_never_dropped(tmp_path: object) -> None:
+def test_over_the_limit_is_merged_into_one_digest_never_dropped(tmp_path: Path) -> None:
     engine, clock, inbox = _engine(tmp_path), Clock(), Inbox()
     sink = AlertSink(engine, [inbox], DatabaseState(engine, clock=clock), max_per_minute=2, clock=clock)
     for i in range(5):
@@ -86,7 +86,7 @@ def test_over_the_limit_is_merged_into_one_digest_never_dropped(tmp_path: object
     assert sink.flush_digest() == 0 and len(inbox.sent) == 4  # sent once
 
 
-def test_funding_digest_once_a_day(tmp_path: object) -> None:
+def test_funding_digest_once_a_day(tmp_path: Path) -> None:
     from arbx_pipelines.rpc.context import RpcContext
     from arbx_pipelines.rpc.watch import LifecycleWatcher
 
@@ -111,7 +111,7 @@ def test_funding_digest_once_a_day(tmp_path: object) -> None:
     ]
 
 
-def test_config_change_applied_lists_keys_and_rejected_is_critical(tmp_path: object) -> None:
+def test_config_change_applied_lists_keys_and_rejected_is_critical(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     sink = AlertSink(engine)
     notify_config_change(sink, applied=True, source="arbx.yaml", changes={"risk.max_trade_usdt": (150, 100)})
@@ -128,7 +128,7 @@ def test_commands_that_cannot_be_parsed_get_one_line() -> None:
     assert answer_command(ctx, "/sell everything").startswith("unknown command '/sell'\narbx commands:")  # type: ignore[arg-type]
 
 
-def test_hedge_opened_waits_for_the_open_to_finish(tmp_path: object) -> None:
+def test_hedge_opened_waits_for_the_open_to_finish(tmp_path: Path) -> None:
     """The position row reads ``open`` a moment before its execution is ``done``: that moment is not an outcome."""
     from arbx_pipelines.rpc.context import RpcContext
     from arbx_pipelines.rpc.watch import LifecycleWatcher
