@@ -1,6 +1,7 @@
 """The owner's Telegram chat steers arbx through a Bot API server on loopback (real HTTP, long polling): every
-command answers, a stranger's chat is ignored, and the life of a hedge arrives as notifications (start, opened,
-closed with its P&L, breaker tripped, stop) formatted ``[type] venue-symbol``, message, time in UTC."""
+command answers (also after the API failed twice), a stranger's chat is ignored, and the life of a hedge arrives as
+notifications (start, opened, closed with its P&L, breaker tripped, stop) formatted ``[type] venue-symbol``,
+message, time in UTC."""
 
 from __future__ import annotations
 
@@ -65,8 +66,12 @@ def test_owner_steers_arbx_from_telegram(secrets_key: dict[str, str], pg_url: st
                 opened = _notified(telegram, f"[hedge_opened] binance-{PERP}\n")
                 assert f"hedge {position_id} opened" in opened and "expected yield" in opened
 
+                telegram.fail_updates = 2  # a Bot API outage: the poller backs off and comes back
                 telegram.push(STRANGER, "/halt from a stranger", username="mallory")
+                with telegram.changed:
+                    assert telegram.changed.wait_for(lambda: telegram.fail_updates == 0, ANSWER_S)
                 status = _ask(telegram, "/status")
+                assert service.threads[1].failures == 2
                 assert "open positions: 1" in status and "kill switch: off" in status
                 assert halted(harness.engine()) is None
                 assert {m["chat_id"] for m in telegram.messages} == {str(OWNER)}  # nothing went to the stranger

@@ -17,6 +17,8 @@ from aiohttp import web
 class Recorded:
     messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
+    #: getUpdates calls still to answer with a server error (a Bot API outage)
+    fail_updates: int = 0
     #: updates getUpdates hands out (``push`` adds one), and a condition notified on every message or update
     updates: list[dict[str, Any]] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
@@ -84,6 +86,11 @@ def telegram_api(token: str) -> Iterator[tuple[str, Recorded]]:
         """Long polling as the Bot API does it: updates from ``offset`` on, waiting up to ``timeout`` for one."""
         if request.match_info["token"] != token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        if recorded.fail_updates:
+            with recorded.changed:
+                recorded.fail_updates -= 1
+                recorded.changed.notify_all()
+            return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
         payload = json.loads(await request.read() or b"{}")
         offset, timeout = int(payload.get("offset") or 0), float(payload.get("timeout") or 0)
 
