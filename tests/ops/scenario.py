@@ -10,7 +10,9 @@ from arbx_pipelines.scenarios.harness import Harness
 PERP = "DOGE/USDT:USDT"
 SPIKE = 0.003
 PERP_ORDERS = "POST /fapi/v1/order"
-HARNESS_KEYS = {"strategy.symbols": [PERP]}
+#: the breaker trips after 2 failed opens (default 3): one failing open less per test
+HARNESS_KEYS = {"strategy.symbols": [PERP], "risk.circuit_breaker_failures": 2}
+BREAKER_FAILURES = 2
 
 
 def open_position(harness: Harness) -> int:

@@ -16,7 +16,7 @@ from arbx_pipelines.rpc.context import rpc_context
 from arbx_pipelines.rpc.watch import LifecycleWatcher
 from arbx_pipelines.scenarios.harness import sim_harness
 from arbx_pipelines.storage.alert_log import latest_alerts
-from tests.ops.scenario import HARNESS_KEYS, PERP, open_position, trip_breaker
+from tests.ops.scenario import BREAKER_FAILURES, HARNESS_KEYS, PERP, open_position, trip_breaker
 
 
 def test_views_close_pnl_and_breaker(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,15 +68,16 @@ def test_views_close_pnl_and_breaker(capsys: pytest.CaptureFixture[str]) -> None
             "arbx: --days must be between 1 and 3650, got 0",
         ]
 
-        trip_breaker(harness, failures=3)
+        trip_breaker(harness, failures=BREAKER_FAILURES)
         breaker = cli("breaker", "status", "--json")
-        assert breaker["open"] is True and breaker["consecutive_failures"] == 3 and len(breaker["failures"]) == 3
-        assert "OPEN after 3 consecutive failures" in cli("status")
+        assert breaker["open"] is True and breaker["consecutive_failures"] == BREAKER_FAILURES
+        assert len(breaker["failures"]) == BREAKER_FAILURES
+        assert f"OPEN after {BREAKER_FAILURES} consecutive failures" in cli("status")
         LifecycleWatcher(rpc_context(config)).tick()
         (tripped,) = latest_alerts(harness.engine(), ["breaker_tripped"])
-        assert tripped.severity == "critical" and tripped.message.count("binance DOGE/USDT:USDT at") == 3
+        assert tripped.severity == "critical" and tripped.message.count("binance DOGE/USDT:USDT at") == BREAKER_FAILURES
         assert breaker["failures"][0]["error"] in tripped.message
 
         assert cli("breaker", "reset", "--json")["now"]["open"] is False
-        closed_again = {"open": False, "consecutive_failures": 0, "limit": 3, "failures": []}
+        closed_again = {"open": False, "consecutive_failures": 0, "limit": BREAKER_FAILURES, "failures": []}
         assert cli("status", "--json")["breaker"] == closed_again

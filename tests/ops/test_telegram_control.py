@@ -16,7 +16,7 @@ from arbx_pipelines.config.secrets import save_secrets
 from arbx_pipelines.execution.risk_state import halted
 from arbx_pipelines.rpc.runtime import OpsService, Supervised
 from arbx_pipelines.scenarios.harness import sim_harness
-from tests.ops.scenario import HARNESS_KEYS, PERP, open_position, trip_breaker
+from tests.ops.scenario import BREAKER_FAILURES, HARNESS_KEYS, PERP, open_position, trip_breaker
 from tests.support.loopback import Recorded, telegram_api
 
 TOKEN = "123456:ops-test-bot-token"
@@ -87,10 +87,12 @@ def test_owner_steers_arbx_from_telegram(secrets_key: dict[str, str], pg_url: st
                 assert "realized P&L" in _notified(telegram, f"[hedge_closed] binance-{PERP}\n")
                 assert "total" in _ask(telegram, "/pnl 2")
 
-                trip_breaker(harness, failures=3)
+                trip_breaker(harness, failures=BREAKER_FAILURES)
                 tripped = _notified(telegram, "[breaker_tripped]")
-                assert "after 3 consecutive failed opens" in tripped and tripped.count(PERP) == 3
-                assert _ask(telegram, "/breaker_reset") == "circuit breaker reset (was open, 3 failures)"
+                assert f"after {BREAKER_FAILURES} consecutive failed opens" in tripped
+                assert tripped.count(PERP) == BREAKER_FAILURES
+                reset = f"circuit breaker reset (was open, {BREAKER_FAILURES} failures)"
+                assert _ask(telegram, "/breaker_reset") == reset
                 assert "/close ID" in _ask(telegram, "/help")
                 assert _ask(telegram, "/close 99999").startswith("/close: no position 99999")
             finally:
