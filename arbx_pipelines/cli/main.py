@@ -27,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "forecast",
     "halt",
     "scenario",
+    "views",
+    "close",
+    "breaker",
     "health",
 )
 

@@ -9,14 +9,16 @@ address, then one line per hedge opened or closed and per alert.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import socket
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.cli.run_console import ActivityFeed, ConsoleLineFilter, problems_only
@@ -34,9 +36,14 @@ from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.supervisor import RUN_STATE_FILE, ChildSpec, StopRequested, Supervisor, become_subreaper
 
+if TYPE_CHECKING:
+    from arbx_pipelines.rpc.runtime import OpsService
+
 log = get_logger("arbx.run")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SIM_READY_SECONDS = 30.0
+#: the notification loops' share of the 10 s stop (they stop while the children do)
+OPS_STOP_SECONDS = 4.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,7 +78,7 @@ def snapshot_command() -> list[str]:
 
 def service_children(loaded: LoadedConfig, args: argparse.Namespace) -> list[ChildSpec]:
     """The long-running processes of a start, in start order (stopped in reverse). Another service (e.g. a chat
-    poller) is one more entry here."""
+    poller in a process of its own) is one more entry here."""
     children: list[ChildSpec] = []
     if loaded.config.mode.value == "sim":
         command = simulator_command(loaded.config.simulator.port)
@@ -138,19 +145,37 @@ def _run(args: argparse.Namespace) -> int:
         _echo(f"arbx: stopped {len(killed)} process group(s) a previous start left running")
     engine = make_engine(loaded.database_url)
     reason = "startup failed"
+    ops: OpsService | None = None
     try:
         supervisor.install_signal_handlers()
         feed = ActivityFeed(engine, _echo, datetime.now(UTC))
-        reason = _start_and_wait(supervisor, feed, loaded, args)
+        _start(supervisor, loaded, args)
+        from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in threads
+
+        ops = start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
+        reason = supervisor.wait(tick=feed.poll)
     except StopRequested as stop:
         reason = f"received {stop} while starting"
     finally:
+        ops_stopping = _stop_ops_service(ops)
         survivors = supervisor.stop()
+        if ops_stopping is not None:
+            ops_stopping.join(timeout=OPS_STOP_SECONDS)
         if args.live:
             revoke_live_start(loaded)
         engine.dispose()
         _echo(f"arbx: stopped ({reason})" + (f"; still running: {survivors}" if survivors else ""))
     _exit_now(0 if reason.startswith("received") else 1)
+
+
+def _stop_ops_service(ops: OpsService | None) -> threading.Thread | None:
+    """Stop the notification and Telegram loops (and send the stop notification) while the children stop."""
+    if ops is None:
+        return None
+    atexit.unregister(ops.stop)  # stopped here, once, within the stop budget
+    stopping = threading.Thread(target=ops.stop, kwargs={"timeout": OPS_STOP_SECONDS}, name="ops-stop", daemon=True)
+    stopping.start()
+    return stopping
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -162,9 +187,8 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedConfig, args: argparse.Namespace) -> str:
-    """Start the services and the first snapshot, then wait; returns why the start ends (a stop signal while
-    starting raises :class:`StopRequested`)."""
+def _start(supervisor: Supervisor, loaded: LoadedConfig, args: argparse.Namespace) -> None:
+    """Start the services and the first snapshot (a stop signal meanwhile raises :class:`StopRequested`)."""
     for spec in service_children(loaded, args):
         supervisor.start(spec)
         if spec.name == "simulator" and not _wait_for_port(
@@ -176,4 +200,3 @@ def _start_and_wait(supervisor: Supervisor, feed: ActivityFeed, loaded: LoadedCo
     )
     _echo(f"arbx: UI at http://{args.host}:{args.port} (mode {loaded.config.mode.value}); "
           f"stop with Ctrl-C or kill -TERM {os.getpid()}")  # fmt: skip
-    return supervisor.wait(tick=feed.poll)

@@ -43,6 +43,8 @@ class ConfigEvent:
     kind: Literal["applied", "rejected"]
     message: str
     changes: tuple[Change, ...] = ()
+    #: rejected: the files' one-line error (it names the file and line)
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _due_events(state: dict[str, Any]) -> list[ConfigEvent]:
         events.append(ConfigEvent("applied", applied["message"], changes))
     if rejected is not None and not rejected["reported"]:
         rejected["reported"] = True
-        events.append(ConfigEvent("rejected", rejected["message"]))
+        events.append(ConfigEvent("rejected", rejected["message"], error=rejected["error"]))
     return events
 
 

@@ -8,24 +8,23 @@ from arbx_pipelines.config.guard import ConfigEvent, config_in_force
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.schema import ArbxConfig
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.notify.alerts import AlertSink
-from arbx_pipelines.storage.db import make_engine
+from arbx_pipelines.notify.events import notify_config_change
+from arbx_pipelines.resources.notifier import alert_sink
 
 log = get_logger("arbx.config")
 
 
 def record_config_event(event: ConfigEvent, in_force: LoadedConfig) -> None:
-    """An applied or rejected change of ``arbx.yaml`` becomes one alert (rejected: a warning naming the line)."""
-    kind = "config_rejected" if event.kind == "rejected" else "config_applied"
-    severity = "warning" if event.kind == "rejected" else "info"
-    details = {"changes": [{"key": k, "old": str(old), "new": str(new)} for k, old, new in event.changes]}
-    engine = make_engine(in_force.database_url)
+    """An applied or rejected change of ``arbx.yaml`` becomes one notification (rejected: critical, naming the line),
+    through the sink of the configuration in force."""
+    source = in_force.sources[0] if in_force.sources else "arbx.yaml"
+    changes = {key: (old, new) for key, old, new in event.changes}
     try:
-        AlertSink(engine).raise_alert(kind, event.message, severity=severity, details=details)
+        notify_config_change(
+            alert_sink(in_force), applied=event.kind == "applied", source=source, changes=changes, error=event.error
+        )
     except Exception as exc:  # an alert that cannot be recorded must not stop the sensor that noticed the change
-        log.error("config change alert not recorded", extra={"alert": kind, "error": str(exc)})
-    finally:
-        engine.dispose()
+        log.error("config change alert not recorded", extra={"change": event.kind, "error": str(exc)})
 
 
 class SettingsResource(ConfigurableResource):

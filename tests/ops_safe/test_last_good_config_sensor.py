@@ -56,6 +56,6 @@ def test_invalid_edit_while_a_position_is_open(monkeypatch: pytest.MonkeyPatch) 
             assert close.run_config["ops"]["close_position_op"]["config"]["position_id"] == position.id
 
         (alert,) = config_alerts(harness)
-        assert alert.severity == "warning"
+        assert alert.severity == "critical"
         assert f"({harness.config_path}:{lines + 2}): risk.max_trade_usdt = -5" in alert.message
         assert "last good configuration stays in force" in alert.message
