@@ -32,7 +32,7 @@ from arbx_pipelines.config.startup import (
     revoke_live_start,
 )
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
-from arbx_pipelines.logs import get_logger
+from arbx_pipelines.logs import configure_logging, get_logger
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.supervisor import RUN_STATE_FILE, ChildSpec, StopRequested, Supervisor, become_subreaper
 
@@ -148,6 +148,8 @@ def _run(args: argparse.Namespace) -> int:
     ops: OpsService | None = None
     try:
         supervisor.install_signal_handlers()
+        if args.log_level is None:  # from here the console is the feed's lines; log records only for errors
+            configure_logging("ERROR", args.log_format)
         feed = ActivityFeed(engine, _echo, datetime.now(UTC))
         _start(supervisor, loaded, args)
         from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in threads

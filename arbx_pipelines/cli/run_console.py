@@ -20,6 +20,8 @@ _NOISE = re.compile(
 #: warnings (``... - dagster - WARNING - <job> - ...``) too: what matters in them is recorded as an alert, printed once
 _ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"| - dagster - WARNING - ")
 
+#: notifications the console already shows as its own lines (hedges from the positions table; the start and stop)
+TOLD_OTHERWISE = frozenset({"hedge_opened", "hedge_closed", "start", "stop"})
 #: the close reason of a position whose legs were unwound before it was ever hedged
 NOT_OPENED = "not_opened"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -100,7 +102,8 @@ class ActivityFeed:
     def poll(self) -> None:
         for alert in alerts_after(self._engine, self._alert_id):
             self._alert_id = alert.id
-            self._echo(alert_line(alert))
+            if alert.kind not in TOLD_OTHERWISE:
+                self._echo(alert_line(alert))
         for hedge in hedges_changed_since(self._engine, self._since):
             opened = hedge.opened_at >= self._since and hedge.close_reason != NOT_OPENED
             if opened and (hedge.position_id, "opened") not in self._printed:

@@ -65,6 +65,7 @@ def test_feed_prints_each_hedge_and_alert_once(migrated_engine: Engine) -> None:
     assert lines == []
     pid = _position(migrated_engine, start + timedelta(seconds=5))
     AlertSink(migrated_engine).raise_alert("leg_imbalance", "legs differ", venue="binance", symbol="DOGE/USDT:USDT")
+    AlertSink(migrated_engine).raise_alert("hedge_opened", "hedge opened (told by the position line)", severity="info")
     feed.poll()
     feed.poll()
     assert len(lines) == 2
