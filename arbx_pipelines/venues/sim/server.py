@@ -88,7 +88,9 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
                 await asyncio.sleep(rule.latency_ms / 1000)
             elif rule.kind is FaultKind.DROP_CONNECTION and not rule.after_accept:
                 return _drop(request)
-            elif rule.kind is FaultKind.RATE_LIMIT and (rule.weight_limit is None or used > rule.weight_limit):
+            elif rule.kind is FaultKind.RATE_LIMIT and (
+                rule.weight_limit is None or simulator.faults.charge(rule, route.weight) > rule.weight_limit
+            ):
                 limited = SimError(ErrorKind.RATE_LIMITED, "rate limited", used=used)
                 reply = slot.module.render_error(limited, sim_request)
                 reply.headers.update(headers)

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.venues.sim.clock import SimClock
+from arbx_pipelines.venues.sim.clock import SETTLEMENT_GRID_MS, SimClock, aligned_start, wall_ms
 from arbx_pipelines.venues.sim.engine import SimVenue
 from arbx_pipelines.venues.sim.faults import FaultInjector, FaultRule, WeightTracker
 from arbx_pipelines.venues.sim.history import load_history
@@ -43,6 +43,17 @@ def available_venue_modules() -> dict[str, type[VenueModule]]:
     return found
 
 
+def clock_start(settings: SimSettings) -> tuple[int, int]:
+    """(reported time at start, market time - reported time): see ``SimSettings.market_start_ms``."""
+    market = settings.market_start_ms
+    if market is None:
+        return (wall_ms() if settings.start_ms is None else settings.start_ms), 0
+    start = aligned_start(wall_ms(), market) if settings.start_ms is None else settings.start_ms
+    if (market - start) % SETTLEMENT_GRID_MS:
+        raise ValueError("start_ms and market_start_ms must differ by a whole number of 8h settlement grids")
+    return start, market - start
+
+
 @dataclass
 class VenueSlot:
     engine: SimVenue
@@ -52,9 +63,10 @@ class VenueSlot:
 class Simulator:
     def __init__(self, settings: SimSettings) -> None:
         self.settings = settings
-        self.clock = SimClock(settings.start_ms, settings.speed)
+        start_ms, market_offset_ms = clock_start(settings)
+        self.clock = SimClock(start_ms, settings.speed, running=settings.clock_running)
         self.history = load_history(settings.history_dir)
-        self.market = MarketModel(settings.seed, self.history)
+        self.market = MarketModel(settings.seed, self.history, market_offset_ms)
         self.faults = FaultInjector(seed=settings.seed)
         self.weights = WeightTracker()
         #: the latest requests served, as (venue, "METHOD /path"): how tests see what a ccxt call touched
