@@ -68,6 +68,9 @@ class SimSettings:
     venues: tuple[str, ...] = ()
     #: fee schedule per venue name; a venue not listed uses FeeSchedule()
     fees: dict[str, FeeSchedule] = field(default_factory=dict)
+    #: the saved world (``<data_dir>/sim/world.json`` for ``arbx sim``): continued at start when it exists, written
+    #: while the simulator runs and on stop; None: the world lives in memory only (tests, benchmarks)
+    state_path: Path | None = None
 
     def fees_for(self, venue: str) -> FeeSchedule:
         return self.fees.get(venue, FeeSchedule())
