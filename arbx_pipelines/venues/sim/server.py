@@ -166,14 +166,17 @@ async def _background_sync(app: web.Application) -> AsyncIterator[None]:
 async def _keep_world(app: web.Application) -> AsyncIterator[None]:
     """Save the world about once a second while it changes, and on stop (state built on this loop, written beside)."""
     simulator = app[SIMULATOR_KEY]
+    path = simulator.settings.state_path
+    writing: list[asyncio.Future[None]] = []
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(SAVE_INTERVAL_S)
             try:
                 world = simulator.unsaved()
-                if world is not None and simulator.settings.state_path is not None:
-                    await asyncio.to_thread(write_world, simulator.settings.state_path, world)
+                if world is not None and path is not None:
+                    writing[:] = [asyncio.get_running_loop().run_in_executor(None, write_world, path, world)]
+                    await asyncio.shield(writing[0])
             except Exception:  # keep serving; the next change or the stop tries again
                 simulator.dirty = True
                 log.exception("saving the simulator world failed")
@@ -183,6 +186,9 @@ async def _keep_world(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    for in_flight in writing:  # an older world still being written must land before the last one
+        with contextlib.suppress(Exception):
+            await in_flight
     simulator.save()
 
 
