@@ -177,9 +177,9 @@ async def _keep_world(app: web.Application) -> AsyncIterator[None]:
                 if world is not None and path is not None:
                     writing[:] = [asyncio.get_running_loop().run_in_executor(None, write_world, path, world)]
                     await asyncio.shield(writing[0])
-            except Exception:  # keep serving; the next change or the stop tries again
+            except Exception as exc:  # keep serving; the next change or the stop tries again
                 simulator.dirty = True
-                log.exception("saving the simulator world failed")
+                log.error("saving the simulator world failed", extra={"path": str(path), "error": str(exc)})
 
     task = asyncio.create_task(loop())
     yield
@@ -189,7 +189,10 @@ async def _keep_world(app: web.Application) -> AsyncIterator[None]:
     for in_flight in writing:  # an older world still being written must land before the last one
         with contextlib.suppress(Exception):
             await in_flight
-    simulator.save()
+    try:
+        simulator.save()
+    except OSError as exc:
+        log.error("saving the simulator world at stop failed", extra={"path": str(path), "error": str(exc)})
 
 
 def build_app(settings: SimSettings | None = None, simulator: Simulator | None = None) -> web.Application:
