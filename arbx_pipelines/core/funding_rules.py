@@ -118,3 +118,41 @@ def entry_veto(outlook: FundingOutlook, round_trip_cost_rate: float, min_persist
     if outlook.persistence_share < min_persistence:
         return f"not_persistent: persistence {outlook.persistence_share:.2f} < {min_persistence}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryAssessment:
+    """What the user's algorithms say about an entry the live entry rules (``decide_entry``) allow."""
+
+    outlook: FundingOutlook
+    score: ScoreBreakdown
+    veto: str | None  # None: go
+
+    @property
+    def allowed(self) -> bool:
+        return self.veto is None
+
+
+def assess_entry(
+    recent_rates: Sequence[float] | np.ndarray,
+    recent_annualized: Sequence[float] | np.ndarray,
+    direction: int,
+    interval_hours: float,
+    *,
+    planned_hours: float,
+    round_trip_cost_rate: float,
+    min_persistence: Decimal,
+    expected_slippage_rate: Decimal,
+    venue: Venue,
+    scoring: ScoringParams,
+    min_score: Decimal = Decimal(0),
+) -> EntryAssessment:
+    """The forecast, persistence and score of an entry (newest settlement last), and why they refuse it if they
+    do: one function for the funding sensor and the backtester's ``threshold`` strategy."""
+    outlook = funding_outlook(recent_rates, recent_annualized, direction, interval_hours, planned_hours)
+    annualized = Decimal(repr(float(np.asarray(recent_annualized)[-1]))) if len(recent_annualized) else Decimal(0)
+    value = opportunity_score(annualized, outlook.persistence_share, expected_slippage_rate, venue, scoring)
+    veto = entry_veto(outlook, round_trip_cost_rate, min_persistence)
+    if veto is None and value.score < min_score:
+        veto = f"score_too_low: {value.score:.3f} < {min_score}"
+    return EntryAssessment(outlook, value, veto)

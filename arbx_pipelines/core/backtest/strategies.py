@@ -27,9 +27,8 @@ from arbx_pipelines.core.backtest.data import FloatArray, Series
 from arbx_pipelines.core.backtest.live_rules import HeldPosition, Rules, SettlementView, venue_of
 from arbx_pipelines.core.backtest.marking import HeldTrade, prices_of
 from arbx_pipelines.core.backtest.params import BacktestParams
-from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.money import to_decimal
-from arbx_pipelines.core.scoring import ScoringParams, persistence
+from arbx_pipelines.core.scoring import ScoringParams
 
 _SLACK = 1e-9
 
@@ -177,26 +176,23 @@ def forecast_mean_at(item: Series, k: int, params: BacktestParams) -> float:
 
 
 def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) -> str | None:
-    """Why the forecast, persistence or score rule refuses an entry at ``k`` (None: they allow it)."""
+    """Why the forecast, persistence or score rule (``funding_rules.assess_entry``, as live) refuses an entry at
+    ``k`` (None: they allow it)."""
     lo = max(0, k + 1 - funding_rules.FORECAST_WINDOW)
-    interval = float(item.interval_hours[k])
-    outlook = funding_rules.funding_outlook(
-        item.rates[lo : k + 1], item.annualized[lo : k + 1], direction, interval, params.planned_holding_hours
+    assessment = funding_rules.assess_entry(
+        item.rates[lo : k + 1],
+        item.annualized[lo : k + 1],
+        direction,
+        float(item.interval_hours[k]),
+        planned_hours=params.planned_holding_hours,
+        round_trip_cost_rate=params.round_trip_cost_rate(item.venue),
+        min_persistence=to_decimal(params.min_persistence),
+        expected_slippage_rate=to_decimal(params.slippage_bps / 1e4),
+        venue=venue_of(item.venue),
+        scoring=SCORING,
+        min_score=to_decimal(params.min_score),
     )
-    veto = funding_rules.entry_veto(
-        outlook, params.round_trip_cost_rate(item.venue), to_decimal(params.min_persistence)
-    )
-    if veto is not None:
-        return veto
-    side = FundingDirection.POSITIVE if direction > 0 else FundingDirection.NEGATIVE
-    recent = [to_decimal(r) for r in item.rates[max(0, k + 1 - funding_rules.RECENT_SETTLEMENTS) : k + 1].tolist()]
-    slippage = to_decimal(params.slippage_bps / 1e4)
-    value = funding_rules.opportunity_score(
-        to_decimal(float(item.annualized[k])), persistence(recent, side), slippage, venue_of(item.venue), SCORING
-    )
-    if value.score < to_decimal(params.min_score):
-        return f"score_too_low: {value.score:.3f} < {params.min_score}"
-    return None
+    return assessment.veto
 
 
 def forecast_mean_screen(annualized: FloatArray, planned_hours: float, intervals: FloatArray) -> FloatArray:
