@@ -29,6 +29,7 @@ from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.grid import OBJECTIVES, walk_forward
 from arbx_pipelines.core.backtest.montecarlo import monte_carlo
 from arbx_pipelines.core.backtest.params import (
+    DEFAULT_STRATEGY,
     PARAM_HELP,
     STRATEGIES,
     BacktestParams,
@@ -57,7 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="FILE",
         help="price file(s): a spot series (BTC/USDT) and a perp series (BTC/USDT:USDT); one series marks both legs",
     )
-    parser.add_argument("--strategy", help=f"one of: {', '.join(STRATEGIES)} (not with --walk-forward)")
+    parser.add_argument(
+        "--strategy", help=f"one of: {', '.join(STRATEGIES)} (default {DEFAULT_STRATEGY}; not with --walk-forward)"
+    )
     parser.add_argument("--capital", type=float, default=500.0, help="starting capital in USDT (default 500)")
     parser.add_argument(
         "--symbols", nargs="+", action="extend", metavar="SYMBOL", help="BTCUSDT, BTC/USDT:USDT or binance:BTCUSDT"
@@ -125,6 +128,7 @@ def load_series(
 def _backtest(args: argparse.Namespace) -> int:
     if args.walk_forward:
         return _walk_forward(args)
+    args.strategy = args.strategy or DEFAULT_STRATEGY
     if args.strategy not in STRATEGIES:
         raise CliError(f"--strategy {args.strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if not args.json_out:

@@ -65,3 +65,21 @@ def test_a_fold_without_trades_in_training_is_skipped_with_its_reason() -> None:
     assert len(result.skipped) == 1 and "no grid point traded" in result.skipped[0]["reason"]
     assert len(result.folds) == 1  # the fold trained on the hot window is tested
     assert result.to_dict()["skipped"] == result.skipped
+
+
+def test_walk_forward_prints_carry_against_threshold_per_unseen_fold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hot = [0.0001] * 20 + [0.002] * 25
+    funding = _funding_csv(tmp_path / "f.csv", hot * 6)
+    out = tmp_path / "wf.json"
+    argv = ["backtest", "--walk-forward", "--funding", str(funding), "--folds", "3", "--json", str(out)]
+    assert main([*argv, "--grid", "entry_annualized=0.3,0.6", "--param", "forecast=false"]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert {row["strategy"] for row in data["rows"]} == {"carry", "threshold"}
+    assert len(data["rows"]) == 2 * 3 and not data["skipped"]
+    for row in data["rows"]:
+        assert f"{row['fold']:>4}  {row['test']}" in printed
+        assert set(row) >= {"annualized_return", "sharpe", "max_drawdown", "round_trips"}
+    assert main([*argv, "--strategy", "carry"]) == 2

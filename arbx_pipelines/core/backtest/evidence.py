@@ -12,7 +12,11 @@ from arbx_pipelines.core.backtest.params import BacktestParams
 
 #: the grid ``--walk-forward`` searches when no ``--grid`` is given
 DEFAULT_GRID: tuple[dict[str, Any], ...] = tuple(
-    {"entry_annualized": entry, "exit_annualized": exit_} for entry in (0.1, 0.2, 0.3, 0.5) for exit_ in (0.0, 0.05)
+    {"entry_annualized": entry, "exit_annualized": exit_, "planned_holding_hours": planned, "max_holding_days": days}
+    for entry in (0.1, 0.2, 0.3)
+    for exit_ in (0.0, 0.05)
+    for planned in (72, 336)
+    for days in (14, 90)
 )
 COLUMNS = ("annualized_return", "sharpe", "max_drawdown", "round_trips")
 
