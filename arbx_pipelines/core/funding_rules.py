@@ -23,9 +23,8 @@ from decimal import Decimal
 import numpy as np
 
 from arbx_pipelines.core.forecast.signals import dynamic_leverage
-from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Venue
-from arbx_pipelines.core.scoring import ScoreBreakdown, ScoringParams, persistence, score
+from arbx_pipelines.core.scoring import ScoreBreakdown, ScoringParams, score
 
 HOURS_PER_YEAR = 24 * 365
 #: settlements the forecast and the volatility look back on (a month at 8h)
@@ -103,9 +102,16 @@ def funding_outlook(
     settlements = max(1, int(planned_hours // max(interval_hours, 1)))
     path = forecast_path(np.asarray(recent_annualized)[-FORECAST_WINDOW:], settlements)
     expected = float(np.sum(direction * path)) * interval_hours / HOURS_PER_YEAR
-    side = FundingDirection.POSITIVE if direction > 0 else FundingDirection.NEGATIVE
-    rates = [Decimal(repr(float(r))) for r in np.asarray(recent_rates)[-RECENT_SETTLEMENTS:]]
-    return FundingOutlook(expected, float(path.mean()), persistence(rates, side), settlements)
+    return FundingOutlook(expected, float(path.mean()), persistence_share(recent_rates, direction), settlements)
+
+
+def persistence_share(recent_rates: Sequence[float] | np.ndarray, direction: int) -> Decimal:
+    """``core.scoring.persistence`` of the last settlements, counted on floats (a float's sign is its exact
+    value's): the share of the last 21 settlements that paid the side ``direction`` holds."""
+    recent = np.asarray(recent_rates, dtype=np.float64)[-RECENT_SETTLEMENTS:]
+    if recent.size == 0:
+        return Decimal(0)
+    return Decimal(int(np.count_nonzero(direction * recent > 0))) / Decimal(int(recent.size))
 
 
 def entry_veto(outlook: FundingOutlook, round_trip_cost_rate: float, min_persistence: Decimal) -> str | None:

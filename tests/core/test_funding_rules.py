@@ -102,3 +102,12 @@ def test_anomalies_are_typed_with_their_handling() -> None:
     assert RESPONSES[AnomalyKind.LIQUIDITY_DRYING].close_batches == 3
     assert depth_ratio([D(100), D(100), D(20)]) == pytest.approx(0.2)
     assert depth_ratio([D(100)]) is None
+
+
+def test_the_float_persistence_share_is_the_scorers_persistence() -> None:
+    from arbx_pipelines.core.scoring import persistence
+
+    rates = [0.0001, -0.0002, 0.0, 0.0003, -0.00001] * 5
+    for direction, side in ((1, FundingDirection.POSITIVE), (-1, FundingDirection.NEGATIVE)):
+        expected = persistence([D(repr(r)) for r in rates[-funding_rules.RECENT_SETTLEMENTS :]], side)
+        assert funding_rules.persistence_share(rates, direction) == expected

@@ -19,6 +19,7 @@ import bisect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class Trade:
 
 Book = Callable[[Trade], HeldTrade]
 #: the vectorised forecast-mean screen is loosened by this much (annualized) so it never hides an exact exit
-FORECAST_SCREEN_SLACK = 0.05
+FORECAST_SCREEN_SLACK = 0.01
 SCORING = ScoringParams()
 
 
@@ -95,7 +96,10 @@ def threshold_trades(
         # the screens are loosened by a hair so float rounding never hides a settlement the exact rule would take
         level = params.entry_annualized * (1 - _SLACK)
         signed = np.abs(yearly) if params.allow_negative else yearly
-        entry_candidates = np.flatnonzero(signed >= level).tolist()
+        wanted = signed >= level
+        if params.forecast:
+            wanted &= forecast_entry_screen(item, params)
+        entry_candidates = np.flatnonzero(wanted).tolist()
     exit_level = params.exit_annualized + _SLACK
     screen = (
         forecast_mean_screen(yearly, params.planned_holding_hours, item.interval_hours) if params.forecast else None
@@ -138,7 +142,7 @@ def threshold_trades(
         for j in itertools.chain(early, range(timed_out, n)):
             calls += 1
             held = HeldPosition(direction, opened_at, notional, per_unit * cols.earned_per_unit(k, j), entry_cost)
-            expected = forecast_mean_at(item, j, params) if params.forecast else None
+            expected = forecast_mean_at(yearly, item.interval_hours, j, params) if params.forecast else None
             why = rules.exit_reason(cols.view(j), held, params, expected)
             if why is not None:
                 exit_at, reason = j, why
@@ -165,14 +169,11 @@ def leverage_at(item: Series, k: int, params: BacktestParams) -> float:
     )
 
 
-def forecast_mean_at(item: Series, k: int, params: BacktestParams) -> float:
+def forecast_mean_at(yearly: FloatArray, intervals: FloatArray, k: int, params: BacktestParams) -> float:
     """The forecast mean annualized rate over the planned holding time, from the settlements up to ``k``."""
     lo = max(0, k + 1 - funding_rules.FORECAST_WINDOW)
-    outlook = funding_rules.funding_outlook(
-        item.rates[lo : k + 1], item.annualized[lo : k + 1], 1, float(item.interval_hours[k]),
-        params.planned_holding_hours,
-    )  # fmt: skip
-    return outlook.forecast_mean
+    steps = max(1, int(params.planned_holding_hours // max(float(intervals[k]), 1)))
+    return float(funding_rules.forecast_path(yearly[lo : k + 1], steps).mean())
 
 
 def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) -> str | None:
@@ -193,6 +194,26 @@ def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) 
         min_score=to_decimal(params.min_score),
     )
     return assessment.veto
+
+
+def forecast_entry_screen(item: Series, params: BacktestParams) -> Any:
+    """Settlements where the forecast and persistence rules may allow an entry on the side the rate pays (a
+    necessary condition, loosened for the forecast; the persistence count is exact)."""
+    direction = np.where(item.rates >= 0, 1.0, -1.0)
+    steps = np.maximum(1, np.floor(params.planned_holding_hours / np.maximum(item.interval_hours, 1.0)))
+    years = steps * item.interval_hours / funding_rules.HOURS_PER_YEAR
+    mean = forecast_mean_screen(item.annualized, params.planned_holding_hours, item.interval_hours)
+    cost = params.round_trip_cost_rate(item.venue)
+    forecast_ok = direction * mean * years > cost - FORECAST_SCREEN_SLACK * years
+    window = funding_rules.RECENT_SETTLEMENTS
+    counts = []
+    for paying in (item.rates > 0, item.rates < 0):
+        running = np.concatenate([[0], np.cumsum(paying)])
+        hi = np.arange(1, len(item) + 1)
+        counts.append(running[hi] - running[np.maximum(0, hi - window)])
+    size = np.minimum(np.arange(1, len(item) + 1), window)
+    share = np.where(direction > 0, counts[0], counts[1]) / size
+    return forecast_ok & (share >= params.min_persistence - _SLACK)
 
 
 def forecast_mean_screen(annualized: FloatArray, planned_hours: float, intervals: FloatArray) -> FloatArray:
