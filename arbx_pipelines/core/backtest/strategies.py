@@ -106,9 +106,10 @@ def threshold_trades(
     )
     below_exit = {}
     for d in (1, -1):
-        low = d * yearly < exit_level
-        if screen is not None:
-            low |= d * screen < exit_level + FORECAST_SCREEN_SLACK
+        if screen is None:
+            low = d * yearly < exit_level
+        else:  # the forecast mean decides "below exit"; the last rate still decides a sign flip
+            low = (d * yearly < _SLACK) | (d * screen < exit_level + FORECAST_SCREEN_SLACK)
         below_exit[d] = np.flatnonzero(low).tolist()
     fee_rate, spread_rate, slip_rate = params.trade_cost_rates(item.venue)
     entry_cost = notional * (fee_rate + spread_rate + slip_rate)
