@@ -90,6 +90,9 @@ def threshold_trades(
     """Round trips of the live rules on one series as ``book`` held them, and how many times the rules were asked."""
     n = len(item)
     yearly = item.annualized
+    screen = (
+        forecast_mean_screen(yearly, params.planned_holding_hours, item.interval_hours) if params.forecast else None
+    )
     if exhaustive:
         entry_candidates: list[int] = list(range(n))
     else:
@@ -97,13 +100,10 @@ def threshold_trades(
         level = params.entry_annualized * (1 - _SLACK)
         signed = np.abs(yearly) if params.allow_negative else yearly
         wanted = signed >= level
-        if params.forecast:
-            wanted &= forecast_entry_screen(item, params)
+        if screen is not None:
+            wanted &= forecast_entry_screen(item, params, screen)
         entry_candidates = np.flatnonzero(wanted).tolist()
     exit_level = params.exit_annualized + _SLACK
-    screen = (
-        forecast_mean_screen(yearly, params.planned_holding_hours, item.interval_hours) if params.forecast else None
-    )
     below_exit = {}
     for d in (1, -1):
         if screen is None:
@@ -197,13 +197,13 @@ def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) 
     return assessment.veto
 
 
-def forecast_entry_screen(item: Series, params: BacktestParams) -> Any:
+def forecast_entry_screen(item: Series, params: BacktestParams, mean: FloatArray) -> Any:
     """Settlements where the forecast and persistence rules may allow an entry on the side the rate pays (a
-    necessary condition, loosened for the forecast; the persistence count is exact)."""
+    necessary condition, loosened for the forecast; the persistence count is exact); ``mean``: the forecast-mean
+    screen of every settlement."""
     direction = np.where(item.rates >= 0, 1.0, -1.0)
     steps = np.maximum(1, np.floor(params.planned_holding_hours / np.maximum(item.interval_hours, 1.0)))
     years = steps * item.interval_hours / funding_rules.HOURS_PER_YEAR
-    mean = forecast_mean_screen(item.annualized, params.planned_holding_hours, item.interval_hours)
     cost = params.round_trip_cost_rate(item.venue)
     forecast_ok = direction * mean * years > cost - FORECAST_SCREEN_SLACK * years
     window = funding_rules.RECENT_SETTLEMENTS
