@@ -24,6 +24,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "forecast",
     "halt",
     "scenario",
+    "views",
+    "close",
+    "breaker",
 )
 
 

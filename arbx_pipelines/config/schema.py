@@ -190,6 +190,10 @@ class TelegramConfig(Strict):
     enabled: bool = False
     api_url: str = "https://api.telegram.org"
     chat_id: str | None = None
+    owner_chat_id: str | None = Field(
+        default=None, description="the only chat whose commands are answered; unset: chat_id"
+    )
+    poll_seconds: int = Field(default=5, ge=1, le=50, description="long-polling wait of getUpdates")
 
 
 class EmailConfig(Strict):
