@@ -65,12 +65,13 @@ class AnomalyResponse:
     severity: str  # of the alert
     check_seconds: int | None  # watch the symbol's positions this often (None: the usual interval)
     close_batches: int  # close open hedges of the symbol in this many batches (0: keep them)
+    alert: bool = True  # False: the lifecycle watcher already notifies it (a price jump is its ``anomaly_pause``)
 
 
 RESPONSES: dict[AnomalyKind, AnomalyResponse] = {
     AnomalyKind.FUNDING_SPIKE: AnomalyResponse(True, False, "warning", 60, 0),
     AnomalyKind.SUSPECTED_MANIPULATION: AnomalyResponse(True, True, "critical", 60, 0),
-    AnomalyKind.PRICE_JUMP: AnomalyResponse(True, False, "info", None, 0),
+    AnomalyKind.PRICE_JUMP: AnomalyResponse(True, False, "warning", None, 0, alert=False),
     AnomalyKind.LIQUIDITY_DRYING: AnomalyResponse(True, False, "warning", 60, 3),
 }
 #: a price move this many times the threshold is suspected manipulation even without a funding move

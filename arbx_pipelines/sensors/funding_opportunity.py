@@ -82,9 +82,9 @@ def record_anomalies(engine: Engine, alerts: AlertSink, scan: FundingScan, curso
     seen = set(json.loads(cursor)) if cursor else set()
     current = {a.key for a in scan.anomalies}
     for anomaly in scan.anomalies:
-        if anomaly.key in seen:
-            continue
         response = RESPONSES[anomaly.kind]
+        if anomaly.key in seen or not response.alert:
+            continue
         handling = "every new entry paused" if response.pause_all else "new entries on the symbol paused"
         alerts.raise_alert(
             str(anomaly.kind),

@@ -63,7 +63,8 @@ def test_anomalies_are_recorded_and_alerted_once_and_manipulation_pauses_everyth
     assert record_anomalies(engine, AlertSink(engine), FundingScan([], [spike]), cursor) == cursor
     assert halted(engine) is None
     manipulated = SymbolAnomaly("okx", "ETH/USDT:USDT", AnomalyKind.SUSPECTED_MANIPULATION, "price z 8", T0)
-    record_anomalies(engine, AlertSink(engine), FundingScan([], [spike, manipulated]), cursor)
+    jump = SymbolAnomaly("okx", "XRP/USDT:USDT", AnomalyKind.PRICE_JUMP, "price z 4", T0)  # the watcher's to tell
+    record_anomalies(engine, AlertSink(engine), FundingScan([], [spike, manipulated, jump]), cursor)
     with transaction(engine) as session:
         kinds = [(a.kind, a.severity) for a in session.query(Alert).order_by(Alert.id)]
     assert kinds == [("funding_spike", "warning"), ("suspected_manipulation", "critical")]
