@@ -51,16 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--live", action="store_true", help="the live-trading opt-in for this start")
+    run.add_argument("--reset-sim", action="store_true", help="sim mode: start the simulated venues on a fresh world")
     run.set_defaults(handler=_run)
 
 
-def simulator_command(port: int) -> list[str] | None:
-    """The command that starts the simulated venues, or None while the simulator is not installed."""
+def simulator_command(port: int, reset: bool = False) -> list[str] | None:
+    """The command that starts the simulated venues (continuing their saved world unless ``reset``), or None while
+    the simulator is not installed."""
     try:
         import arbx_pipelines.venues.sim.server  # noqa: F401
     except ImportError:
         return None
-    return [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    command = [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    return [*command, "--reset"] if reset else command
 
 
 def dagster_command(host: str, port: int) -> list[str]:
@@ -81,7 +84,7 @@ def service_children(loaded: LoadedConfig, args: argparse.Namespace) -> list[Chi
     poller in a process of its own) is one more entry here."""
     children: list[ChildSpec] = []
     if loaded.config.mode.value == "sim":
-        command = simulator_command(loaded.config.simulator.port)
+        command = simulator_command(loaded.config.simulator.port, reset=args.reset_sim)
         if command is not None:
             children.append(ChildSpec("simulator", command, show=problems_only))
     dagster = dagster_command(args.host, args.port)
