@@ -66,6 +66,25 @@ class SimFaultConfig(Strict):
     after_accept: bool = Field(default=False, description="drop_connection: after handling the request")
 
 
+class DislocationConfig(Strict):
+    """Cross-venue dislocations of the simulated market (``venues/sim/streams/dislocations.py``)."""
+
+    enabled: bool = False
+    coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "XRP", "DOGE"])
+    every_ms: int = Field(default=15000, ge=1000, description="one dislocation per coin in each slot this long")
+    min_bps: float = Field(default=25.0, ge=0, le=1000)
+    max_bps: float = Field(default=60.0, ge=0, le=1000)
+    min_ms: int = Field(default=400, ge=1)
+    max_ms: int = Field(default=2500, ge=1)
+    lag_ms: dict[str, int] = Field(default_factory=dict, description="venue -> how far its book stream lags")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DislocationConfig:
+        if not (self.min_ms <= self.max_ms < self.every_ms and self.min_bps <= self.max_bps):
+            raise ValueError("need min_ms <= max_ms < every_ms and min_bps <= max_bps")
+        return self
+
+
 class SimulatorConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
@@ -77,6 +96,7 @@ class SimulatorConfig(Strict):
     history_dir: str | None = Field(default=None, description="real history to replay; default ../shared/data")
     start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0)
     faults: list[SimFaultConfig] = Field(default_factory=list, description="fault rules active from the start")
+    dislocations: DislocationConfig = Field(default_factory=DislocationConfig)
 
 
 class StrategyConfig(Strict):

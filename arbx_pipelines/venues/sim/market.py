@@ -15,6 +15,7 @@ Being a function of time keeps the market deterministic for a seed whatever the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from arbx_pipelines.venues.sim.clock import DAY_MS, HOUR_MS
@@ -76,6 +77,8 @@ class MarketModel:
         self.history = history
         self.funding_overrides: list[Override] = []
         self.price_overrides: list[Override] = []
+        #: extra price factors of (venue, coin, t_ms), e.g. the streams' dislocation generator
+        self.factor_sources: list[Callable[[str, str, int], float]] = []
         self._keys: dict[tuple[str, ...], int] = {}
         self._price_cache: dict[tuple[str, str, int, bool], float] = {}
 
@@ -100,6 +103,8 @@ class MarketModel:
         for override in self.price_overrides:
             if override.active(venue, coin, t_ms):
                 factor *= override.value
+        for source in self.factor_sources:
+            factor *= source(venue, coin, t_ms)
         return factor
 
     def spot_price(self, venue: str, coin: str, t_ms: int) -> float:

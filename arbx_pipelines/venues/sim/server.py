@@ -27,6 +27,7 @@ from arbx_pipelines.venues.sim.errors import ErrorKind, SimError
 from arbx_pipelines.venues.sim.faults import FaultKind, FaultRule
 from arbx_pipelines.venues.sim.settings import SimSettings
 from arbx_pipelines.venues.sim.simulator import Simulator, VenueSlot
+from arbx_pipelines.venues.sim.streams import add_stream_routes
 from arbx_pipelines.venues.sim.venue_api import Reply, Route, SimRequest
 
 log = get_logger("arbx.sim.server")
@@ -162,6 +163,7 @@ def build_app(settings: SimSettings | None = None, simulator: Simulator | None =
     app[SIMULATOR_KEY] = simulator
     unknown: list[dict[str, str]] = []
     app[UNKNOWN_KEY] = unknown
+    add_stream_routes(app, simulator)  # before the venues' catch-all routes
     for slot in simulator.venues.values():
         name = slot.module.name
         for route in slot.module.routes():

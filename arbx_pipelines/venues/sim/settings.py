@@ -57,6 +57,8 @@ class SimSettings:
     venues: tuple[str, ...] = ()
     #: fee schedule per venue name; a venue not listed uses FeeSchedule()
     fees: dict[str, FeeSchedule] = field(default_factory=dict)
+    #: cross-venue dislocations and stream lag (see streams/dislocations.py for the keys); empty: none
+    dislocations: dict[str, Any] = field(default_factory=dict)
 
     def fees_for(self, venue: str) -> FeeSchedule:
         return self.fees.get(venue, FeeSchedule())
@@ -85,6 +87,7 @@ class SimSettings:
             "history_dir": history,
             "start_balance_usdt": config.start_balance_usdt,
             "faults": tuple(rule.model_dump(exclude_none=True) for rule in getattr(config, "faults", ())),
+            "dislocations": config.dislocations.model_dump() if hasattr(config, "dislocations") else {},
         }
         if venues_config:
             values["fees"] = {
