@@ -37,6 +37,8 @@ def spot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="injected latency per venue request")
     parser.add_argument("--every-ms", type=int, default=4000, help="one dislocation per coin per this many ms")
     parser.add_argument("--seed", type=int, default=42, help="the simulator's seed")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL to record in (a fresh schema); default SQLite")
+    parser.add_argument("--redis-url", default=None, help="state store (venue slots, heartbeat); default: the database")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 

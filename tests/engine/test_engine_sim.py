@@ -14,19 +14,17 @@ from arbx_pipelines.engine.executor import SPOT_ARB_KIND
 from arbx_pipelines.execution.records import orders_of_execution, unfinished_executions
 from arbx_pipelines.storage.db import make_engine
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import SimSettings
 
 
 def test_engine_trades_dislocations_and_its_records_match_the_venues(tmp_path: Path) -> None:
     args = argparse.Namespace(seed=11, every_ms=3000, latency_ms=5.0)
-    settings = SimSettings(port=0, seed=args.seed, history_dir=None, dislocations=spot._dislocations(args.every_ms),
-                           faults=({"kind": "latency", "latency_ms": args.latency_ms},))  # fmt: skip
+    settings = spot.sim_settings(args.seed, args.every_ms, args.latency_ms)
     url = f"sqlite:///{tmp_path / 'engine.db'}"
     with SimServer(settings) as server:
-        prices = spot._fund(server)
-        before = spot._holdings(server)
-        summary = asyncio.run(spot._run_engine(server, url, 8.0))
-        after = spot._holdings(server)
+        prices = spot._fund(server.base_url)
+        before = spot._holdings(server.base_url)
+        summary = asyncio.run(spot._run_engine(server.base_url, url, 8.0))
+        after = spot._holdings(server.base_url)
     engine = make_engine(url)
     venue_pnl = spot._value({a: after.get(a, Decimal(0)) - before.get(a, Decimal(0)) for a in after | before}, prices)
     assert int(str(summary["arbitrages"])) >= 1
