@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backtest",
     "forecast",
     "halt",
+    "engine",
     "scenario",
 )
 

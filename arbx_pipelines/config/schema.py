@@ -175,9 +175,28 @@ class RiskConfig(Strict):
 
 
 class SpreadConfig(Strict):
-    enabled: bool = False
+    """Cross-exchange spot arbitrage (``arbx engine``)."""
+
+    enabled: bool | None = Field(default=None, description="unset: on in sim mode, off in every other mode")
     min_profit_rate: Decimal = Field(default=Decimal("0.002"), ge=0, le=1)
     min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0)
+    symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"],
+        description="spot pairs watched on every enabled venue",
+    )
+    max_in_flight: int = Field(default=5, ge=1, le=50, description="arbitrages running at once")
+    task_timeout_seconds: float = Field(default=20, gt=0, le=300, description="per arbitrage, both legs and flattening")
+
+    @field_validator("symbols")
+    @classmethod
+    def _spot_pairs(cls, symbols: list[str]) -> list[str]:
+        for symbol in symbols:
+            if symbol.count("/") != 1 or ":" in symbol:
+                raise ValueError(f"{symbol!r} is not a spot pair like BTC/USDT")
+        return symbols
+
+    def active(self, mode: Mode) -> bool:
+        return self.enabled if self.enabled is not None else mode is Mode.SIM
 
 
 class ExecutionConfig(Strict):
