@@ -37,6 +37,9 @@ from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine.executor")
 SPOT_ARB_KIND = "spot_arb"
+#: the ``venue`` of a spot arbitrage execution: it spans two venues (``planned`` names them), so the per-venue
+#: reconcile settles its orders (each by its own venue) but leaves finishing the execution to :mod:`.repair`
+CROSS_VENUE = "cross"
 #: an opportunity older than this when a slot frees up is dropped (the book has moved on)
 STALE_S = 0.5
 
@@ -131,7 +134,7 @@ class Executor:
                    "sell_venue": opportunity.sell_venue, "buy_vwap": str(quote.buy_vwap),
                    "sell_vwap": str(quote.sell_vwap), "expected_profit": str(quote.profit),
                    "notional": str(quote.buy_cost)}  # fmt: skip
-        execution = record_intent(self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=opportunity.buy_venue,
+        execution = record_intent(self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
                                   symbol=opportunity.symbol, planned=planned, intents=[buy, sell],
                                   run_id=self.settings.run_id)  # fmt: skip
         journal = DbOrderJournal(self.deps.engine)
@@ -179,27 +182,35 @@ class Executor:
         record_execution_result(self.deps.engine, self.deps.limits, success or (bought.filled == sold.filled == 0))
 
     async def _flatten(self, key: str, execution_id: int, info: MarketInfo, excess: Decimal) -> None:
-        """Undo the leg that filled more: sell the excess coins back (buy venue) or buy them back (sell venue)."""
-        side = Side.SELL if excess > 0 else Side.BUY
-        step = info.rules.base_step
-        amount = quantize_down(abs(excess), step) if step else abs(excess)
-        if amount <= 0:
-            return
-        client = self.clients[str(info.venue)]
-        book = await client.order_book(info.symbol, 5)
-        reference = book.best_bid if side is Side.SELL else book.best_ask
-        if reference is None:
-            raise RuntimeError(f"{info.venue} {info.symbol}: empty book, cannot flatten {amount}")
-        price = limit_price(reference, side, self.deps.settings.max_slippage * 3, info.rules)
-        intent = _intent(key, f"flatten-{side}", info, side, amount, price)
-        add_intents(self.deps.engine, execution_id, [intent])
-        sent = await send_order(client, intent, DbOrderJournal(self.deps.engine), self.deps.slots, timing(self.deps))
-        await sync_fills(self.deps, client, sent, None)
-        log.warning("leg imbalance flattened", extra={"execution": key, "venue": str(Venue(info.venue)),
-                                                        "amount": str(amount), "filled": str(sent.filled)})  # fmt: skip
+        await flatten(self.deps, self.clients[str(info.venue)], key, execution_id, info, excess)
 
     async def drain(self) -> None:
         """Wait for the running arbitrages to end (no new ones start once entries are off)."""
         self._queue.clear()
         while running := [t for t in self._tasks if not t.done()]:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+async def flatten(
+    deps: ExecutionDeps, client: VenueClient, key: str, execution_id: int, info: MarketInfo, excess: Decimal,
+    name: str = "flatten",
+) -> SentOrder | None:  # fmt: skip
+    """Undo the leg that filled more: sell ``excess`` coins back (> 0, on the buy venue) or buy ``-excess`` back
+    (< 0, on the sell venue), as a recorded IOC intent of the same execution; None when below one lot."""
+    side = Side.SELL if excess > 0 else Side.BUY
+    step = info.rules.base_step
+    amount = quantize_down(abs(excess), step) if step else abs(excess)
+    if amount <= 0 or (info.rules.min_amount is not None and amount < info.rules.min_amount):
+        return None
+    book = await client.order_book(info.symbol, 5)
+    reference = book.best_bid if side is Side.SELL else book.best_ask
+    if reference is None:
+        raise RuntimeError(f"{info.venue} {info.symbol}: empty book, cannot flatten {amount}")
+    price = limit_price(reference, side, deps.settings.max_slippage * 3, info.rules)
+    intent = _intent(key, f"{name}-{side}", info, side, amount, price)
+    add_intents(deps.engine, execution_id, [intent])
+    sent = await send_order(client, intent, DbOrderJournal(deps.engine), deps.slots, timing(deps))
+    await sync_fills(deps, client, sent, None)
+    log.warning("leg imbalance flattened", extra={"execution": key, "venue": str(Venue(info.venue)),
+                                                    "amount": str(amount), "filled": str(sent.filled)})  # fmt: skip
+    return sent

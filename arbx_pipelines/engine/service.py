@@ -20,6 +20,7 @@ from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.books import watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
+from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.risk_state import load_risk_state
@@ -55,6 +56,7 @@ class SpotEngine:
         self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
                                  release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
+        self.repaired: list[str] = []
 
     # ---- inventory ---------------------------------------------------------------------------------------------
 
@@ -103,6 +105,7 @@ class SpotEngine:
     # ---- running -----------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.repaired = await repair_spot_arbitrages(self.deps, self.clients)
         for venue, client in self.clients.items():
             known = await client.markets()
             for symbol in self.symbols:

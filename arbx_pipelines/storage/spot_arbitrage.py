@@ -32,3 +32,12 @@ def fills_of_kind(engine: Engine, kind: str) -> list[ArbFill]:
             .where(Execution.kind == kind)
         ).all()
     return [ArbFill(*row) for row in rows]
+
+
+def unfinished_executions_of_kind(engine: Engine, kind: str, final: frozenset[str]) -> list[int]:
+    """Ids of the executions of ``kind`` not in a ``final`` status, oldest first."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Execution.id).where(Execution.kind == kind, Execution.status.not_in(final)).order_by(Execution.id)
+        ).scalars()
+        return list(rows)
