@@ -11,6 +11,7 @@ from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, fundin
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
 from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
+from arbx_pipelines.assets.spot_arbitrage import spot_arbitrage
 from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
@@ -28,6 +29,7 @@ from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_
 from arbx_pipelines.sensors.position_risk import position_risk
 from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
+from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat
 
 
 def build_resources(
@@ -79,6 +81,7 @@ def build_definitions(
             backtest_report,
             funding_payments,
             positions,
+            spot_arbitrage,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
         jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],
@@ -90,6 +93,8 @@ def build_definitions(
             funding_opportunity,
             position_risk,
             reconcile_on_start,
+            spot_engine_heartbeat,
+            spot_arbitrage_fills,
         ],
         resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )
