@@ -119,7 +119,14 @@ async def _run_engine(base_url: str, database_url: str, seconds: float, redis_ur
     streams = {str(v): stream_client(clients[str(v)].ccxt_id, Mode.SIM, base_url) for v in deps.venues}
     limits = DetectionLimits(min_profit_rate=Decimal("0.001"), min_profit=Decimal("0.05"),
                              max_trade_quote=Decimal("300"))  # fmt: skip
-    spot = SpotEngine(deps, clients, streams, SYMBOLS, limits, ExecutorSettings(max_in_flight=6, run_id="bench"))
+    spot = SpotEngine(
+        deps,
+        clients,
+        streams,
+        SYMBOLS,
+        limits,
+        ExecutorSettings(max_in_flight=6, run_id="bench", min_profit_rate=limits.min_profit_rate),
+    )
     try:
         stats = await spot.run(seconds)
     finally:

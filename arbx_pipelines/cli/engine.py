@@ -50,7 +50,8 @@ async def _engine(loaded: LoadedConfig, mode: Mode, seconds: float | None) -> di
     deps = deps_from_config(loaded)
     limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt))
     settings = ExecutorSettings(max_in_flight=cfg.spread.max_in_flight,
-                                task_timeout_s=cfg.spread.task_timeout_seconds, run_id="engine")  # fmt: skip
+                                task_timeout_s=cfg.spread.task_timeout_seconds, run_id="engine",
+                                min_profit_rate=cfg.spread.min_profit_rate)  # fmt: skip
     engine = SpotEngine(deps, clients, streams, cfg.spread.symbols, limits, settings)
     try:
         stats = await engine.run(seconds)

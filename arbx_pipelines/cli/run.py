@@ -1,6 +1,7 @@
 """``arbx run``: the main job - Dagster UI and daemon on 127.0.0.1:3000 with schedules and sensors on.
 
 In ``sim`` mode the simulated venues are started first on loopback, so nothing outside this machine is needed.
+While ``spread`` is active the spot engine (``arbx engine``) runs beside them, restarted with backoff if it exits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from arbx_pipelines.config.startup import load_settings
+from arbx_pipelines.engine.supervisor import EngineSupervisor
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.db import upgrade
@@ -57,12 +59,21 @@ def _run(args: argparse.Namespace) -> int:
     dagster += ["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"]
     log.info("dagster starting", extra={"url": f"http://{args.host}:{args.port}", "dagster_home": str(home)})
     children.append(subprocess.Popen(dagster, env=env, cwd=str(loaded.base_dir)))
+    engine = None
+    if loaded.config.spread.active(loaded.config.mode):
+        command = [sys.executable, "-m", "arbx_pipelines.cli.main", "engine", *(["--live"] if args.live else [])]
+        engine = EngineSupervisor(command, env)
+        log.info("spot engine starting (supervised)")
     try:
         while all(child.poll() is None for child in children):
+            if engine is not None:
+                engine.poll()
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        if engine is not None:
+            engine.stop()
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()

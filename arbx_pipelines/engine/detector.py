@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from arbx_pipelines.core.models import Side
+from arbx_pipelines.core.sizing import round_price
 from arbx_pipelines.core.spread import BookLevel, SpreadQuote, best_spread
 from arbx_pipelines.core.venue_data import MarketInfo
 
@@ -82,3 +84,21 @@ def detect(
             if isinstance(result, SpreadQuote):
                 found.append(Opportunity(symbol, buy, sell, result, now))
     return found
+
+
+@dataclass(frozen=True)
+class LimitPrices:
+    buy: Decimal
+    sell: Decimal
+
+
+def order_limits(quote: SpreadQuote, min_profit_rate: Decimal, max_slippage: Decimal, buy_market: MarketInfo,
+                 sell_market: MarketInfo) -> LimitPrices:  # fmt: skip
+    """IOC limits that still validate: each side may give up to half the edge above ``min_profit_rate`` (at most
+    ``max_slippage``) beyond the worst level walked, so a book that moved a tick still fills, while even both legs
+    filled at their limits keep the min profit rate. Rounded to the tick inward (never past the allowance)."""
+    room = max((quote.profit_rate - min_profit_rate) / 2, Decimal(0))
+    tolerance = min(room, max_slippage)
+    buy = round_price(quote.buy_limit * (1 + tolerance), buy_market.rules, Side.BUY)
+    sell = round_price(quote.sell_limit * (1 - tolerance), sell_market.rules, Side.SELL)
+    return LimitPrices(max(buy, quote.buy_limit), min(sell, quote.sell_limit))

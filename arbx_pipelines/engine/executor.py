@@ -25,7 +25,7 @@ from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.money import quantize_down
 from arbx_pipelines.core.orders import OrderIntent, client_order_id, limit_price
 from arbx_pipelines.core.venue_data import MarketInfo
-from arbx_pipelines.engine.detector import Opportunity
+from arbx_pipelines.engine.detector import Opportunity, order_limits
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.legs import sync_fills, timing
@@ -49,6 +49,8 @@ class ExecutorSettings:
     max_in_flight: int = 5
     task_timeout_s: float = 20.0
     run_id: str = "engine"
+    #: the detection's min profit rate: order limits keep it even when both legs fill at their limits
+    min_profit_rate: Decimal = Decimal("0.002")
 
 
 def _intent(key: str, leg: str, info: MarketInfo, side: Side, amount: Decimal, price: Decimal) -> OrderIntent:
@@ -128,12 +130,15 @@ class Executor:
         key = f"spot-{self.settings.run_id}-{number}"
         buy_info = self.markets[(opportunity.buy_venue, opportunity.symbol)]
         sell_info = self.markets[(opportunity.sell_venue, opportunity.symbol)]
-        buy = _intent(key, "buy", buy_info, Side.BUY, quote.amount, quote.buy_limit)
-        sell = _intent(key, "sell", sell_info, Side.SELL, quote.amount, quote.sell_limit)
+        limits = order_limits(quote, self.settings.min_profit_rate, self.deps.settings.max_slippage, buy_info,
+                              sell_info)  # fmt: skip
+        buy = _intent(key, "buy", buy_info, Side.BUY, quote.amount, limits.buy)
+        sell = _intent(key, "sell", sell_info, Side.SELL, quote.amount, limits.sell)
         planned = {"amount": str(quote.amount), "buy_venue": opportunity.buy_venue,
                    "sell_venue": opportunity.sell_venue, "buy_vwap": str(quote.buy_vwap),
                    "sell_vwap": str(quote.sell_vwap), "expected_profit": str(quote.profit),
-                   "notional": str(quote.buy_cost)}  # fmt: skip
+                   "notional": str(quote.buy_cost), "buy_limit": str(limits.buy),
+                   "sell_limit": str(limits.sell)}  # fmt: skip
         execution = record_intent(self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
                                   symbol=opportunity.symbol, planned=planned, intents=[buy, sell],
                                   run_id=self.settings.run_id)  # fmt: skip

@@ -25,7 +25,6 @@ class EngineStats:
     flattened: int = 0  # a partial or failed leg, flattened
     failed: int = 0  # an exception or unknown outcome: left for reconcile
     expected_profit: Decimal = ZERO
-    realized_profit: Decimal = ZERO
     book_updates: int = 0
     resyncs: int = 0
     in_flight: int = 0
@@ -55,7 +54,6 @@ class EngineStats:
             "failed": self.failed,
             "success_rate": round(self.success_rate, 4),
             "expected_pnl": str(self.expected_profit.quantize(Decimal("0.0001"))),
-            "realized_pnl_fills": str(self.realized_profit.quantize(Decimal("0.0001"))),
             "book_updates": self.book_updates,
             "resyncs": self.resyncs,
             "max_in_flight": self.max_in_flight,
