@@ -8,6 +8,7 @@ from dagster import Definitions
 
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
+from arbx_pipelines.assets.inventory import inventory_rebalancing
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
 from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
@@ -82,6 +83,7 @@ def build_definitions(
             funding_payments,
             positions,
             spot_arbitrage,
+            inventory_rebalancing,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
         jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],

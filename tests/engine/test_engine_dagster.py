@@ -15,10 +15,14 @@ from arbx_pipelines.assets.spot_arbitrage import spot_arbitrage
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
 from arbx_pipelines.core.venue_data import OrderState, TradeFill
-from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND
-from arbx_pipelines.engine.service import HEARTBEAT_FLAG
+from arbx_pipelines.engine.detector import DetectionLimits
+from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND, ExecutorSettings
+from arbx_pipelines.engine.service import HEARTBEAT_FLAG, SpotEngine
+from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.fills import record_fills
 from arbx_pipelines.execution.records import DbOrderJournal, record_intent, set_execution_status
+from arbx_pipelines.execution.risk_state import halt, resume
+from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
@@ -88,3 +92,22 @@ def test_heartbeat_sensor_alerts_once_when_the_engine_is_silent(tmp_path: Path) 
     with transaction(make_engine(url)) as session:
         kinds = list(session.execute(select(Alert.kind).where(Alert.kind == "spot_engine_down")).scalars())
     assert kinds == ["spot_engine_down"]  # once, not per tick
+
+
+def test_halt_stops_the_engines_new_entries_at_its_next_heartbeat(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'arbx.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
+    limits = DetectionLimits(Decimal("0.002"), Decimal("0.5"), Decimal("150"))
+    spot = SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+    spot.heartbeat()
+    assert spot.entries_allowed
+    halt(engine, "test")
+    spot.heartbeat()
+    assert not spot.entries_allowed
+    beat = json.loads(deps.state.get_flag(HEARTBEAT_FLAG) or "{}")
+    assert beat["entries_allowed"] is False
+    resume(engine)
+    spot.heartbeat()
+    assert spot.entries_allowed
