@@ -21,6 +21,7 @@ from arbx_pipelines.core.models import Mode
 from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
 from arbx_pipelines.jobs.schedules import reconcile_schedule
+from arbx_pipelines.jobs.spot import execute_spot_arbitrage
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
 from arbx_pipelines.resources.notifier import NotifierResource
@@ -30,7 +31,7 @@ from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_
 from arbx_pipelines.sensors.position_risk import position_risk
 from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
-from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat
+from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat, spot_spread
 
 
 def build_resources(
@@ -86,7 +87,7 @@ def build_definitions(
             inventory_rebalancing,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
-        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS],
+        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS, execute_spot_arbitrage],
         schedules=[*ingestion_schedules(cfg.schedules), reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes)],
         sensors=[
             run_failure_alert,
@@ -97,6 +98,7 @@ def build_definitions(
             reconcile_on_start,
             spot_engine_heartbeat,
             spot_arbitrage_fills,
+            spot_spread,
         ],
         resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )

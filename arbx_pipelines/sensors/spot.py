@@ -1,10 +1,15 @@
-"""The spot engine seen from Dagster: its heartbeat (an alert when stale or missing while spread is active) and its
-finished arbitrages as runless asset events of ``spot_arbitrage_fills`` (a cursor on the execution id)."""
+"""The spot path seen from Dagster: the engine's heartbeat (an alert when stale or missing while spread is active),
+its finished arbitrages as runless asset events of ``spot_arbitrage_fills`` (a cursor on the execution id), and the
+spread sensor over the latest quotes that fires ``execute_spot_arbitrage`` for slower spreads."""
+
+import itertools
+from decimal import Decimal
 
 from dagster import (
     AssetMaterialization,
     DefaultSensorStatus,
     MetadataValue,
+    RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -14,7 +19,11 @@ from dagster import (
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND
 from arbx_pipelines.engine.report import heartbeat_age_s, net_coins, quote_flow
 from arbx_pipelines.engine.service import HEARTBEAT_FLAG
+from arbx_pipelines.engine.slow_path import top_edge_rate
 from arbx_pipelines.execution.records import FINAL_EXECUTION_STATUSES
+from arbx_pipelines.execution.risk_state import halted
+from arbx_pipelines.jobs.common import run_tags
+from arbx_pipelines.jobs.spot import execute_spot_arbitrage
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
@@ -65,3 +74,33 @@ def spot_arbitrage_fills(context: SensorEvaluationContext, database: DatabaseRes
                       "net_coins": MetadataValue.float(float(net_coins(fills))), "fills": len(fills)},
         ))  # fmt: skip
     return SensorResult(asset_events=events, cursor=str(finished[-1].id))
+
+
+@sensor(name="spot_spread", job=execute_spot_arbitrage, minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Cross-venue spot spreads in the latest quotes above fees and the min profit rate -> "
+                    "execute_spot_arbitrage (the engine takes the short-lived ones).")  # fmt: skip
+def spot_spread(
+    context: SensorEvaluationContext, settings: SettingsResource, state: StateResource, database: DatabaseResource
+) -> SensorResult | SkipReason:
+    cfg = settings.config
+    if not cfg.spread.active(cfg.mode):
+        return SkipReason("spread is off")
+    if halted(database.engine) is not None:
+        return SkipReason("halted: no new entries")
+    fees = {venue.value: cfg.venues[venue].spot_taker_fee for venue in cfg.enabled_venues()}
+    requests = []
+    for symbol in cfg.spread.symbols:
+        quotes = {venue: state.store.latest_quote(venue, symbol) for venue in fees}
+        books = {v: q for v, q in quotes.items() if q and q.get("bid") and q.get("ask")}
+        for buy, sell in itertools.permutations(sorted(books), 2):
+            ask, bid = Decimal(books[buy]["ask"]), Decimal(books[sell]["bid"])
+            if top_edge_rate(ask, bid, fees[buy], fees[sell]) < cfg.spread.min_profit_rate:
+                continue
+            key = f"spot:{symbol}:{buy}:{sell}:{books[buy].get('time')}:{books[sell].get('time')}"
+            config = {"symbol": symbol, "buy_venue": buy, "sell_venue": sell}
+            run_config = {"ops": {"execute_spot_arbitrage_op": {"config": config}}}
+            requests.append(RunRequest(run_key=key, tags=run_tags(symbol, SPOT_ARB_KIND, buy), run_config=run_config))
+    if not requests:
+        return SkipReason("no spread above fees and the min profit rate in the latest quotes")
+    return SensorResult(run_requests=requests)
