@@ -41,7 +41,7 @@ def test_spread_sensor_fires_the_job_which_trades_the_dislocation(tmp_path: Path
         store.put_quote("binance", "ETH/USDT", _quote("3000", "3001"))
         store.put_quote("okx", "ETH/USDT", _quote("3030", "3031"))
         result = spot_spread(build_sensor_context(resources=resources))
-        assert isinstance(result, SensorResult)
+        assert isinstance(result, SensorResult) and result.run_requests is not None
         (request,) = result.run_requests
         assert request.run_config["ops"]["execute_spot_arbitrage_op"]["config"] == {
             "symbol": "ETH/USDT", "buy_venue": "binance", "sell_venue": "okx"}  # fmt: skip
