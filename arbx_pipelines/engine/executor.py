@@ -14,6 +14,7 @@ once, each bounded by ``task_timeout_s``; the venue slots keep at most N orders 
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import time
@@ -26,9 +27,11 @@ from arbx_pipelines.core.money import quantize_down
 from arbx_pipelines.core.orders import OrderIntent, client_order_id, limit_price
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.detector import Opportunity, order_limits
+from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.legs import sync_fills, timing
+from arbx_pipelines.execution.fills import record_fills
+from arbx_pipelines.execution.legs import READ_ATTEMPTS, read_with_retry, sync_fills, timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
 from arbx_pipelines.execution.records import DbOrderJournal, add_intents, record_intent, set_execution_status
 from arbx_pipelines.execution.risk_state import record_execution_result
@@ -84,7 +87,7 @@ class Executor:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[tuple[str, str, str]] = set()
-        self.sent_at: dict[str, float] = {}
+        self.writer = DbWriter()
 
     def offer(self, opportunity: Opportunity) -> None:
         heapq.heappush(self._queue, (-opportunity.expected_profit, next(self._counter), opportunity))
@@ -139,10 +142,11 @@ class Executor:
                    "sell_vwap": str(quote.sell_vwap), "expected_profit": str(quote.profit),
                    "notional": str(quote.buy_cost), "buy_limit": str(limits.buy),
                    "sell_limit": str(limits.sell)}  # fmt: skip
-        execution = record_intent(self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
-                                  symbol=opportunity.symbol, planned=planned, intents=[buy, sell],
-                                  run_id=self.settings.run_id)  # fmt: skip
-        journal = DbOrderJournal(self.deps.engine)
+        record = functools.partial(record_intent, self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
+                                   symbol=opportunity.symbol, planned=planned, intents=[buy, sell],
+                                   run_id=self.settings.run_id)  # fmt: skip
+        execution = await self.writer.run(record)
+        journal = BackgroundJournal(self.deps.engine, self.writer)
         protocol_timing = timing(self.deps)
         sent_at = time.perf_counter()
         self.stats.detect_to_send_ms.append((sent_at - opportunity.detected_at) * 1000)
@@ -158,13 +162,16 @@ class Executor:
 
         (bought, bought_at), (sold, sold_at) = await asyncio.gather(leg(buy), leg(sell))
         fills_from = time.perf_counter()
-        await asyncio.gather(sync_fills(self.deps, self.clients[opportunity.buy_venue], bought, None),
-                             sync_fills(self.deps, self.clients[opportunity.sell_venue], sold, None))  # fmt: skip
+        await journal.flush()
+        await asyncio.gather(
+            self._store_fills(opportunity.buy_venue, bought), self._store_fills(opportunity.sell_venue, sold)
+        )
         self.stats.fills_ms.append((time.perf_counter() - fills_from) * 1000)
         if not (bought.known and sold.known):
-            set_execution_status(self.deps.engine, execution.id, "unknown", "a leg's outcome is unknown")
+            await self.writer.run(lambda: set_execution_status(self.deps.engine, execution.id, "unknown",
+                                                               "a leg's outcome is unknown"))  # fmt: skip
             self.stats.failed += 1
-            record_execution_result(self.deps.engine, self.deps.limits, False)
+            await self.writer.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
             return
         excess = bought.filled - sold.filled
         balanced_at = max(bought_at, sold_at)
@@ -183,8 +190,27 @@ class Executor:
         else:
             self.stats.flattened += 1
         error = None if success else f"legs filled {bought.filled} / {sold.filled}; flattened"
-        set_execution_status(self.deps.engine, execution.id, "done" if success else "failed", error)
-        record_execution_result(self.deps.engine, self.deps.limits, success or (bought.filled == sold.filled == 0))
+        status = "done" if success else "failed"
+        counted = success or (bought.filled == sold.filled == 0)
+        await self.writer.run(lambda: set_execution_status(self.deps.engine, execution.id, status, error))
+        await self.writer.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
+
+    async def _store_fills(self, venue: str, sent: SentOrder) -> None:
+        """The order's trades (they carry the fees) read from the venue, stored on the writer thread."""
+        state = sent.state
+        if state is None or state.filled <= 0 or state.order_id is None:
+            return
+        client, order_id = self.clients[venue], state.order_id
+        fills = []
+        for _ in range(READ_ATTEMPTS):
+            fills = await read_with_retry(
+                self.deps, "order_trades", lambda: client.order_trades(state.symbol, order_id)
+            )
+            if sum((f.amount for f in fills), Decimal(0)) >= state.filled:
+                break
+            await asyncio.sleep(self.deps.settings.backoff_s)
+        cid = sent.intent.client_order_id
+        await self.writer.run(lambda: record_fills(self.deps.engine, cid, fills, None))
 
     async def _flatten(self, key: str, execution_id: int, info: MarketInfo, excess: Decimal) -> None:
         await flatten(self.deps, self.clients[str(info.venue)], key, execution_id, info, excess)

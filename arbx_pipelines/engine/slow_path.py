@@ -63,7 +63,10 @@ async def execute_once(
     markets = {(buy_venue, symbol): buy_info, (sell_venue, symbol): sell_info}
     executor = Executor(deps, clients, markets, stats, settings, reserve=lambda *_: None, release=lambda *_: None,
                         may_enter=lambda: True)  # fmt: skip
-    await executor.arbitrage(Opportunity(symbol, buy_venue, sell_venue, result, time.perf_counter()), 1)
+    try:
+        await executor.arbitrage(Opportunity(symbol, buy_venue, sell_venue, result, time.perf_counter()), 1)
+    finally:
+        executor.writer.close()
     if stats.succeeded:
         return SlowOutcome("done", f"bought and sold {result.amount} (expected profit {result.profit:.4f})")
     if stats.flattened:
