@@ -27,7 +27,7 @@ from arbx_pipelines.core.money import quantize_down
 from arbx_pipelines.core.orders import OrderIntent, client_order_id, limit_price
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.detector import Opportunity, order_limits
-from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter
+from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter, DbWriters
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.fills import record_fills
@@ -44,7 +44,7 @@ SPOT_ARB_KIND = "spot_arb"
 #: reconcile settles its orders (each by its own venue) but leaves finishing the execution to :mod:`.repair`
 CROSS_VENUE = "cross"
 #: an opportunity older than this when a slot frees up is dropped (the book has moved on)
-STALE_S = 0.5
+STALE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Executor:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[tuple[str, str, str]] = set()
-        self.writer = DbWriter()
+        self.writers = DbWriters()
 
     def offer(self, opportunity: Opportunity) -> None:
         heapq.heappush(self._queue, (-opportunity.expected_profit, next(self._counter), opportunity))
@@ -120,7 +120,7 @@ class Executor:
         except Exception:
             log.exception("arbitrage failed", extra={"symbol": opportunity.symbol})
             self.stats.failed += 1
-            record_execution_result(self.deps.engine, self.deps.limits, False)
+            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
         finally:
             self._busy.discard((opportunity.symbol, opportunity.buy_venue, opportunity.sell_venue))
             self._release(opportunity, number)
@@ -145,8 +145,9 @@ class Executor:
         record = functools.partial(record_intent, self.deps.engine, key=key, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
                                    symbol=opportunity.symbol, planned=planned, intents=[buy, sell],
                                    run_id=self.settings.run_id)  # fmt: skip
-        execution = await self.writer.run(record)
-        journal = BackgroundJournal(self.deps.engine, self.writer)
+        writer = self.writers.for_task(number)
+        execution = await writer.run(record)
+        journal = BackgroundJournal(self.deps.engine, writer)
         protocol_timing = timing(self.deps)
         sent_at = time.perf_counter()
         self.stats.detect_to_send_ms.append((sent_at - opportunity.detected_at) * 1000)
@@ -164,14 +165,15 @@ class Executor:
         fills_from = time.perf_counter()
         await journal.flush()
         await asyncio.gather(
-            self._store_fills(opportunity.buy_venue, bought), self._store_fills(opportunity.sell_venue, sold)
+            self._store_fills(writer, opportunity.buy_venue, bought),
+            self._store_fills(writer, opportunity.sell_venue, sold),
         )
         self.stats.fills_ms.append((time.perf_counter() - fills_from) * 1000)
         if not (bought.known and sold.known):
-            await self.writer.run(lambda: set_execution_status(self.deps.engine, execution.id, "unknown",
+            await writer.run(lambda: set_execution_status(self.deps.engine, execution.id, "unknown",
                                                                "a leg's outcome is unknown"))  # fmt: skip
             self.stats.failed += 1
-            await self.writer.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
+            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
             return
         excess = bought.filled - sold.filled
         balanced_at = max(bought_at, sold_at)
@@ -192,10 +194,10 @@ class Executor:
         error = None if success else f"legs filled {bought.filled} / {sold.filled}; flattened"
         status = "done" if success else "failed"
         counted = success or (bought.filled == sold.filled == 0)
-        await self.writer.run(lambda: set_execution_status(self.deps.engine, execution.id, status, error))
-        await self.writer.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
+        await writer.run(lambda: set_execution_status(self.deps.engine, execution.id, status, error))
+        await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
 
-    async def _store_fills(self, venue: str, sent: SentOrder) -> None:
+    async def _store_fills(self, writer: DbWriter, venue: str, sent: SentOrder) -> None:
         """The order's trades (they carry the fees) read from the venue, stored on the writer thread."""
         state = sent.state
         if state is None or state.filled <= 0 or state.order_id is None:
@@ -210,7 +212,7 @@ class Executor:
                 break
             await asyncio.sleep(self.deps.settings.backoff_s)
         cid = sent.intent.client_order_id
-        await self.writer.run(lambda: record_fills(self.deps.engine, cid, fills, None))
+        await writer.run(lambda: record_fills(self.deps.engine, cid, fills, None))
 
     async def _flatten(self, key: str, execution_id: int, info: MarketInfo, excess: Decimal) -> None:
         await flatten(self.deps, self.clients[str(info.venue)], key, execution_id, info, excess)

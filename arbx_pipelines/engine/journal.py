@@ -1,4 +1,4 @@
-"""The engine's database writes off its event loop: one writer thread, in submission order.
+"""The engine's database writes off its event loop: writer threads, each running its writes in submission order.
 
 A commit takes milliseconds (an fsync on SQLite); done on the event loop it would stall every book update and every
 other arbitrage. The intent is still recorded before its orders are sent (the executor awaits that write); the
@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 
 class DbWriter:
-    """One thread that runs the engine's database writes in order."""
+    """One thread that runs database writes in order (an arbitrage keeps to one writer, so its writes stay
+    ordered while other arbitrages' writes proceed on other writers)."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbx-engine-db")
@@ -37,6 +38,24 @@ class DbWriter:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class DbWriters:
+    """A few writers; ``for_task(n)`` pins task ``n`` to one of them."""
+
+    def __init__(self, count: int = 4) -> None:
+        self._writers = [DbWriter() for _ in range(max(1, count))]
+
+    def for_task(self, number: int) -> DbWriter:
+        return self._writers[number % len(self._writers)]
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """A write that belongs to no task, or read-modify-writes that must not race (heartbeat, breaker count)."""
+        return await self._writers[0].run(call)
+
+    def close(self) -> None:
+        for writer in self._writers:
+            writer.close()
 
 
 class BackgroundJournal:

@@ -124,7 +124,7 @@ class SpotEngine:
 
     async def _heartbeats(self) -> None:
         while True:
-            await self.executor.writer.run(self.heartbeat)
+            await self.executor.writers.run(self.heartbeat)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
@@ -145,5 +145,5 @@ class SpotEngine:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*self._refreshes, return_exceptions=True)
-            self.executor.writer.close()
+            self.executor.writers.close()
         return self.stats
