@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from arbx_pipelines.engine.books import watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
+from arbx_pipelines.engine.slots import OffLoopVenueSlots
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.risk_state import load_risk_state
@@ -42,7 +44,8 @@ class SpotEngine:
         limits: DetectionLimits,
         settings: ExecutorSettings,
     ) -> None:
-        self.deps = deps
+        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker)
+        self.deps = deps = replace(deps, _slots=slots)
         self.clients = clients
         self.streams = streams
         self.symbols = tuple(symbols)
