@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,7 @@ import pytest
 from ccxt.base.errors import ChecksumError, InvalidNonce, UnsubscribeError
 from conftest import make_settings
 
+from arbx_pipelines.scenarios.harness import SimAdmin
 from arbx_pipelines.venues.sim.book import BOOK_QUANTUM_MS
 from arbx_pipelines.venues.sim.ccxt_wiring import simulated_urls, wire
 from arbx_pipelines.venues.sim.server import SimServer
@@ -117,3 +119,34 @@ def test_ws_urls_are_rewired_under_the_venue_and_keep_binance_spot_recognisable(
     assert urls["public"].startswith("http://127.0.0.1:9/binance/")
     okx = simulated_urls(ccxtpro.okx().urls["api"], "http://127.0.0.1:9", "okx")
     assert okx["ws"] == "ws://127.0.0.1:9/okx/ws/ws/ws/v5"
+
+
+async def _lagging_bucket(server: SimServer) -> tuple[int, int]:
+    exchange = wire(ccxtpro.okx({"enableRateLimit": False}), server.base_url)
+    try:
+        await exchange.load_markets()
+        book = await exchange.watch_order_book(SYMBOL)
+        book = await exchange.watch_order_book(SYMBOL)
+        now_bucket = server.call(lambda: server.simulator.clock.now_ms() // BOOK_QUANTUM_MS)
+        return int(book["nonce"]), int(now_bucket)
+    finally:
+        await exchange.close()
+
+
+def test_a_venue_can_lag_or_jump_through_the_admin_endpoint(stream_server: SimServer) -> None:
+    admin = SimAdmin(stream_server.base_url)
+    before = admin.call("GET", "/dislocations")
+    assert before["lag_ms"]["okx"] == 0 and before["enabled"] is False
+    assert admin.call("POST", "/dislocations", {"venue": "okx", "lag_ms": 4000})["lag_ms"] == 4000
+    try:
+        streamed, now = asyncio.run(_lagging_bucket(stream_server))
+    finally:
+        admin.call("POST", "/dislocations", {"venue": "okx", "lag_ms": 0})
+    assert now - streamed >= 4000 // BOOK_QUANTUM_MS - 1  # the stream shows the book of 4 s ago
+    engine = stream_server.simulator.venue("bitget").engine
+    mid = stream_server.call(lambda: engine.book(SYMBOL, 5).mid)
+    jump = admin.call("POST", "/dislocations", {"venue": "bitget", "coin": "ETH", "bps": 200, "duration_ms": 60000})
+    assert jump["factor"] == 1.02
+    moved = stream_server.call(lambda: engine.book(SYMBOL, 5, t_ms=jump["start_ms"] + BOOK_QUANTUM_MS).mid)
+    assert moved / mid > Decimal("1.015")  # from the next book on: a 2% jump on top of a few bps of noise
+    admin.call("DELETE", "/price", None)
