@@ -25,6 +25,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "halt",
     "engine",
     "scenario",
+    "views",
+    "close",
+    "breaker",
 )
 
 

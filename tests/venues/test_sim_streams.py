@@ -32,7 +32,7 @@ FAULT_OF = {"binance": "gap", "okx": "gap", "bitget": "bad_checksum"}
 
 @pytest.fixture(scope="module")
 def stream_server() -> Iterator[SimServer]:
-    with SimServer(make_settings(speed=4.0)) as server:
+    with SimServer(make_settings(speed=4.0, clock_running=True)) as server:  # streams publish as time runs
         yield server
 
 
