@@ -60,12 +60,16 @@ class SpotEngine:
                                  release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
         self.repaired: list[str] = []
+        self._balance_locks: dict[str, asyncio.Lock] = {}
 
     # ---- inventory ---------------------------------------------------------------------------------------------
 
     async def refresh_balances(self, venue: str) -> None:
-        for asset, balance in (await self.clients[venue].balances(MarketType.SPOT)).items():
-            self.balances[(venue, asset)] = balance.free
+        """Re-read a venue's spot wallet; reads of one venue run one after another, so an older read can never
+        land after a newer one and hand out coins an arbitrage already used."""
+        async with self._balance_locks.setdefault(venue, asyncio.Lock()):
+            for asset, balance in (await self.clients[venue].balances(MarketType.SPOT)).items():
+                self.balances[(venue, asset)] = balance.free
 
     def free(self) -> dict[tuple[str, str], Decimal]:
         free = dict(self.balances)
