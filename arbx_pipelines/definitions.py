@@ -8,9 +8,11 @@ from dagster import Definitions
 
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
+from arbx_pipelines.assets.inventory import inventory_rebalancing
 from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
 from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
+from arbx_pipelines.assets.spot_arbitrage import spot_arbitrage
 from arbx_pipelines.assets.symbols import symbol_funding_stats
 from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
@@ -20,6 +22,7 @@ from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
 from arbx_pipelines.jobs.maintenance import MAINTENANCE_JOBS, maintenance_schedules
 from arbx_pipelines.jobs.schedules import reconcile_schedule
+from arbx_pipelines.jobs.spot import execute_spot_arbitrage
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.exchange import ExchangesResource, simulator_url
 from arbx_pipelines.resources.notifier import NotifierResource
@@ -29,6 +32,7 @@ from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_
 from arbx_pipelines.sensors.position_risk import position_risk
 from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
+from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat, spot_spread
 
 
 def build_resources(
@@ -80,9 +84,11 @@ def build_definitions(
             backtest_report,
             funding_payments,
             positions,
+            spot_arbitrage,
+            inventory_rebalancing,
         ],
         asset_checks=FUNDING_HISTORY_CHECKS,
-        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS, *MAINTENANCE_JOBS],
+        jobs=[*INGESTION_JOBS, *EXECUTION_JOBS, execute_spot_arbitrage, *MAINTENANCE_JOBS],
         schedules=[
             *ingestion_schedules(cfg.schedules),
             reconcile_schedule(reconcile, cfg.schedules.reconcile_minutes),
@@ -95,6 +101,9 @@ def build_definitions(
             funding_opportunity,
             position_risk,
             reconcile_on_start,
+            spot_engine_heartbeat,
+            spot_arbitrage_fills,
+            spot_spread,
         ],
         resources=build_resources(loaded, config_path, sim_url=sim_url, live_opt_in=live_opt_in),
     )

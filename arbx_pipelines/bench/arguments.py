@@ -32,6 +32,16 @@ def execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for a daemon round")
 
 
+def spot_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the engine runs (default 60)")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="injected latency per venue request")
+    parser.add_argument("--every-ms", type=int, default=4000, help="one dislocation per coin per this many ms")
+    parser.add_argument("--seed", type=int, default=42, help="the simulator's seed")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL to record in (a fresh schema); default SQLite")
+    parser.add_argument("--redis-url", default=None, help="state store (venue slots, heartbeat); default: the database")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
 def backtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbols", type=int, default=100, help="symbols in the backtest (default 100)")
     parser.add_argument("--years", type=float, default=3.0, help="years of 8-hour settlements (default 3)")
@@ -47,4 +57,5 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "venues": venues_arguments,
     "execution": execution_arguments,
     "backtest": backtest_arguments,
+    "spot": spot_arguments,
 }

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backtest",
     "forecast",
     "halt",
+    "engine",
     "scenario",
     "views",
     "close",

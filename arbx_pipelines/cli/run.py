@@ -3,7 +3,8 @@
 In ``sim`` mode the simulated venues are started first on loopback, so nothing outside this machine is needed. A
 funding snapshot is taken at the start (not at the first 10-minute tick). Every process is supervised as one
 (:mod:`arbx_pipelines.supervisor`): SIGTERM, SIGINT or SIGHUP stops them all within 10 s. The console shows the UI
-address, then one line per hedge opened or closed and per alert.
+address, then one line per hedge opened or closed and per alert. While ``spread`` is active the spot engine
+(``arbx engine``) runs beside them, restarted with backoff if it exits, stopped first.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import atexit
 import logging
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.cli.run_console import ActivityFeed, ConsoleLineFilter, problems_only
@@ -31,6 +34,7 @@ from arbx_pipelines.config.startup import (
     load_settings,
     revoke_live_start,
 )
+from arbx_pipelines.engine.supervisor import EngineSupervisor
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
 from arbx_pipelines.logs import configure_logging, get_logger
 from arbx_pipelines.storage.db import make_engine, upgrade
@@ -158,7 +162,14 @@ def _run(args: argparse.Namespace) -> int:
         from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in threads
 
         ops = start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
-        reason = supervisor.wait(tick=feed.poll)
+        engine_keeper = spot_engine(supervisor, loaded, args)
+
+        def tick() -> None:
+            feed.poll()
+            if engine_keeper is not None:
+                engine_keeper.poll()
+
+        reason = supervisor.wait(tick=tick)
     except StopRequested as stop:
         reason = f"received {stop} while starting"
     finally:
@@ -171,6 +182,23 @@ def _run(args: argparse.Namespace) -> int:
         engine.dispose()
         _echo(f"arbx: stopped ({reason})" + (f"; still running: {survivors}" if survivors else ""))
     _exit_now(0 if reason.startswith("received") else 1)
+
+
+def spot_engine(supervisor: Supervisor, loaded: LoadedConfig, args: argparse.Namespace) -> EngineSupervisor | None:
+    """The spot engine while ``spread`` is active: kept running with backoff (:class:`EngineSupervisor`), each of
+    its processes one of this start's supervised children (stopped first, recorded for the next start)."""
+    if not loaded.config.spread.active(loaded.config.mode):
+        return None
+    command = [sys.executable, "-m", "arbx_pipelines.cli.main", "--log-level", "WARNING", "engine"]
+    command += ["--live"] if args.live else []
+
+    def start(engine_command: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        spec = ChildSpec("spot engine", engine_command, ConsoleLineFilter(), oneshot=True)  # it ends: restarted
+        return cast("subprocess.Popen[bytes]", supervisor.start(spec))  # its output is read by the supervisor
+
+    keeper = EngineSupervisor(command, {}, popen=start)
+    keeper.poll()
+    return keeper
 
 
 def _stop_ops_service(ops: OpsService | None) -> threading.Thread | None:

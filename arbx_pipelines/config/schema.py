@@ -94,6 +94,29 @@ class SimFaultConfig(Strict):
     after_accept: bool = Field(default=False, description="drop_connection: after handling the request")
 
 
+class DislocationConfig(Strict):
+    """Cross-venue dislocations of the simulated market (``venues/sim/streams/dislocations.py``)."""
+
+    enabled: bool = False
+    coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "XRP", "DOGE"])
+    every_ms: int = Field(
+        default=15000, ge=1000, le=3_600_000, description="one dislocation per coin in each slot this long"
+    )
+    min_bps: float = Field(default=25.0, ge=0, le=1000)
+    max_bps: float = Field(default=60.0, ge=0, le=1000)
+    min_ms: int = Field(default=400, ge=1, le=3_600_000)
+    max_ms: int = Field(default=2500, ge=1, le=3_600_000)
+    lag_ms: dict[str, Annotated[int, Field(ge=0, le=60_000)]] = Field(
+        default_factory=dict, description="venue -> how far its book stream lags (ms, 0..60000)"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DislocationConfig:
+        if not (self.min_ms <= self.max_ms < self.every_ms and self.min_bps <= self.max_bps):
+            raise ValueError("need min_ms <= max_ms < every_ms and min_bps <= max_bps")
+        return self
+
+
 class SimulatorConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=1, le=65535)
@@ -105,6 +128,7 @@ class SimulatorConfig(Strict):
     history_dir: str | None = Field(default=None, description="real history to replay; default ../shared/data")
     start_balance_usdt: Decimal = Field(default=Decimal("500"), ge=0, le=MAX_USDT)
     faults: list[SimFaultConfig] = Field(default_factory=list, description="fault rules active from the start")
+    dislocations: DislocationConfig = Field(default_factory=DislocationConfig)
 
 
 class StrategyConfig(Strict):
@@ -189,9 +213,28 @@ class RiskConfig(Strict):
 
 
 class SpreadConfig(Strict):
-    enabled: bool = False
+    """Cross-exchange spot arbitrage (``arbx engine``)."""
+
+    enabled: bool | None = Field(default=None, description="unset: on in sim mode, off in every other mode")
     min_profit_rate: Decimal = Field(default=Decimal("0.002"), ge=0, le=1)
     min_profit_usdt: Decimal = Field(default=Decimal("0.5"), ge=0, le=MAX_USDT)
+    symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT"],
+        description="spot pairs watched on every enabled venue",
+    )
+    max_in_flight: int = Field(default=5, ge=1, le=50, description="arbitrages running at once")
+    task_timeout_seconds: float = Field(default=20, gt=0, le=300, description="per arbitrage, both legs and flattening")
+
+    @field_validator("symbols")
+    @classmethod
+    def _spot_pairs(cls, symbols: list[str]) -> list[str]:
+        for symbol in symbols:
+            if symbol.count("/") != 1 or ":" in symbol:
+                raise ValueError(f"{symbol!r} is not a spot pair like BTC/USDT")
+        return symbols
+
+    def active(self, mode: Mode) -> bool:
+        return self.enabled if self.enabled is not None else mode is Mode.SIM
 
 
 class ExecutionConfig(Strict):

@@ -3,6 +3,11 @@
 Nothing inside ccxt is patched: every URL in ``exchange.urls['api']`` (nested dicts too) keeps its path and gets
 ``http://HOST:PORT/<venue>`` as scheme and host, e.g. ``https://fapi.binance.com/fapi/v1`` becomes
 ``http://127.0.0.1:8700/binance/fapi/v1``. Works for sync and async (``ccxt.async_support``) clients alike.
+
+WebSocket URLs (``ws://``/``wss://``, ccxt.pro's ``urls['api']['ws']``) become
+``ws://HOST:PORT/<venue>/ws/<first label of the host><path>``: ``wss://stream.binance.com:9443/ws`` becomes
+``ws://127.0.0.1:8700/binance/ws/stream/ws`` (ccxt tells Binance spot streams by ``/stream`` in the URL), served by
+``venues/sim/streams``. Binance clients take their REST snapshot at the depth the simulated streams maintain.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_PASSPHRASE, DEFAULT_SECRET
+from arbx_pipelines.venues.sim.streams.frames import STREAM_DEPTH
 
 #: ccxt exchange id -> simulated venue prefix
 VENUE_OF_EXCHANGE_ID = {
@@ -29,18 +35,25 @@ def venue_prefix(exchange: Any) -> str:
     return venue
 
 
-def _rewrite(value: Any, root: str) -> Any:
+def _rewrite(value: Any, root: str, ws_root: str) -> Any:
     if isinstance(value, dict):
-        return {key: _rewrite(item, root) for key, item in value.items()}
+        return {key: _rewrite(item, root, ws_root) for key, item in value.items()}
     if isinstance(value, str) and "://" in value:
-        path = urlsplit(value).path.rstrip("/")
+        parts = urlsplit(value)
+        path = parts.path.rstrip("/")
+        if parts.scheme in ("ws", "wss"):
+            label = (parts.hostname or "ws").split(".")[0]
+            return f"{ws_root}/{label}{path}"
         return f"{root}{path}"
     return value
 
 
 def simulated_urls(api_urls: Any, base_url: str, venue: str) -> Any:
     """``urls['api']`` with every URL moved under ``base_url/venue`` (pure; for inspection and tests)."""
-    return _rewrite(api_urls, f"{base_url.rstrip('/')}/{venue}")
+    root = f"{base_url.rstrip('/')}/{venue}"
+    scheme, _, rest = root.partition("://")
+    ws_root = f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws"
+    return _rewrite(api_urls, root, ws_root)
 
 
 #: market-type sections of ``exchange.exceptions`` arbx trades, lowest precedence first
@@ -86,6 +99,8 @@ def wire(
     exchange.apiKey = api_key
     exchange.secret = secret
     exchange.password = passphrase
+    if venue == "binance":
+        exchange.options["watchOrderBookLimit"] = STREAM_DEPTH
     if live_error_classes:
         keep_error_classes(exchange)
     return exchange

@@ -17,6 +17,7 @@ Being a function of time keeps the market deterministic for a seed whatever the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from arbx_pipelines.venues.sim.clock import DAY_MS, HOUR_MS
@@ -79,6 +80,8 @@ class MarketModel:
         self.offset_ms = offset_ms
         self.funding_overrides: list[Override] = []
         self.price_overrides: list[Override] = []
+        #: extra price factors of (venue, coin, t_ms), e.g. the streams' dislocation generator
+        self.factor_sources: list[Callable[[str, str, int], float]] = []
         self._keys: dict[tuple[str, ...], int] = {}
         self._price_cache: dict[tuple[str, str, int, bool], float] = {}
 
@@ -103,6 +106,8 @@ class MarketModel:
         for override in self.price_overrides:
             if override.active(venue, coin, t_ms):
                 factor *= override.value
+        for source in self.factor_sources:
+            factor *= source(venue, coin, t_ms)
         return factor
 
     def spot_price(self, venue: str, coin: str, t_ms: int) -> float:

@@ -29,6 +29,8 @@ from arbx_pipelines.venues.sim.faults import FaultKind, FaultRule
 from arbx_pipelines.venues.sim.persistence import write_world
 from arbx_pipelines.venues.sim.settings import SimSettings
 from arbx_pipelines.venues.sim.simulator import Simulator, VenueSlot
+from arbx_pipelines.venues.sim.streams import add_stream_routes
+from arbx_pipelines.venues.sim.streams.rest_tape import tape_routes
 from arbx_pipelines.venues.sim.venue_api import Reply, Route, SimRequest
 
 log = get_logger("arbx.sim.server")
@@ -201,9 +203,10 @@ def build_app(settings: SimSettings | None = None, simulator: Simulator | None =
     app[SIMULATOR_KEY] = simulator
     unknown: list[dict[str, str]] = []
     app[UNKNOWN_KEY] = unknown
+    add_stream_routes(app, simulator)  # before the venues' catch-all routes
     for slot in simulator.venues.values():
         name = slot.module.name
-        for route in slot.module.routes():
+        for route in [*slot.module.routes(), *tape_routes(slot)]:
             app.router.add_route(route.method, f"/{name}{route.path}", make_handler(simulator, slot, route))
         app.router.add_route("*", f"/{name}/{{tail:.*}}", make_not_found(slot, unknown))
     add_admin_routes(app, simulator, unknown)

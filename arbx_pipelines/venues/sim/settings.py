@@ -71,6 +71,8 @@ class SimSettings:
     #: the saved world (``<data_dir>/sim/world.json`` for ``arbx sim``): continued at start when it exists, written
     #: while the simulator runs and on stop; None: the world lives in memory only (tests, benchmarks)
     state_path: Path | None = None
+    #: cross-venue dislocations and stream lag (see streams/dislocations.py for the keys); empty: none
+    dislocations: dict[str, Any] = field(default_factory=dict)
 
     def fees_for(self, venue: str) -> FeeSchedule:
         return self.fees.get(venue, FeeSchedule())
@@ -99,6 +101,7 @@ class SimSettings:
             "history_dir": history,
             "start_balance_usdt": config.start_balance_usdt,
             "faults": tuple(rule.model_dump(exclude_none=True) for rule in getattr(config, "faults", ())),
+            "dislocations": config.dislocations.model_dump() if hasattr(config, "dislocations") else {},
         }
         if venues_config:
             values["fees"] = {

@@ -1,0 +1,156 @@
+"""The engine process: books in, detection on each update, the executor out, a heartbeat in the state store.
+
+Inventory is the venues' spot wallets (read at start and after each arbitrage) minus what running arbitrages have
+reserved. New entries stop while the kill switch (``arbx halt``) or the circuit breaker is engaged; both are re-read
+with every heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from arbx_pipelines.core.models import MarketType
+from arbx_pipelines.core.venue_data import MarketInfo
+from arbx_pipelines.engine.books import watch_books
+from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
+from arbx_pipelines.engine.executor import Executor, ExecutorSettings
+from arbx_pipelines.engine.repair import repair_spot_arbitrages
+from arbx_pipelines.engine.slots import OffLoopVenueSlots
+from arbx_pipelines.engine.stats import EngineStats
+from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.risk_state import load_risk_state
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.venues.client import VenueClient
+
+log = get_logger("arbx.engine")
+HEARTBEAT_FLAG = "engine:heartbeat"
+HEARTBEAT_S = 1.0
+
+
+class SpotEngine:
+    def __init__(
+        self,
+        deps: ExecutionDeps,
+        clients: Mapping[str, VenueClient],
+        streams: Mapping[str, Any],
+        symbols: Sequence[str],
+        limits: DetectionLimits,
+        settings: ExecutorSettings,
+    ) -> None:
+        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker)
+        self.deps = deps = replace(deps, _slots=slots)
+        self.clients = clients
+        self.streams = streams
+        self.symbols = tuple(symbols)
+        self.limits = limits
+        self.stats = EngineStats()
+        self.markets: dict[tuple[str, str], MarketInfo] = {}
+        self.balances: dict[tuple[str, str], Decimal] = {}
+        self.reserved: dict[int, Opportunity] = {}
+        self.books: dict[str, dict[str, Book]] = {symbol: {} for symbol in self.symbols}
+        self.entries_allowed = True
+        self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
+                                 release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
+        self._refreshes: set[asyncio.Task[None]] = set()
+        self.repaired: list[str] = []
+        self._balance_locks: dict[str, asyncio.Lock] = {}
+
+    # ---- inventory ---------------------------------------------------------------------------------------------
+
+    async def refresh_balances(self, venue: str) -> None:
+        """Re-read a venue's spot wallet; reads of one venue run one after another, so an older read can never
+        land after a newer one and hand out coins an arbitrage already used."""
+        async with self._balance_locks.setdefault(venue, asyncio.Lock()):
+            for asset, balance in (await self.clients[venue].balances(MarketType.SPOT)).items():
+                self.balances[(venue, asset)] = balance.free
+
+    def free(self) -> dict[tuple[str, str], Decimal]:
+        free = dict(self.balances)
+        for opportunity in self.reserved.values():
+            base, quote = opportunity.symbol.split("/")
+            sell_key, buy_key = (opportunity.sell_venue, base), (opportunity.buy_venue, quote)
+            free[sell_key] = free.get(sell_key, Decimal(0)) - opportunity.quote.amount
+            free[buy_key] = free.get(buy_key, Decimal(0)) - opportunity.quote.buy_cost
+        return free
+
+    def _reserve(self, opportunity: Opportunity, number: int) -> None:
+        self.reserved[number] = opportunity
+
+    def _release(self, opportunity: Opportunity, number: int) -> None:
+        async def refresh() -> None:
+            await asyncio.gather(self.refresh_balances(opportunity.buy_venue),
+                                 self.refresh_balances(opportunity.sell_venue))  # fmt: skip
+            self.reserved.pop(number, None)
+
+        task = asyncio.create_task(refresh())
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
+
+    # ---- books and detection -----------------------------------------------------------------------------------
+
+    def on_book(self, venue: str, symbol: str, book: Any) -> None:
+        now = time.perf_counter()
+        self.stats.book_updates += 1
+        self.books[symbol][venue] = Book(levels(book["bids"]), levels(book["asks"]))
+        if not self.entries_allowed:
+            return
+        markets = {v: self.markets[(v, symbol)] for v in self.books[symbol]}
+        for opportunity in detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now):
+            self.stats.detected += 1
+            self.executor.offer(opportunity)
+
+    def _count_resync(self) -> None:
+        self.stats.resyncs += 1
+
+    # ---- running -----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.repaired = await repair_spot_arbitrages(self.deps, self.clients)
+        for venue, client in self.clients.items():
+            known = await client.markets()
+            for symbol in self.symbols:
+                if symbol in known:
+                    self.markets[(venue, symbol)] = known[symbol]
+            await self.refresh_balances(venue)
+        for exchange in self.streams.values():
+            await exchange.load_markets()
+
+    def heartbeat(self) -> None:
+        risk = load_risk_state(self.deps.engine)
+        self.entries_allowed = not (risk.kill_switch or risk.breaker_open)
+        payload = {"at": datetime.now(UTC).isoformat(), "entries_allowed": self.entries_allowed,
+                   **self.stats.summary()}  # fmt: skip
+        self.deps.state.set_flag(HEARTBEAT_FLAG, json.dumps(payload))
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await self.executor.writers.run(self.heartbeat)
+            await asyncio.sleep(HEARTBEAT_S)
+
+    async def run(self, duration_s: float | None = None) -> EngineStats:
+        await self.start()
+        tasks = [asyncio.create_task(self.executor.run()), asyncio.create_task(self._heartbeats())]
+        for venue, symbol in self.markets:
+            tasks.append(asyncio.create_task(
+                watch_books(venue, self.streams[venue], symbol, self.on_book, self._count_resync)))  # fmt: skip
+        try:
+            if duration_s is None:
+                await asyncio.gather(*tasks)
+            else:
+                await asyncio.sleep(duration_s)
+                self.entries_allowed = False
+                await self.executor.drain()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*self._refreshes, return_exceptions=True)
+            self.executor.writers.close()
+        return self.stats

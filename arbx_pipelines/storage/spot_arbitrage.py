@@ -1,0 +1,87 @@
+"""The fills of spot arbitrage executions (the engine's statistics and the spot bench read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import Execution, Fill, Order
+
+
+@dataclass(frozen=True)
+class ArbFill:
+    venue: str
+    symbol: str
+    side: str
+    amount: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str | None
+
+
+def fills_of_kind(engine: Engine, kind: str) -> list[ArbFill]:
+    """Every fill of every order of the executions of ``kind``."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Fill.venue, Fill.symbol, Fill.side, Fill.amount, Fill.price, Fill.fee, Fill.fee_currency)
+            .join(Order, Order.id == Fill.order_id)
+            .join(Execution, Execution.id == Order.execution_id)
+            .where(Execution.kind == kind)
+        ).all()
+    return [ArbFill(*row) for row in rows]
+
+
+def unfinished_executions_of_kind(engine: Engine, kind: str, final: frozenset[str]) -> list[int]:
+    """Ids of the executions of ``kind`` not in a ``final`` status, oldest first."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Execution.id).where(Execution.kind == kind, Execution.status.not_in(final)).order_by(Execution.id)
+        ).scalars()
+        return list(rows)
+
+
+@dataclass(frozen=True)
+class ArbExecution:
+    id: int
+    key: str
+    symbol: str
+    status: str
+    planned: dict[str, str]
+    created_at: datetime
+
+
+def spot_executions(
+    engine: Engine,
+    kind: str,
+    *,
+    after_id: int = 0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    final: frozenset[str] | None = None,
+) -> list[ArbExecution]:
+    """Executions of ``kind`` with id > ``after_id``, created in [start, end), in a ``final`` status when given."""
+    query = select(Execution).where(Execution.kind == kind, Execution.id > after_id)
+    if start is not None:
+        query = query.where(Execution.created_at >= start)
+    if end is not None:
+        query = query.where(Execution.created_at < end)
+    if final is not None:
+        query = query.where(Execution.status.in_(final))
+    with transaction(engine) as session:
+        rows = session.execute(query.order_by(Execution.id)).scalars()
+        return [ArbExecution(r.id, r.execution_key, r.symbol, r.status, dict(r.planned or {}), r.created_at)
+                for r in rows]  # fmt: skip
+
+
+def fills_of_execution(engine: Engine, execution_id: int) -> list[ArbFill]:
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Fill.venue, Fill.symbol, Fill.side, Fill.amount, Fill.price, Fill.fee, Fill.fee_currency)
+            .join(Order, Order.id == Fill.order_id)
+            .where(Order.execution_id == execution_id)
+        ).all()
+    return [ArbFill(*row) for row in rows]
