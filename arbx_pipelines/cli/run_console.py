@@ -16,9 +16,12 @@ _NOISE = re.compile(
     r"(Deprecation|Beta|Preview|Supersession|Experimental|User)Warning|Checking for new runs|"
     r"is currently in (beta|preview)|will be removed in|No run requests returned|Sensor .* skipped|^Aborted!$"
 )
-#: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json); a run's own
-#: warnings (``... - dagster - WARNING - <job> - ...``) too: what matters in them is recorded as an alert, printed once
-_ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"| - dagster - WARNING - ")
+#: routine levels in Dagster's format (``... - dagster.daemon - INFO - ...``) and arbx's (kv and json)
+_ROUTINE = re.compile(r" - (DEBUG|INFO) - |\blevel=(DEBUG|INFO)\b|\"level\": \"(DEBUG|INFO)\"")
+#: a run's own warnings and errors (``... - dagster - ERROR - <job> - ...``) with the stack trace under them: what
+#: matters in them is an alert (the run-failure sensor, the ops' own alerts), printed as one line
+_RUN_EVENT = re.compile(r" - dagster - (WARNING|ERROR|CRITICAL) - ")
+_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 #: notifications the console already shows as its own lines (hedges from the positions table; the start and stop)
 TOLD_OTHERWISE = frozenset({"hedge_opened", "hedge_closed", "start", "stop"})
@@ -43,9 +46,15 @@ class ConsoleLineFilter:
 
     def __init__(self) -> None:
         self._skip_source_line = False
+        self._in_run_event = False
 
     def __call__(self, line: str) -> bool:
         line = _ANSI.sub("", line)
+        if self._in_run_event and not _LOG_LINE.match(line):
+            return False  # the stack trace under a run's event
+        self._in_run_event = bool(_RUN_EVENT.search(line))
+        if self._in_run_event:
+            return False
         if self._skip_source_line:
             self._skip_source_line = False
             if line.startswith((" ", "\t")):

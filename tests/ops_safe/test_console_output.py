@@ -28,7 +28,10 @@ DAGSTER_LINES = [
     ("time=2026-12-07T01:10:11Z level=ERROR logger=arbx.sim msg=boom", True),
     ("Aborted!", False),
     ("2026-12-07 01:15:34 +0000 - dagster - WARNING - open_funding_position - 83 - op - legs differ", False),
-    ("2026-12-07 01:15:49 +0000 - dagster - ERROR - open_funding_position - 6e - 17060 - RUN_FAILURE - failed", True),
+    ("2026-12-07 01:15:49 +0000 - dagster - ERROR - open_funding_position - 6e - 17060 - STEP_FAILURE - x", False),
+    ("dagster._core.definitions.events.Failure: open COMP/USDT:USDT ended failed", False),  # its trace, up to the
+    ('  File "/x/execution.py", line 82, in open_funding_position_op', False),  # next log line
+    ("2026-12-07 01:15:50 +0000 - dagster.daemon.SensorDaemon - ERROR - sensor position_risk failed", True),
 ]
 
 
