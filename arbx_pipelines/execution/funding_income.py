@@ -13,12 +13,13 @@ from sqlalchemy import select
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.venue_data import FundingIncome
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import ledger_once
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import FundingPayment
+from arbx_pipelines.storage.orders import ledger_once
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -56,7 +57,9 @@ async def _rates(client: VenueClient, position: PositionRecord, incomes: list[Fu
 async def collect_funding(deps: ExecutionDeps, client: VenueClient, position_id: int) -> FundingCollected:
     position = get_position(deps.engine, position_id)
     since = position.opened_at - timedelta(minutes=1)
+    crash_point("funding.request_sent")
     incomes = await read_with_retry(deps, "funding_income", lambda: client.funding_income(position.symbol, since))
+    crash_point("funding.request_answered")
     mine = [income for income in incomes if _belongs(position, income)]
     rates = await _rates(client, position, mine)
     added = 0
@@ -97,6 +100,7 @@ async def collect_funding(deps: ExecutionDeps, client: VenueClient, position_id:
             time=income.time,
             note=f"rate {rates.get(time_ms)}",
         )
+        crash_point("funding.committed")
         added += 1
     refreshed = refresh_from_fills(deps.engine, position_id) if added else position
     if added:

@@ -37,23 +37,19 @@ from arbx_pipelines.execution.capital import (
     wanted_notional,
 )
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.inventory import free_inventory, record_inventory, sellable_inventory
-from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs, send_all
+from arbx_pipelines.execution.legs import LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, PositionRecord, active_position, positions_with_status
 from arbx_pipelines.execution.prepare import minimum_hedge_base, prepare_venue
 from arbx_pipelines.execution.protocol import SentOrder
-from arbx_pipelines.execution.records import (
-    NewPosition,
-    find_execution,
-    record_decision,
-    record_intent,
-    utcnow,
-)
 from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
-from arbx_pipelines.execution.settle import finish_open
+from arbx_pipelines.execution.settle import end_broken, finish_open
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import NewPosition, find_execution, record_decision, record_intent
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -242,13 +238,18 @@ async def _open_locked(
                 str(venue), symbol, spot_symbol_of(symbol), signal.direction, deps.settings.leverage
             ),
         )
+        crash_point("intent.committed")
     assert execution.position_id is not None
-    sent = await send_all(deps, client, [plan.spot, plan.perp], execution.position_id)
-    result = await balance_open_legs(
-        deps, client, execution, execution.position_id, LegMarkets(live.spot, live.perp), sent
-    )
-    status = finish_open(deps, execution, result is BalanceResult.BALANCED, live.perp.rules, live.spot.rules)
-    record_execution_result(deps.engine, deps.limits, success=status == "open")
+    sent: list[SentOrder] = []
+    try:  # from here an order may be on the venue: nothing escapes (reconcile finishes what is left)
+        sent = await send_all(deps, client, [plan.spot, plan.perp], execution.position_id)
+        result = await balance_open_legs(
+            deps, client, execution, execution.position_id, LegMarkets(live.spot, live.perp), sent
+        )
+        status = finish_open(deps, execution, result, live.perp.rules, live.spot.rules)
+        record_execution_result(deps.engine, deps.limits, success=status == "open" and result.succeeded)
+    except Exception as exc:
+        status = end_broken(deps, execution, exc)
     outcome = {"open": OpenStatus.OPENED, "closed": OpenStatus.FLAT}.get(status, OpenStatus.BROKEN)
     return OpenOutcome(outcome, key, status, execution.position_id, tuple(sent))
 

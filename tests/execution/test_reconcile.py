@@ -19,8 +19,8 @@ from arbx_pipelines.execution.legs import send_all
 from arbx_pipelines.execution.live_snapshot import live_market
 from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.execution.reconcile import reconcile_venue
-from arbx_pipelines.execution.records import ExecutionRef, NewPosition, record_intent
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.executions import ExecutionRef, NewPosition, record_intent
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.server import SimServer
