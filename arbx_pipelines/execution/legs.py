@@ -134,10 +134,22 @@ async def _send_or_find(deps: ExecutionDeps, client: VenueClient, intent: OrderI
 async def send_all(
     deps: ExecutionDeps, client: VenueClient, intents: Sequence[OrderIntent], position_id: int | None
 ) -> list[SentOrder]:
-    """Send already-recorded intents concurrently; store their fills."""
-    sent = await asyncio.gather(*(_send_or_find(deps, client, i) for i in intents))
-    await asyncio.gather(*(sync_fills(deps, client, s, position_id) for s in sent))
-    return list(sent)
+    """Send already-recorded intents concurrently; store their fills. Every leg runs its protocol to the end even
+    when another fails (a state store or database error): only then is the first error raised."""
+    sent = _first_error(
+        await asyncio.gather(*(_send_or_find(deps, client, i) for i in intents), return_exceptions=True)
+    )
+    _first_error(
+        await asyncio.gather(*(sync_fills(deps, client, s, position_id) for s in sent), return_exceptions=True)
+    )
+    return sent
+
+
+def _first_error(results: Sequence[T | BaseException]) -> list[T]:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if not isinstance(r, BaseException)]
 
 
 async def best_price(deps: ExecutionDeps, client: VenueClient, info: MarketInfo, side: Side) -> Decimal:
