@@ -26,16 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--live", action="store_true", help="the live-trading opt-in for this start")
+    run.add_argument("--reset-sim", action="store_true", help="sim mode: start the simulated venues on a fresh world")
     run.set_defaults(handler=_run)
 
 
-def simulator_command(port: int) -> list[str] | None:
-    """The command that starts the simulated venues, or None while the simulator is not installed."""
+def simulator_command(port: int, reset: bool = False) -> list[str] | None:
+    """The command that starts the simulated venues (continuing their saved world unless ``reset``), or None while
+    the simulator is not installed."""
     try:
         import arbx_pipelines.venues.sim.server  # noqa: F401
     except ImportError:
         return None
-    return [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    command = [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    return [*command, "--reset"] if reset else command
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -48,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
         env["ARBX_CONFIG"] = str(Path(args.config).resolve())
     children: list[subprocess.Popen[bytes]] = []
     if loaded.config.mode.value == "sim":
-        command = simulator_command(loaded.config.simulator.port)
+        command = simulator_command(loaded.config.simulator.port, reset=args.reset_sim)
         if command is not None:
             children.append(subprocess.Popen(command, env=env))
             log.info("simulated venues starting", extra={"port": loaded.config.simulator.port})
@@ -57,6 +60,9 @@ def _run(args: argparse.Namespace) -> int:
     dagster += ["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"]
     log.info("dagster starting", extra={"url": f"http://{args.host}:{args.port}", "dagster_home": str(home)})
     children.append(subprocess.Popen(dagster, env=env, cwd=str(loaded.base_dir)))
+    from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in a thread
+
+    start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -84,6 +84,8 @@ class OpenRequest:
     signal_key: str
     signal_time: datetime | None = None
     run_id: str | None = None
+    #: leverage the signal decided (``core.funding_rules.choose_leverage``); None: ``strategy.max_leverage``
+    leverage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ async def open_hedge(
     other_wallets: Mapping[Venue, VenueWallets] | None = None,
 ) -> OpenOutcome:
     """Open the hedge a funding signal asks for, or say why not (see the module docstring)."""
+    if request.leverage is not None:
+        deps = replace(deps, settings=replace(deps.settings, leverage=request.leverage))
     key = request.signal_key
     reason = halted(deps.engine)
     if reason is not None:
