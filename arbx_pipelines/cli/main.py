@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "halt",
     "engine",
     "scenario",
+    "reconcile",
     "views",
     "close",
     "breaker",
