@@ -60,6 +60,9 @@ def _run(args: argparse.Namespace) -> int:
     from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in a thread
 
     start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
+    from arbx_pipelines.ops_deploy.metrics import start_configured_metrics  # Prometheus, when metrics.port is set
+
+    start_configured_metrics(loaded)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
