@@ -8,6 +8,7 @@ import threading
 from types import FrameType
 
 from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.logs import add_file_log
 from arbx_pipelines.ops_deploy.metrics import DEFAULT_PORT, start_metrics_server
 from arbx_pipelines.storage.db import make_engine
 
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _serve(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     port = args.port if args.port is not None else (loaded.config.metrics.port or DEFAULT_PORT)
+    add_file_log(loaded.data_dir / "logs")
     engine = make_engine(loaded.database_url)
     server = start_metrics_server(engine, port, args.host)
     print(f"metrics on {server.url}", flush=True)

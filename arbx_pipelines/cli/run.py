@@ -14,7 +14,7 @@ from pathlib import Path
 
 from arbx_pipelines.config.startup import load_settings
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
-from arbx_pipelines.logs import get_logger
+from arbx_pipelines.logs import add_file_log, get_logger
 from arbx_pipelines.storage.db import upgrade
 
 log = get_logger("arbx.run")
@@ -41,6 +41,7 @@ def simulator_command(port: int) -> list[str] | None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, live_flag=args.live)
     loaded = settings.loaded
+    add_file_log(loaded.data_dir / "logs")  # by hand: a size-rotated file; under systemd journald keeps the lines
     upgrade(loaded.database_url)
     home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
     env = dict(os.environ, DAGSTER_HOME=str(home))
