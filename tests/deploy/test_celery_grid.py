@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, execute_job, reconstructable
+import yaml
+from dagster import DagsterInstance, DagsterInvalidConfigError, execute_job, reconstructable
 
 from arbx_pipelines.cli.backtest import load_series
 from arbx_pipelines.core.backtest.grid import expand_grid, walk_forward
@@ -82,3 +83,16 @@ def test_celery_grid_picks_the_same_parameters_as_one_process(
     assert spread["out_of_sample"]["net_pnl"] == pytest.approx(local.out_of_sample()["net_pnl"], rel=1e-12)
     pids = {worker.rsplit(":", 1)[1] for worker in spread["workers"]}
     assert pids == set(celery_workers)  # both workers ran grid points, and only they did
+
+
+def test_the_example_run_config_is_valid_for_the_job() -> None:
+    from dagster import validate_run_config
+
+    config = yaml.safe_load((PROJECT_DIR / "deploy" / "backtest-grid.example.yaml").read_text())
+    validated = validate_run_config(backtest_grid_celery, config)
+    assert validated["ops"]["grid_spec"]["config"]["grid"] == {
+        "entry_annualized": [0.1, 0.3, 0.6], "exit_annualized": [0.02, 0.05],
+    }  # fmt: skip
+    config["ops"]["grid_spec"]["config"]["folds"] = "four"
+    with pytest.raises(DagsterInvalidConfigError):
+        validate_run_config(backtest_grid_celery, config)
