@@ -107,13 +107,23 @@ def check_secrets(loaded: LoadedConfig, environ: Mapping[str, str]) -> list[Find
     return [Finding("secrets", True, f"every enabled venue's keys present for mode {mode.value} ({path})")]
 
 
-def check_dagster_storage(environ: Mapping[str, str]) -> list[Finding]:
-    """Dagster's run storage on PostgreSQL (dagster.yaml reads DAGSTER_PG_*), when the environment names one."""
+def check_dagster_storage(environ: Mapping[str, str], app_url: str) -> list[Finding]:
+    """Dagster's run storage on PostgreSQL (dagster.yaml reads DAGSTER_PG_*), when the environment names one.
+
+    It needs a database of its own: Dagster and arbx each keep an alembic ``alembic_version`` table."""
     if not environ.get("DAGSTER_PG_HOST"):
         return []
     missing = [name for name in DAGSTER_PG_VARS if name not in environ and name != "DAGSTER_PG_PASSWORD"]
     if missing:
         return [Finding("dagster storage", False, f"{', '.join(missing)} not set")]
+    app = make_url(normalize_url(app_url))
+    own_schema = "search_path" in str(app.query.get("options", ""))  # arbx's tables in a schema of their own
+    same = (app.host, str(app.port or 5432), app.database) == tuple(
+        environ[f"DAGSTER_PG_{k}"] for k in ("HOST", "PORT", "DB")
+    )
+    if app.get_backend_name() == "postgresql" and same and not own_schema:
+        detail = f"DAGSTER_PG_DB {app.database} is the application database; give Dagster a database of its own"
+        return [Finding("dagster storage", False, f"{detail} (both keep an alembic_version table)")]
     import psycopg
 
     try:
@@ -147,6 +157,6 @@ def run_checks(
     findings = check_database(loaded.database_url)
     findings += check_redis(loaded.config.redis.url)
     findings += check_secrets(loaded, environ)
-    findings += check_dagster_storage(environ)
+    findings += check_dagster_storage(environ, loaded.database_url)
     findings += [check_port(name, port) for name, port in ports]
     return findings

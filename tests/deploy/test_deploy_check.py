@@ -81,6 +81,20 @@ def test_failing_findings_are_named_one_per_line(
     assert findings[f"port {held_port}"].startswith("FAIL") and "in use" in findings[f"port {held_port}"]
 
 
+def test_dagster_storage_in_the_application_database_fails(
+    deploy_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both Dagster and arbx keep an alembic_version table: one database for both breaks the services' start."""
+    monkeypatch.setenv("ARBX_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    for name, value in {"HOST": "127.0.0.1", "PORT": "5432", "USER": "postgres", "DB": "test"}.items():
+        monkeypatch.setenv(f"DAGSTER_PG_{name}", value)
+    code, findings = _run(capsys)
+    assert code == 1
+    assert (
+        findings["dagster storage"].startswith("FAIL") and "is the application database" in findings["dagster storage"]
+    )
+
+
 def test_an_unreachable_database_fails_without_creating_anything(
     deploy_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
