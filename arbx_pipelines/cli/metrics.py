@@ -7,6 +7,7 @@ import signal
 import threading
 from types import FrameType
 
+from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.logs import add_file_log
 from arbx_pipelines.ops_deploy.metrics import DEFAULT_PORT, start_metrics_server
@@ -26,19 +27,24 @@ def _serve(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     port = args.port if args.port is not None else (loaded.config.metrics.port or DEFAULT_PORT)
     add_file_log(loaded.data_dir / "logs")
-    engine = make_engine(loaded.database_url)
-    server = start_metrics_server(engine, port, args.host)
-    print(f"metrics on {server.url}", flush=True)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    previous = signal.signal(signal.SIGTERM, _stop)  # before serving: a SIGTERM from then on stops cleanly
+    engine = make_engine(loaded.database_url)
     try:
-        stop.wait()
+        try:
+            server = start_metrics_server(engine, port, args.host)
+        except OSError as exc:
+            raise CliError(f"metrics: cannot serve on {args.host}:{port}: {exc.strerror or exc}") from exc
+        try:
+            print(f"metrics on {server.url}", flush=True)
+            stop.wait()
+        finally:
+            server.close()
     finally:
         signal.signal(signal.SIGTERM, previous)
-        server.close()
         engine.dispose()
     return 0

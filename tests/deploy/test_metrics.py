@@ -190,3 +190,18 @@ def test_metrics_serve_command_answers_and_stops_on_sigterm(
     helper.join(timeout=10)
     assert scraped == [1]
     assert capsys.readouterr().out.strip() == f"metrics on http://127.0.0.1:{started[0].port}/metrics"
+
+
+def test_metrics_serve_on_a_taken_port_is_one_line_and_exit_2(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ARBX_DATABASE_URL", pg_url)
+    monkeypatch.setenv("ARBX_CONFIG", str(tmp_path / "arbx.yaml"))
+    (tmp_path / "arbx.yaml").write_text("mode: sim\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        assert main(["metrics", "serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"arbx: metrics: cannot serve on 127.0.0.1:{port}: Address already in use\n"
