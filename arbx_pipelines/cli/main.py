@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "views",
     "close",
     "breaker",
+    "deploy",
+    "metrics",
 )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from arbx_pipelines.config.startup import load_settings
 from arbx_pipelines.engine.supervisor import EngineSupervisor
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
-from arbx_pipelines.logs import get_logger
+from arbx_pipelines.logs import add_file_log, get_logger
 from arbx_pipelines.storage.db import upgrade
 
 log = get_logger("arbx.run")
@@ -46,6 +46,7 @@ def simulator_command(port: int, reset: bool = False) -> list[str] | None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, live_flag=args.live)
     loaded = settings.loaded
+    add_file_log(loaded.data_dir / "logs")  # by hand: a size-rotated file; under systemd journald keeps the lines
     upgrade(loaded.database_url)
     home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
     env = dict(os.environ, DAGSTER_HOME=str(home))
@@ -65,6 +66,9 @@ def _run(args: argparse.Namespace) -> int:
     from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in a thread
 
     start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
+    from arbx_pipelines.ops_deploy.metrics import start_configured_metrics  # Prometheus, when metrics.port is set
+
+    start_configured_metrics(loaded)
     engine = None
     if loaded.config.spread.active(loaded.config.mode):
         command = [sys.executable, "-m", "arbx_pipelines.cli.main", "engine", *(["--live"] if args.live else [])]
