@@ -1,5 +1,8 @@
 """One structured logging setup for the CLI, the simulator and Dagster ops.
 
+Under systemd (``INVOCATION_ID`` or ``JOURNAL_STREAM`` set) records go to stdout as JSON lines: journald stores,
+indexes and rotates them. Run by hand, long-running commands also keep a file in the data dir, rotated by size.
+
 Every record is scrubbed when it is created (a log-record factory), so no handler - ours, Dagster's or a
 library's - ever sees an API key, secret, passphrase or signature. Known secret values are registered with
 :func:`register_secret`; common ``key=value`` and header shapes are masked by pattern as a second net.
@@ -9,13 +12,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any
 
 MASK = "***"
+#: set by systemd for every service it starts (journald is then the log store)
+SYSTEMD_ENV = ("INVOCATION_ID", "JOURNAL_STREAM")
+LOG_FILE_NAME = "arbx.log"
+LOG_FILE_MAX_BYTES = 10 * 1024 * 1024
+LOG_FILE_BACKUPS = 5
 _secrets: set[str] = set()
 _lock = threading.Lock()
 _SECRET_FIELD = re.compile(
@@ -98,17 +110,60 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_fields(self, record), default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "kv", stream: Any = None) -> None:
-    """Install the arbx handler on the ``arbx`` logger (idempotent)."""
+def under_systemd(environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return any(environ.get(name) for name in SYSTEMD_ENV)
+
+
+def _replace_handler(logger: logging.Logger, marker: str, handler: logging.Handler) -> None:
+    """Swap the arbx handler of this kind (``marker``) for ``handler``: configuring twice never logs twice."""
+    for old in list(logger.handlers):
+        if getattr(old, marker, False):
+            logger.removeHandler(old)
+            old.close()
+    setattr(handler, marker, True)
+    logger.addHandler(handler)
+
+
+def configure_logging(
+    level: str = "INFO", fmt: str = "kv", stream: Any = None, environ: Mapping[str, str] | None = None
+) -> None:
+    """Install the arbx console handler on the ``arbx`` logger (idempotent); under systemd, JSON on stdout."""
+    if stream is None and under_systemd(environ):
+        fmt, stream = "json", sys.stdout
     logger = logging.getLogger("arbx")
     logger.setLevel(level)
-    for handler in list(logger.handlers):
-        if getattr(handler, "_arbx", False):
-            logger.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
-    handler._arbx = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
+    _replace_handler(logger, "_arbx", handler)
+
+
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """Size-rotated log file readable by its owner only (logs name positions, balances and chat ids)."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # an older file may have been created with wider rights
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def add_file_log(
+    log_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    max_bytes: int = LOG_FILE_MAX_BYTES,
+    backups: int = LOG_FILE_BACKUPS,
+) -> Path | None:
+    """Run by hand: also write key=value lines to ``log_dir/arbx.log`` (0600), rotated every ``max_bytes`` with
+    ``backups`` old files kept. Under systemd nothing is written (journald has every line); returns the file."""
+    if under_systemd(environ):
+        return None
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE_NAME
+    handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(KeyValueFormatter())
+    _replace_handler(logging.getLogger("arbx"), "_arbx_file", handler)
+    return path
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -28,10 +28,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "halt",
     "engine",
     "scenario",
+    "reconcile",
     "views",
     "close",
     "breaker",
     "health",
+    "deploy",
+    "metrics",
 )
 
 

@@ -36,7 +36,7 @@ from arbx_pipelines.config.startup import (
 )
 from arbx_pipelines.engine.supervisor import EngineSupervisor
 from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
-from arbx_pipelines.logs import configure_logging, get_logger
+from arbx_pipelines.logs import add_file_log, get_logger
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.supervisor import RUN_STATE_FILE, ChildSpec, StopRequested, Supervisor, become_subreaper
 
@@ -135,6 +135,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, live_flag=args.live)
     loaded = settings.loaded
     check_data_dir(loaded)
+    add_file_log(loaded.data_dir / "logs")  # by hand: a size-rotated file; under systemd journald keeps the lines
     upgrade(loaded.database_url)
     config_in_force(args.config)  # this start's configuration is the last good one from now on
     os.umask(0o077)  # everything the processes of this start write is the owner's alone
@@ -156,12 +157,15 @@ def _run(args: argparse.Namespace) -> int:
     try:
         supervisor.install_signal_handlers()
         if args.log_level is None:  # from here the console is the feed's lines; log records only for errors
-            configure_logging("ERROR", args.log_format)
+            _quiet_console()
         feed = ActivityFeed(engine, _echo, datetime.now(UTC))
         _start(supervisor, loaded, args)
         from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in threads
 
         ops = start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
+        from arbx_pipelines.ops_deploy.metrics import start_configured_metrics  # Prometheus, when metrics.port is set
+
+        start_configured_metrics(loaded)
         engine_keeper = spot_engine(supervisor, loaded, args)
 
         def tick() -> None:
@@ -199,6 +203,13 @@ def spot_engine(supervisor: Supervisor, loaded: LoadedConfig, args: argparse.Nam
     keeper = EngineSupervisor(command, {}, popen=start)
     keeper.poll()
     return keeper
+
+
+def _quiet_console() -> None:
+    """Console log records only for errors (the log file, when there is one, keeps every level)."""
+    for handler in logging.getLogger("arbx").handlers:
+        if getattr(handler, "_arbx", False):
+            handler.setLevel(logging.ERROR)
 
 
 def _stop_ops_service(ops: OpsService | None) -> threading.Thread | None:

@@ -291,6 +291,12 @@ class LoggingConfig(Strict):
     format: Literal["json", "kv"] = "kv"
 
 
+class MetricsConfig(Strict):
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Prometheus endpoint on 127.0.0.1 (e.g. 9108); unset: off"
+    )
+
+
 class HistoryConfig(Strict):
     rate_caps: dict[str, Decimal] = Field(
         default_factory=dict,
@@ -328,6 +334,7 @@ class ArbxConfig(Strict):
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @field_validator("venues", mode="before")
     @classmethod

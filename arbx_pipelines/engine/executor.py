@@ -30,12 +30,12 @@ from arbx_pipelines.engine.detector import Opportunity, order_limits
 from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter, DbWriters
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import record_fills
 from arbx_pipelines.execution.legs import READ_ATTEMPTS, read_with_retry, sync_fills, timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
-from arbx_pipelines.execution.records import DbOrderJournal, add_intents, record_intent, set_execution_status
 from arbx_pipelines.execution.risk_state import record_execution_result
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import record_intent, set_execution_status
+from arbx_pipelines.storage.orders import DbOrderJournal, add_intents, record_order_fills
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine.executor")
@@ -212,7 +212,7 @@ class Executor:
                 break
             await asyncio.sleep(self.deps.settings.backoff_s)
         cid = sent.intent.client_order_id
-        await writer.run(lambda: record_fills(self.deps.engine, cid, fills, None))
+        await writer.run(lambda: record_order_fills(self.deps.engine, cid, state, fills, None))
 
     async def _flatten(self, key: str, execution_id: int, info: MarketInfo, excess: Decimal) -> None:
         await flatten(self.deps, self.clients[str(info.venue)], key, execution_id, info, excess)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from arbx_pipelines.core.venue_data import OrderState
-from arbx_pipelines.execution.records import DbOrderJournal
+from arbx_pipelines.storage.orders import DbOrderJournal
 
 T = TypeVar("T")
 

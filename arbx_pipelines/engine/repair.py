@@ -18,13 +18,9 @@ from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND, flatten
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.reconcile import ReconcileReport, settle_orders
-from arbx_pipelines.execution.records import (
-    FINAL_EXECUTION_STATUSES,
-    get_execution,
-    orders_of_execution,
-    set_execution_status,
-)
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import FINAL_EXECUTION_STATUSES, get_execution, set_execution_status
+from arbx_pipelines.storage.orders import orders_of_execution
 from arbx_pipelines.storage.spot_arbitrage import unfinished_executions_of_kind
 from arbx_pipelines.venues.client import VenueClient
 

@@ -24,6 +24,7 @@ from arbx_pipelines.core.sizing import check_leg, contracts_to_base, to_market_a
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.execution.capital import venue_wallets
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
@@ -31,15 +32,10 @@ from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills, set_status
 from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
-from arbx_pipelines.execution.records import (
-    ExecutionRef,
-    add_intents,
-    executions_of_position,
-    record_intent,
-    set_execution_status,
-)
-from arbx_pipelines.execution.settle import book_realized, lot
+from arbx_pipelines.execution.settle import book_realized, end_broken, lot
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import ExecutionRef, executions_of_position, record_intent, set_execution_status
+from arbx_pipelines.storage.orders import add_intents
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -150,8 +146,35 @@ async def close_locked(
         position_id=position_id,
         run_id=run_id,
     )
+    crash_point("intent.committed")
+    progress = _Progress()
+    try:
+        return await _close_recorded(deps, client, execution, position, reason, fraction, progress)
+    except Exception as exc:
+        if not progress.sending:
+            raise  # nothing sent: the unfinished execution is reconcile's, and the caller may retry at once
+        end_broken(deps, execution, exc)  # orders may be out: nothing escapes, reconcile finishes what is left
+        return CloseOutcome("broken", position_id, f"interrupted: {exc}"[:200], None, key)
+
+
+@dataclass
+class _Progress:
+    sending: bool = False  # the first order may have left
+
+
+async def _close_recorded(
+    deps: ExecutionDeps,
+    client: VenueClient,
+    execution: ExecutionRef,
+    position: PositionRecord,
+    reason: str,
+    fraction: Decimal,
+    progress: _Progress,
+) -> CloseOutcome:
+    position_id, key, kind, full = position.id, execution.key, execution.kind, fraction >= 1
     if full:
         set_status(deps.engine, position_id, "closing", close_reason=reason)
+        crash_point("close.status_committed")
     markets = await markets_of(client, position)
     try:
         await collect_funding(deps, client, position_id)
@@ -178,6 +201,8 @@ async def close_locked(
         if not intents:
             break
         add_intents(deps.engine, execution.id, intents)
+        crash_point("correction.intent_committed")
+        progress.sending = True
         sent = await send_all(deps, client, intents, position_id)
         sent_all.extend(sent)
         if any(not s.known for s in sent):
@@ -205,11 +230,17 @@ def _finish(
         mark_broken(deps, position, execution, f"{kind}: perp still {position.perp_amount}")
         set_execution_status(deps.engine, execution.id, "failed", "perp leg not closed")
         return CloseOutcome("broken", position_id, "perp leg not closed", None, key, tuple(sent))
-    set_execution_status(deps.engine, execution.id, "done")
     if not full:
         set_status(deps.engine, position_id, "open")
+        crash_point("position.committed")
+        set_execution_status(deps.engine, execution.id, "done")
+        crash_point("execution.committed")
         return CloseOutcome("reduced", position_id, reason, None, key, tuple(sent))
     realized = book_realized(deps, position)
+    # the position first: a run dying between the two leaves an unfinished execution reconcile completes
     set_status(deps.engine, position_id, "closed", close_reason=reason, realized_pnl=realized, closed=True)
+    crash_point("position.committed")
+    set_execution_status(deps.engine, execution.id, "done")
+    crash_point("execution.committed")
     log.info("position closed", extra={"position": position_id, "realized_pnl": str(realized), "reason": reason})
     return CloseOutcome("closed", position_id, reason, realized, key, tuple(sent))

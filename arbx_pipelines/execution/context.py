@@ -19,6 +19,7 @@ from arbx_pipelines.core.allocation import AllocationParams
 from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.risk import RiskLimits
+from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.slots import PendingTracker, VenueSlots
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.storage.db import make_engine
@@ -36,7 +37,8 @@ class ExecutionSettings:
     correction_rounds: int = 4
     #: HEDGE corrections tried before the leading leg is unwound instead
     hedge_attempts: int = 2
-    lock_ttl_s: float = 300.0
+    #: a lock's life without a heartbeat (its owner refreshes it every third of this while it runs)
+    lock_ttl_s: float = 30.0
     backoff_s: float = 0.2
     backoff_max_s: float = 2.0
 
@@ -54,12 +56,19 @@ class ExecutionDeps:
     #: perpetuals the strategy may trade; empty: every listed one
     symbols: tuple[str, ...] = ()
     tracker: PendingTracker = field(default_factory=PendingTracker)
+    #: the run holding this process's locks (their owner, with pid and host)
+    run_id: str | None = None
     _slots: VenueSlots | None = None
 
     @property
     def slots(self) -> VenueSlots:
         if self._slots is None:
-            self._slots = VenueSlots(self.state, self.settings.pending_orders_per_venue, tracker=self.tracker)
+            self._slots = VenueSlots(
+                self.state,
+                self.settings.pending_orders_per_venue,
+                tracker=self.tracker,
+                owner=this_owner(self.run_id),
+            )
         return self._slots
 
     def wants(self, symbol: str) -> bool:

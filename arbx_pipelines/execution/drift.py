@@ -14,11 +14,12 @@ from decimal import Decimal
 
 from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import record_external_change
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import LegMarkets, best_price
 from arbx_pipelines.execution.positions import PositionRecord, refresh_from_fills
 from arbx_pipelines.execution.settle import lot
 from arbx_pipelines.execution.venue_view import legs_on_venue, venue_view
+from arbx_pipelines.storage.orders import record_external_change
 from arbx_pipelines.venues.client import VenueClient
 
 
@@ -49,6 +50,7 @@ async def follow_venue(
             price=price,
             note=f"{leg} leg {recorded} recorded, {seen} on the venue; booked at the best {side} price {price}",
         )
+        crash_point("drift.committed")
         deps.alerts.raise_alert(
             "position_drift",
             f"{position.venue} {info.symbol}: {leg} leg is {seen} on the venue, {recorded} recorded",

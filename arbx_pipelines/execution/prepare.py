@@ -10,8 +10,9 @@ from arbx_pipelines.core.money import CENT, ZERO
 from arbx_pipelines.core.sizing import MarketRules, common_step
 from arbx_pipelines.execution.capital import VenueWallets
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import ledger_once
-from arbx_pipelines.execution.records import utcnow
+from arbx_pipelines.execution.crashpoints import crash_point
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 
 #: perp margin kept in the perpetual wallet per unit of initial margin (cross margin: more is safer)
@@ -42,8 +43,10 @@ async def prepare_venue(
     key: str,
 ) -> None:
     """Leverage (the configured maximum), cross margin, and the collateral each leg needs."""
+    crash_point("prepare.leverage_sent")
     await client.set_leverage(symbol, deps.settings.leverage)
     await client.set_margin_mode(symbol, "cross")
+    crash_point("prepare.leverage_answered")
     spot_need = notional * (1 + deps.settings.max_slippage) if short_perp else ZERO
     margin_need = notional / deps.settings.leverage * MARGIN_BUFFER
     await ensure_collateral(deps, client, wallets, spot_need, margin_need, key)
@@ -66,7 +69,9 @@ async def ensure_collateral(
     if moved == 0:
         return ZERO
     source, target = (MarketType.SPOT, MarketType.SWAP) if moved > 0 else (MarketType.SWAP, MarketType.SPOT)
+    crash_point("prepare.transfer_sent")
     await client.transfer("USDT", abs(moved), source, target)
+    crash_point("prepare.transfer_answered")
     now = utcnow()
     for account, amount in ((source, -abs(moved)), (target, abs(moved))):
         ledger_once(
@@ -81,4 +86,5 @@ async def ensure_collateral(
             time=now,
             note=f"collateral for {key}",
         )
+    crash_point("prepare.transfer_committed")
     return moved

@@ -27,6 +27,7 @@ from typing import Protocol
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.core.venue_data import OrderState
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.slots import VenueSlots
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.venues.errors import OrderRejected, RateLimited, VenueError
@@ -119,6 +120,7 @@ async def send_order(
     delay = timing.backoff_s
     sends = 0
     journal.mark_sent(cid)
+    crash_point("order.marked_sent")
     last_error = ""
     accepted_maybe = False  # the last send's answer was lost: the order may exist
     ever_lost = False  # some send's answer was lost: a later "duplicate" rejection may mean it arrived after all
@@ -126,9 +128,12 @@ async def send_order(
         sends += 1
         try:
             async with slots.pending(intent.venue):
+                crash_point("order.slot_acquired")
                 sent_at = datetime.now(UTC)
                 send_started = clock()
+                crash_point("order.create_sent")
                 state = await client.create_order(intent)
+                crash_point("order.create_answered")
                 answered_at = datetime.now(UTC)
         except RateLimited as exc:
             last_error = str(exc)
@@ -169,6 +174,28 @@ async def send_order(
     return SentOrder(intent, REJECTED, error=last_error, sends=sends)
 
 
+async def resume_order(
+    client: OrderClient,
+    intent: OrderIntent,
+    journal: OrderJournal,
+    slots: VenueSlots,
+    timing: ProtocolTiming = ProtocolTiming(),
+    *,
+    sleep: Sleep = asyncio.sleep,
+    clock: Clock = time.monotonic,
+) -> SentOrder:
+    """An intent an earlier run may have sent (its row is past ``intent``): the venue's order under its client order
+    id when there is one (settled like an answer), else :func:`send_order`. Never a second order under one id."""
+    deadline = clock() + timing.timeout_s
+    found = await _look_up(client, intent, slots, timing, deadline, sleep, clock)
+    if isinstance(found, OrderState):
+        return await _settle(client, intent, found, journal, slots, timing, deadline, sleep, clock, 0)
+    if found is None:
+        journal.mark_unknown(intent.client_order_id, "look-up before resending ran out of time")
+        return SentOrder(intent, UNKNOWN, error="look-up before resending ran out of time")
+    return await send_order(client, intent, journal, slots, timing, sleep=sleep, clock=clock)
+
+
 async def _look_up(
     client: OrderClient,
     intent: OrderIntent,
@@ -187,7 +214,9 @@ async def _look_up(
     while True:
         try:
             async with slots.pending(intent.venue):
+                crash_point("order.lookup_sent")
                 state = await client.order_by_client_id(intent.symbol, intent.client_order_id)
+                crash_point("order.lookup_answered")
         except VenueError as exc:
             log.warning("order look-up failed", extra={"client_order_id": intent.client_order_id, "error": str(exc)})
         else:
@@ -218,26 +247,33 @@ async def _settle(
     """Record the answer; an IOC order still open is polled until final and cancelled when time is up."""
     sent_at, answered_at = times or (None, None)
     journal.record_state(intent.client_order_id, state, sent_at=sent_at, at=answered_at)
+    crash_point("order.state_committed")
     delay = timing.backoff_s
     while not state.is_final and clock() + delay <= deadline:
         await sleep(delay)
         delay = min(delay * 2, timing.backoff_max_s)
         try:
             async with slots.pending(intent.venue):
+                crash_point("order.lookup_sent")
                 refreshed = await client.order_by_client_id(intent.symbol, intent.client_order_id)
+                crash_point("order.lookup_answered")
         except VenueError:
             continue
         if refreshed is not None:
             state = refreshed
             journal.record_state(intent.client_order_id, state)
+            crash_point("order.state_committed")
     if not state.is_final:
         try:
             async with slots.pending(intent.venue):
+                crash_point("order.cancel_sent")
                 cancelled = await client.cancel_order(intent.symbol, intent.client_order_id)
+                crash_point("order.cancel_answered")
         except VenueError as exc:
             journal.mark_unknown(intent.client_order_id, f"still open, cancel failed: {exc}")
             return SentOrder(intent, UNKNOWN, state, str(exc), sends)
         if cancelled is not None:
             state = cancelled
             journal.record_state(intent.client_order_id, state)
+            crash_point("order.state_committed")
     return SentOrder(intent, state.status, state, None, sends)

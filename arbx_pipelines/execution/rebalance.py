@@ -13,16 +13,14 @@ from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.position_risk import plan_rebalance
 from arbx_pipelines.execution.close_hedge import markets_of, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.legs import correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.monitor import REBALANCE_KIND
 from arbx_pipelines.execution.positions import get_position, refresh_from_fills
-from arbx_pipelines.execution.records import (
-    record_decision,
-    record_intent,
-    set_execution_status,
-)
+from arbx_pipelines.execution.settle import end_broken
+from arbx_pipelines.storage.executions import BROKEN, record_decision, record_intent, set_execution_status
 from arbx_pipelines.venues.client import VenueClient
 
 
@@ -53,6 +51,7 @@ async def rebalance_hedge(
                 position_id=position_id,
                 run_id=run_id,
             )
+            crash_point("decision.committed")
             return RebalanceOutcome(status, position_id, detail, key)
 
         if get_position(deps.engine, position_id).status != "open":
@@ -99,8 +98,16 @@ async def rebalance_hedge(
             position_id=position_id,
             run_id=run_id,
         )
-        (sent,) = await send_all(deps, client, [intent], position_id)
-        refresh_from_fills(deps.engine, position_id)
-        ok = sent.known and sent.filled > 0
-        set_execution_status(deps.engine, execution.id, "done" if ok else "failed", sent.error)
+        crash_point("intent.committed")
+        try:  # the order may be on the venue: nothing escapes (reconcile finishes what is left)
+            (sent,) = await send_all(deps, client, [intent], position_id)
+            refresh_from_fills(deps.engine, position_id)
+            crash_point("position.committed")
+            ok = sent.known and sent.filled > 0
+            status = "done" if ok else BROKEN if not sent.known else "failed"
+            set_execution_status(deps.engine, execution.id, status, sent.error)
+            crash_point("execution.committed")
+        except Exception as exc:
+            end_broken(deps, execution, exc)
+            return RebalanceOutcome("failed", position_id, f"interrupted: {exc}"[:200], key)
         return RebalanceOutcome("rebalanced" if ok else "failed", position_id, f"{order.leg} {sent.status}", key)

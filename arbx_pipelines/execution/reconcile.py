@@ -1,18 +1,18 @@
-"""Reconcile one venue with the database (on start and on a schedule; DESIGN, "Execution protocol").
+"""Reconcile one venue with the database, the venue being the truth (on start, on a schedule, ``arbx reconcile``;
+DESIGN, "Execution protocol"; issue 10).
 
-1. Every order the database has not seen settle is looked up by its client order id: its answer and fills are
-   recorded; an intent the venue does not have is marked abandoned (it was never sent, or lost before arriving),
-   so nothing is ever sent twice.
-2. Every execution interrupted midway is completed: an open whose legs differ is corrected exactly as a live open
-   would be (hedge, else unwind, each correction recorded first); an interrupted close is finished.
+1. Every order the database has not seen settle (no final answer, or its trades not all stored: ``fills_pending``,
+   or final with fewer stored fills than its filled amount) is looked up on the venue by its client order id: its
+   answer and its trades are stored together; an intent the venue does not have is marked abandoned (never sent, or
+   lost before arriving), so nothing is ever sent twice.
+2. Only then is every unfinished execution (interrupted, or ``broken`` because an answer was missing) completed,
+   under its symbol lock (a lock whose owner died is taken over at once): an open whose legs differ on the venue is
+   corrected as a live open would be (each correction's client order id looked up first); an open whose legs match
+   heals to ``open`` (item 4); an interrupted close is finished. A leg is never traded to make a record balance:
+   nothing is decided while an order of the execution is still unanswered.
 3. Funding income of open positions is recorded.
-4. What the venue holds is compared with the active positions and the declared inventory: a perpetual position or
-   a spot coin balance the database and ``strategy.spot_inventory`` cannot account for is reported as
-   ``unknown_exposure`` (a critical alert with the details), never adopted, closed or sold. The expected balance of
-   a coin is the declared inventory + what positive-funding hedges bought - what negative-funding ones sold
-   (:func:`~arbx_pipelines.execution.inventory.expected_coins`); only the excess over it is unknown. A declared coin
-   whose balance is well below the expected one (moved away by hand) is reported as ``inventory_missing`` (a
-   warning: nothing unknown is held, but negative-funding hedges will find less to sell).
+4. Holdings are compared both ways (:mod:`arbx_pipelines.execution.holdings`): unknown exposure on the venue is
+   reported, never adopted; open positions the venue does not hold are marked ``missing``.
 5. The free spot inventory of every coin is recorded (:mod:`arbx_pipelines.execution.inventory`) for the sensor.
 
 Alerts of both kinds repeat at most hourly while the amounts stay the same; the report lists them every time.
@@ -20,40 +20,42 @@ Alerts of both kinds repeat at most hourly while the amounts stay the same; the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.funding_income import collect_funding
-from arbx_pipelines.execution.inventory import QUOTE, expected_coins, record_inventory
+from arbx_pipelines.execution.holdings import compare_holdings, mark_missing_positions
+from arbx_pipelines.execution.inventory import QUOTE
 from arbx_pipelines.execution.legs import BalanceResult, balance_open_legs, read_with_retry, sync_order_fills
 from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
-from arbx_pipelines.execution.positions import ACTIVE_STATUSES, get_position, positions_with_status
-from arbx_pipelines.execution.records import (
-    FINAL_EXECUTION_STATUSES,
-    DbOrderJournal,
-    ExecutionRef,
-    OrderRecord,
-    get_execution,
-    orders_of_execution,
-    set_execution_status,
-    unfinished_executions,
-    unfinished_orders,
-    utcnow,
-)
-from arbx_pipelines.execution.risk_state import OPEN_KIND
-from arbx_pipelines.execution.settle import finish_open, lot
+from arbx_pipelines.execution.positions import positions_with_status, refresh_from_fills
+from arbx_pipelines.execution.risk_state import OPEN_KIND, record_execution_result
+from arbx_pipelines.execution.settle import finish_open
 from arbx_pipelines.execution.venue_view import venue_view
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import (
+    FINAL_EXECUTION_STATUSES,
+    ExecutionRef,
+    get_execution,
+    set_execution_status,
+    unfinished_executions,
+)
+from arbx_pipelines.storage.orders import (
+    DbOrderJournal,
+    OrderRecord,
+    orders_missing_fills,
+    orders_of_execution,
+    unfinished_orders,
+)
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
 log = get_logger("arbx.execution.reconcile")
 UNKNOWN_EXPOSURE_REPEAT_S = 3600
-#: a coin balance worth less than this (USDT) is dust, not exposure
-DUST_USDT = Decimal("1")
 
 
 @dataclass
@@ -65,53 +67,78 @@ class ReconcileReport:
     executions_repaired: list[str] = field(default_factory=list)
     positions_broken: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # executions a live run was still holding
+    pending: list[str] = field(default_factory=list)  # executions whose orders the venue has not answered yet
     funding_recorded: int = 0
     unknown_exposure: list[dict[str, str]] = field(default_factory=list)
     missing_inventory: list[dict[str, str]] = field(default_factory=list)  # declared coins the wallet lacks
+    missing_positions: list[dict[str, str]] = field(default_factory=list)  # open positions the venue does not hold
+
+    @property
+    def agrees(self) -> bool:
+        """Venue and records agree: no exposure left unexplained, no execution left waiting for the venue."""
+        return not self.unknown_exposure and not self.pending
 
 
 async def settle_orders(
     deps: ExecutionDeps, client: VenueClient, orders: list[OrderRecord], report: ReconcileReport
 ) -> None:
+    """The venue's answer and trades of each order, stored together (the order stays ``fills_pending`` while the
+    venue does not list all its trades yet)."""
     journal = DbOrderJournal(deps.engine)
     for order in orders:
         report.orders_checked += 1
+        crash_point("order.lookup_sent")
         state = await read_with_retry(
             deps,
             "order_by_client_id",
             lambda o=order: client.order_by_client_id(o.symbol, o.client_order_id),  # type: ignore[misc]
         )
+        crash_point("order.lookup_answered")
         if state is None:
-            journal.mark_abandoned(
-                order.client_order_id, "not on the venue at reconcile: never sent, or lost on the way"
-            )
-            report.orders_abandoned += 1
+            if order.status != "abandoned":
+                journal.mark_abandoned(
+                    order.client_order_id, "not on the venue at reconcile: never sent, or lost on the way"
+                )
+                report.orders_abandoned += 1
             continue
         if not state.is_final:
+            crash_point("order.cancel_sent")
             state = await client.cancel_order(order.symbol, order.client_order_id) or state
+            crash_point("order.cancel_answered")
         journal.record_state(order.client_order_id, state)
+        crash_point("order.state_committed")
         position_id = get_execution(deps.engine, order.execution_id).position_id if order.execution_id else None
         await sync_order_fills(deps, client, order.client_order_id, state, position_id)
         report.orders_updated += 1
 
 
+def _orders_to_settle(deps: ExecutionDeps, execution_id: int, venue: str) -> list[OrderRecord]:
+    missing = {o.id for o in orders_missing_fills(deps.engine, venue) if o.execution_id == execution_id}
+    return [o for o in orders_of_execution(deps.engine, execution_id) if not o.is_final or o.id in missing]
+
+
 async def _repair(deps: ExecutionDeps, client: VenueClient, execution: ExecutionRef, report: ReconcileReport) -> None:
-    """Complete an interrupted execution; the caller holds the symbol lock."""
+    """Complete an interrupted execution; the caller holds the symbol lock and has settled its orders."""
     orders = orders_of_execution(deps.engine, execution.id)
     if any(not o.is_final for o in orders):
-        log.warning("execution still has orders of unknown outcome", extra={"execution": execution.key})
+        log.warning("execution still has orders the venue has not answered", extra={"execution": execution.key})
+        report.pending.append(execution.key)
         return
     if execution.position_id is None:
         set_execution_status(deps.engine, execution.id, "repaired", "no position")
         return
-    position = get_position(deps.engine, execution.position_id)
+    position = refresh_from_fills(deps.engine, execution.position_id)
     markets = await markets_of(client, position)
-    if execution.kind == OPEN_KIND:
+    if execution.kind == OPEN_KIND and position.status in ("opening", "broken"):
         result = await balance_open_legs(deps, client, execution, position.id, markets, [])
-        status = finish_open(deps, execution, result is BalanceResult.BALANCED, markets.perp.rules, markets.spot.rules)
+        status = finish_open(deps, execution, result, markets.perp.rules, markets.spot.rules)
+        if result is not BalanceResult.PENDING:  # the open's outcome, known at last, counts for the breaker
+            record_execution_result(deps.engine, deps.limits, success=status == "open" and result.succeeded)
         if status == "broken":
             report.positions_broken.append(position.id)
-            return
+            if result is BalanceResult.PENDING:
+                report.pending.append(execution.key)
+                return
     elif execution.kind in (CLOSE_KIND, REDUCE_KIND) and position.status in ("closing", "open", "broken"):
         full = execution.kind == CLOSE_KIND
         fraction = Decimal(1) if full else Decimal(str(execution.planned.get("fraction", "0.5")))
@@ -138,8 +165,7 @@ async def _reconcile_execution(
     execution = get_execution(deps.engine, execution_id)
     try:
         async with symbol_lock(deps, execution.venue, execution.symbol):
-            pending = [o for o in orders_of_execution(deps.engine, execution_id) if not o.is_final]
-            await settle_orders(deps, client, pending, report)
+            await settle_orders(deps, client, _orders_to_settle(deps, execution_id, execution.venue), report)
             execution = get_execution(deps.engine, execution_id)
             if execution.status not in FINAL_EXECUTION_STATUSES:
                 await _repair(deps, client, execution, report)
@@ -147,90 +173,10 @@ async def _reconcile_execution(
         report.skipped.append(execution.key)
 
 
-async def compare_holdings(
-    deps: ExecutionDeps, client: VenueClient
-) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """(unknown exposure, missing declared inventory) of the venue against the active positions and the declared
-    inventory: perp sizes, and spot coins whose difference is a lot or more and worth more than dust."""
-    venue = str(client.venue)
-    active = positions_with_status(deps.engine, ACTIVE_STATUSES, venue=venue)
-    view = await venue_view(deps, client)
-    record_inventory(deps.engine, venue, {c: b.free for c, b in view.spot.items()}, active, utcnow())
-    found: list[dict[str, str]] = []
-    for symbol, info in sorted(view.perps.items()):
-        mine = [p for p in active if p.symbol == symbol]
-        recorded = sum((p.perp_amount for p in mine), ZERO)
-        same_side = all((info.side == "short") == p.direction.short_perp for p in mine)
-        step = lot((await client.market(symbol)).rules)
-        excess = info.amount - recorded if same_side else info.amount
-        if excess >= max(step, Decimal("1e-12")):
-            found.append(
-                {
-                    "venue": venue,
-                    "symbol": symbol,
-                    "kind": "perp",
-                    "side": info.side,
-                    "venue_amount": str(info.amount),
-                    "recorded_amount": str(recorded),
-                    "unknown_amount": str(excess),
-                }
-            )
-    markets = await client.markets()
-    declared_coins = deps.strategy.declared_coins(venue)
-    missing: list[dict[str, str]] = []
-    for coin in sorted((set(view.spot) | set(declared_coins)) - {QUOTE}):
-        spot_symbol = f"{coin}/{QUOTE}"
-        if spot_symbol not in markets:
-            continue
-        balance = view.spot[coin].total if coin in view.spot else ZERO
-        declared = declared_coins.get(coin, ZERO)
-        expected = expected_coins(coin, venue, declared, active)
-        rules = markets[spot_symbol].rules
-        if balance > max(expected, ZERO):  # coins sold beyond the declaration (borrowed) hide nothing held
-            difference, kind = balance - max(expected, ZERO), "excess"
-        elif declared > 0:
-            difference, kind = expected - balance, "missing"
-        else:
-            continue
-        if difference < max(lot(rules), Decimal("1e-12")):
-            continue
-        book = await read_with_retry(deps, "order_book", lambda s=spot_symbol: client.order_book(s, 5))  # type: ignore[misc]
-        price = book.best_bid or ZERO
-        if difference * price < max(rules.min_notional or ZERO, DUST_USDT):
-            continue
-        if kind == "missing":
-            missing.append(
-                {
-                    "venue": venue,
-                    "coin": coin,
-                    "declared_amount": str(declared),
-                    "expected_amount": str(expected),
-                    "venue_amount": str(balance),
-                    "missing_amount": str(difference),
-                    "value_usdt": str(difference * price),
-                }
-            )
-            continue
-        found.append(
-            {
-                "venue": venue,
-                "symbol": spot_symbol,
-                "kind": "spot",
-                "side": "long",
-                "venue_amount": str(balance),
-                "recorded_amount": str(expected),
-                "declared_amount": str(declared),
-                "unknown_amount": str(difference),
-                "value_usdt": str(difference * price),
-            }
-        )
-    return found, missing
-
-
 async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> ReconcileReport:
     venue = str(client.venue)
     report = ReconcileReport(venue)
-    orders = unfinished_orders(deps.engine, venue)
+    orders = unfinished_orders(deps.engine, venue) + orders_missing_fills(deps.engine, venue)
     await settle_orders(deps, client, [o for o in orders if o.execution_id is None], report)
     execution_ids = {o.execution_id for o in orders if o.execution_id is not None}
     execution_ids |= {e.id for e in unfinished_executions(deps.engine, venue)}
@@ -238,6 +184,7 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
         try:
             await _reconcile_execution(deps, client, execution_id, report)
         except VenueError as exc:
+            report.pending.append(get_execution(deps.engine, execution_id).key)
             log.warning(
                 "repair failed; the next reconcile retries", extra={"execution": execution_id, "error": str(exc)}
             )
@@ -246,7 +193,10 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
             report.funding_recorded += (await collect_funding(deps, client, position.id)).new_payments
         except VenueError as exc:
             log.warning("funding not collected", extra={"position": position.id, "error": str(exc)})
-    report.unknown_exposure, report.missing_inventory = await compare_holdings(deps, client)
+    view = await venue_view(deps, client)
+    busy = {e.symbol for e in unfinished_executions(deps.engine, venue)}
+    report.missing_positions = await mark_missing_positions(deps, client, view, busy)
+    report.unknown_exposure, report.missing_inventory = await compare_holdings(deps, client, view)
     for item in report.unknown_exposure:
         if deps.state.claim_idempotency_key(
             f"unknown-exposure:{venue}:{item['symbol']}:{item['unknown_amount']}", UNKNOWN_EXPOSURE_REPEAT_S
@@ -282,7 +232,25 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
             "orders": report.orders_checked,
             "repaired": len(report.executions_repaired),
             "unknown_exposure": len(report.unknown_exposure),
+            "missing_positions": len(report.missing_positions),
             "missing_inventory": len(report.missing_inventory),
         },
     )
     return report
+
+
+async def reconcile_all(
+    deps: ExecutionDeps, venues: Sequence[str], client_of: Callable[[str], VenueClient]
+) -> tuple[list[ReconcileReport], dict[str, str]]:
+    """Reconcile every venue in turn (the ``reconcile`` job and ``arbx reconcile``): the reports, and the venues that
+    could not be reached with why."""
+    reports: list[ReconcileReport] = []
+    failed: dict[str, str] = {}
+    for venue in venues:
+        try:
+            async with client_of(venue) as client:
+                reports.append(await reconcile_venue(deps, client))
+        except VenueError as exc:
+            log.warning("venue not reconciled", extra={"venue": venue, "error": str(exc)})
+            failed[venue] = str(exc)
+    return reports, failed

@@ -17,12 +17,14 @@ from arbx_pipelines.core.position_risk import liquidation_distance
 from arbx_pipelines.execution.capital import venue_wallets
 from arbx_pipelines.execution.close_hedge import close_locked, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import ledger_once
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.monitor import REDUCE_LEVERAGE_KIND
 from arbx_pipelines.execution.positions import get_position
-from arbx_pipelines.execution.records import record_decision, utcnow
 from arbx_pipelines.execution.venue_view import venue_view
+from arbx_pipelines.storage.executions import record_decision
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 
 HALF = Decimal("0.5")
@@ -64,7 +66,9 @@ async def reduce_leverage(
                 transferred = min(wanted, spare)
                 transferred = (transferred / CENT).to_integral_value(rounding=ROUND_CEILING) * CENT
                 if transferred > 0:
+                    crash_point("reduce.transfer_sent")
                     await client.transfer("USDT", transferred, MarketType.SPOT, MarketType.SWAP)
+                    crash_point("reduce.transfer_answered")
                     now = utcnow()
                     for account, amount in (("spot", -transferred), ("swap", transferred)):
                         ledger_once(
@@ -79,6 +83,7 @@ async def reduce_leverage(
                             time=now,
                             note="margin added",
                         )
+                    crash_point("reduce.transfer_committed")
                 else:
                     transferred = ZERO
             after = await _distance(deps, client, position.symbol)
@@ -97,6 +102,7 @@ async def reduce_leverage(
             position_id=position_id,
             run_id=run_id,
         )
+        crash_point("decision.committed")
         if status != "noop":
             deps.alerts.raise_alert(
                 "leverage_reduced",

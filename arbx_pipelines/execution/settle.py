@@ -8,14 +8,21 @@ ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.sizing import MarketRules
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import ledger_once
+from arbx_pipelines.execution.crashpoints import crash_point
+from arbx_pipelines.execution.legs import BalanceResult
 from arbx_pipelines.execution.positions import PositionRecord, book_of, refresh_from_fills, set_status
-from arbx_pipelines.execution.records import ExecutionRef, set_execution_status, utcnow
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.executions import BROKEN, ExecutionRef, set_execution_status
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
+
+log = get_logger("arbx.execution.settle")
 
 
 def lot(rules: MarketRules) -> Decimal:
@@ -50,19 +57,64 @@ def book_realized(deps: ExecutionDeps, position: PositionRecord) -> Decimal:
 
 
 def finish_open(
-    deps: ExecutionDeps, execution: ExecutionRef, balanced: bool, perp_rules: MarketRules, spot_rules: MarketRules
+    deps: ExecutionDeps,
+    execution: ExecutionRef,
+    result: BalanceResult,
+    perp_rules: MarketRules,
+    spot_rules: MarketRules,
 ) -> str:
-    """Final status of the position an open made: open, closed (flat) or broken."""
+    """Final status of the position an open made: open, closed (flat) or broken. Broken while the venue has not
+    answered (PENDING) leaves the execution ``broken``, the marker the next reconcile finishes."""
     assert execution.position_id is not None
     position = refresh_from_fills(deps.engine, execution.position_id)
-    if not balanced:
+    crash_point("position.committed")
+    if result is BalanceResult.PENDING:
+        set_execution_status(deps.engine, execution.id, BROKEN, "order outcome or fills unknown")
+        crash_point("execution.committed")
+        return "broken"
+    if result is BalanceResult.BROKEN:
         set_execution_status(deps.engine, execution.id, "failed", "legs could not be balanced")
+        crash_point("execution.committed")
         return "broken"
     if is_flat(position, spot_rules, perp_rules):
         realized = book_realized(deps, position)
         set_status(deps.engine, position.id, "closed", close_reason="not_opened", realized_pnl=realized, closed=True)
+        crash_point("position.committed")
         set_execution_status(deps.engine, execution.id, "failed", "no hedge left after the legs were corrected")
+        crash_point("execution.committed")
         return "closed"
     set_status(deps.engine, position.id, "open")
+    crash_point("position.committed")
     set_execution_status(deps.engine, execution.id, "done")
+    crash_point("execution.committed")
     return "open"
+
+
+def end_broken(deps: ExecutionDeps, execution: ExecutionRef, error: BaseException) -> str:
+    """After its first order may be on the venue, an execution that fails (venue, state store, database) ends here
+    instead of raising: execution ``broken`` (the marker the next reconcile finishes), position ``broken``, critical
+    alert. Each step is tried on its own: with the database down the execution simply stays unfinished, which
+    reconcile finishes just the same."""
+    why = f"{type(error).__name__}: {error}"[:400]
+    log.error("execution interrupted after sending", extra={"execution": execution.key, "error": why})
+    steps: list[Callable[[], object]] = [lambda: set_execution_status(deps.engine, execution.id, BROKEN, why)]
+    if execution.position_id is not None:
+        position_id = execution.position_id
+        steps.append(lambda: set_status(deps.engine, position_id, "broken", close_reason=why[:64]))
+    steps.append(
+        lambda: deps.alerts.raise_alert(
+            "position_broken",
+            f"{execution.venue} {execution.symbol}: {execution.kind} interrupted after sending ({why}); reconcile "
+            "finishes it",
+            severity="critical",
+            venue=execution.venue,
+            symbol=execution.symbol,
+            details={"execution": execution.key, "position_id": execution.position_id, "why": why},
+        )
+    )
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:
+            log.error("could not record the interruption", extra={"execution": execution.key, "error": str(exc)})
+    return "broken"

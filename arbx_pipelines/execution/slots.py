@@ -1,8 +1,9 @@
 """At most N orders in flight per venue, across every run process: N named locks per venue in the state store.
 
 A request to a venue that writes (create) or looks up an order holds one slot while it waits for the answer, so
-five executions at once on one venue keep at most N requests pending there. Slots expire after ``ttl_s`` so a
-killed process cannot hold one forever. :class:`PendingTracker` counts what this process observes (benchmarks).
+five executions at once on one venue keep at most N requests pending there. Slots expire after ``ttl_s``, and one
+whose owner process died on this host is taken over at once, so a killed process cannot block the venue.
+:class:`PendingTracker` counts what this process observes (benchmarks).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from arbx_pipelines.storage.state import StateStore
+from arbx_pipelines.execution.crashpoints import crash_point
+from arbx_pipelines.execution.lock_owner import take_lock, this_owner
+from arbx_pipelines.storage.state import LockOwner, StateStore
 
 
 @dataclass
@@ -39,6 +42,7 @@ class VenueSlots:
         ttl_s: float = 60.0,
         poll_s: float = 0.01,
         tracker: PendingTracker | None = None,
+        owner: LockOwner | None = None,
     ) -> None:
         if per_venue < 1:
             raise ValueError(f"per_venue must be at least 1, got {per_venue}")
@@ -47,12 +51,13 @@ class VenueSlots:
         self._ttl_s = ttl_s
         self._poll_s = poll_s
         self.tracker = tracker or PendingTracker()
+        self._owner = owner or this_owner(None)
 
     async def _acquire(self, venue: str) -> tuple[str, str]:
         while True:
             for index in range(self._per_venue):
                 name = f"venue-slot:{venue}:{index}"
-                token = self._state.acquire_lock(name, self._ttl_s)
+                token = take_lock(self._state, name, self._ttl_s, self._owner)
                 if token is not None:
                     return name, token
             await asyncio.sleep(self._poll_s)
@@ -66,3 +71,4 @@ class VenueSlots:
         finally:
             self.tracker.leave(venue)
             self._state.release_lock(name, token)
+            crash_point("order.slot_released")

@@ -20,14 +20,14 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.execution.positions import PositionRecord, get_position
 from arbx_pipelines.execution.rebalance import rebalance_hedge
-from arbx_pipelines.execution.reconcile import ReconcileReport, reconcile_venue
-from arbx_pipelines.execution.records import find_execution, record_decision
+from arbx_pipelines.execution.reconcile import reconcile_all
 from arbx_pipelines.execution.reduce_leverage import reduce_leverage
 from arbx_pipelines.jobs.common import EXECUTION_TAG, execution_deps, run_async
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
 from arbx_pipelines.resources.exchange import ExchangesResource
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
+from arbx_pipelines.storage.executions import find_execution, record_decision
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -76,6 +76,7 @@ def open_funding_position_op(
     exchanges: ExchangesResource,
 ) -> None:
     deps = execution_deps(settings, database, state, notifier)
+    deps.run_id = context.run_id
     outcome = run_async(_open(exchanges, deps, config, context.run_id))
     context.log.info(f"open {config.venue} {config.symbol}: {outcome.status} ({outcome.reason})")
     if outcome.status in (OpenStatus.BROKEN, OpenStatus.FAILED):
@@ -126,6 +127,7 @@ def position_op(op_name: str, label: str, description: str, action: PositionActi
         exchanges: ExchangesResource,
     ) -> None:
         deps = execution_deps(settings, database, state, notifier)
+        deps.run_id = context.run_id
         position = get_position(deps.engine, config.position_id)
 
         async def run() -> Any:
@@ -178,22 +180,15 @@ def reconcile_op(
     exchanges: ExchangesResource,
 ) -> None:
     deps = execution_deps(settings, database, state, notifier)
-
-    async def run() -> list[ReconcileReport]:
-        reports = []
-        for venue in exchanges.venues:
-            try:
-                async with exchanges.client(venue) as client:
-                    reports.append(await reconcile_venue(deps, client))
-            except VenueError as exc:
-                context.log.warning(f"reconcile {venue}: {exc}")
-        return reports
-
-    for report in run_async(run()):
+    deps.run_id = context.run_id
+    reports, failed = run_async(reconcile_all(deps, exchanges.venues, exchanges.client))
+    for venue, error in failed.items():
+        context.log.warning(f"reconcile {venue}: {error}")
+    for report in reports:
         context.log.info(
             f"reconcile {report.venue}: {report.orders_checked} orders checked, "
             f"{len(report.executions_repaired)} executions repaired, {report.funding_recorded} funding payments, "
-            f"{len(report.unknown_exposure)} unknown exposures"
+            f"{len(report.unknown_exposure)} unknown exposures, {len(report.missing_positions)} positions missing"
         )
 
 

@@ -16,6 +16,13 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_SWAP_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
+    return 1
+end
+return 0
+"""
 
 
 class RedisState:
@@ -23,6 +30,7 @@ class RedisState:
         self._redis = client
         self._prefix = prefix
         self._release = client.register_script(_RELEASE_IF_OWNER)
+        self._swap = client.register_script(_SWAP_IF_OWNER)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "") -> RedisState:
@@ -38,6 +46,17 @@ class RedisState:
 
     def release_lock(self, name: str, token: str) -> bool:
         return bool(self._release(keys=[self._k(f"arbx:lock:{name}")], args=[token]))
+
+    def lock_holder(self, name: str) -> str | None:
+        raw = self._redis.get(self._k(f"arbx:lock:{name}"))
+        return None if raw is None else str(raw)
+
+    def replace_lock(self, name: str, old_token: str, new_token: str, ttl_seconds: float) -> bool:
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        return bool(self._swap(keys=[self._k(f"arbx:lock:{name}")], args=[old_token, new_token, ttl_ms]))
+
+    def refresh_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        return self.replace_lock(name, token, token, ttl_seconds)
 
     def claim_idempotency_key(self, key: str, ttl_seconds: float) -> bool:
         return bool(self._redis.set(self._k(f"arbx:idem:{key}"), "1", nx=True, px=max(1, int(ttl_seconds * 1000))))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, Integer, String, cast, delete, insert, select, update
@@ -24,6 +25,16 @@ class StateStore(Protocol):
 
     def release_lock(self, name: str, token: str) -> bool:
         """Release only when ``token`` still owns the lock; return whether it was released."""
+
+    def lock_holder(self, name: str) -> str | None:
+        """The token holding the lock now, or None when it is free."""
+
+    def replace_lock(self, name: str, old_token: str, new_token: str, ttl_seconds: float) -> bool:
+        """Hand the lock from ``old_token`` (an owner found gone) to ``new_token``, only if ``old_token`` still holds
+        it; return whether it was taken over."""
+
+    def refresh_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        """The owner's heartbeat: extend the lock to ``ttl_seconds`` from now while ``token`` holds it."""
 
     def claim_idempotency_key(self, key: str, ttl_seconds: float) -> bool:
         """True the first time ``key`` is claimed within its TTL, False on every repeat."""
@@ -41,8 +52,29 @@ class StateStore(Protocol):
     def get_flag(self, name: str) -> str | None: ...
 
 
-def new_token() -> str:
-    return secrets.token_hex(16)
+def new_token(owner: str = "") -> str:
+    """A lock token; ``owner`` (run id, pid, host: see :func:`lock_token`) lets others tell when its holder died."""
+    return f"{owner}|{secrets.token_hex(8)}" if owner else secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    run_id: str
+    pid: int
+    host: str
+
+
+def lock_token(owner: LockOwner) -> str:
+    """A token that names its owner: ``run id|pid|host|random``."""
+    return new_token(f"{owner.run_id.replace('|', '_') or '-'}|{owner.pid}|{owner.host.replace('|', '_')}")
+
+
+def owner_of(token: str) -> LockOwner | None:
+    """The owner a token names, or None for a token without one."""
+    parts = token.split("|")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return None
+    return LockOwner(parts[0], int(parts[1]), parts[2])
 
 
 def _quote_key(venue: str, symbol: str) -> str:
@@ -104,6 +136,25 @@ class DatabaseState:
                 .returning(StateEntry.key)
             ).first()
         return deleted is not None
+
+    def lock_holder(self, name: str) -> str | None:
+        return self._get(f"arbx:lock:{name}")
+
+    def replace_lock(self, name: str, old_token: str, new_token: str, ttl_seconds: float) -> bool:
+        return self._swap(f"arbx:lock:{name}", old_token, new_token, ttl_seconds)
+
+    def refresh_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        return self._swap(f"arbx:lock:{name}", token, token, ttl_seconds)
+
+    def _swap(self, key: str, old: str, new: str, ttl_seconds: float) -> bool:
+        with transaction(self._engine) as session:
+            changed = session.execute(
+                update(StateEntry)
+                .where(StateEntry.key == key, StateEntry.value == old)
+                .values(value=new, expires_at=self._clock() + ttl_seconds)
+                .returning(StateEntry.key)
+            ).first()
+        return changed is not None
 
     def claim_idempotency_key(self, key: str, ttl_seconds: float) -> bool:
         return self._insert_if_free(f"arbx:idem:{key}", "1", ttl_seconds)

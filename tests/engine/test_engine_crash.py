@@ -22,11 +22,12 @@ from arbx_pipelines.engine.executor import SPOT_ARB_KIND, Executor, ExecutorSett
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
-from arbx_pipelines.execution.records import find_execution, orders_of_execution
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.scenarios.harness import SimAdmin
 from arbx_pipelines.storage.db import make_engine, transaction, upgrade
+from arbx_pipelines.storage.executions import find_execution
 from arbx_pipelines.storage.models import Alert
+from arbx_pipelines.storage.orders import FILLS_PENDING, orders_of_execution
 from arbx_pipelines.storage.state import DatabaseState
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.sim.server import SimServer
@@ -73,7 +74,9 @@ def _buy_answered(engine: Engine) -> bool:
     execution = find_execution(engine, "spot-crash-1")
     if execution is None:
         return False
-    return any(o.leg == "buy" and o.status == "closed" for o in orders_of_execution(engine, execution.id))
+    # answered: the venue's final state is recorded (``fills_pending`` until its trades are stored with it)
+    answered = ("closed", FILLS_PENDING)
+    return any(o.leg == "buy" and o.status in answered for o in orders_of_execution(engine, execution.id))
 
 
 def test_killed_arbitrage_is_settled_from_the_venues_and_left_flat(tmp_path: Path) -> None:

@@ -19,8 +19,6 @@ from arbx_pipelines.engine.detector import DetectionLimits
 from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND, ExecutorSettings
 from arbx_pipelines.engine.service import HEARTBEAT_FLAG, SpotEngine
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.fills import record_fills
-from arbx_pipelines.execution.records import DbOrderJournal, record_intent, set_execution_status
 from arbx_pipelines.execution.risk_state import halt, resume
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.resources.database import DatabaseResource, StateResource
@@ -28,7 +26,9 @@ from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat
 from arbx_pipelines.storage.db import make_engine, transaction, upgrade
+from arbx_pipelines.storage.executions import record_intent, set_execution_status
 from arbx_pipelines.storage.models import Alert
+from arbx_pipelines.storage.orders import record_order_fills
 from arbx_pipelines.storage.state import DatabaseState
 
 NOW = datetime.now(UTC)
@@ -49,10 +49,9 @@ def _finished_arbitrage(engine: Engine) -> None:
     for intent, price, trade in ((buy, Decimal(3000), "t1"), (sell, Decimal(3010), "t2")):
         state = OrderState(intent.venue, intent.symbol, intent.client_order_id, trade, intent.side, "limit",
                            intent.amount, intent.amount, price, "closed")  # fmt: skip
-        DbOrderJournal(engine).record_state(intent.client_order_id, state)
         fill = TradeFill(intent.venue, intent.symbol, trade, trade, intent.side, intent.amount, price, Decimal("0.3"),
                          "USDT", NOW)  # fmt: skip
-        record_fills(engine, intent.client_order_id, [fill], None)
+        assert record_order_fills(engine, intent.client_order_id, state, [fill], None)  # final with its fill
     set_execution_status(engine, execution.id, "done")
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from arbx_pipelines.bench import spot
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND
-from arbx_pipelines.execution.records import orders_of_execution, unfinished_executions
 from arbx_pipelines.storage.db import make_engine
+from arbx_pipelines.storage.executions import unfinished_executions
+from arbx_pipelines.storage.orders import orders_of_execution
 from arbx_pipelines.venues.sim.server import SimServer
 
 
@@ -32,7 +33,7 @@ def test_engine_trades_dislocations_and_its_records_match_the_venues(tmp_path: P
     assert int(str(summary["max_pending_per_venue"])) <= 3
     for venue in ("binance", "okx", "bitget"):
         assert [e for e in unfinished_executions(engine, venue) if e.kind == SPOT_ARB_KIND] == []
-    from arbx_pipelines.execution.records import find_execution
+    from arbx_pipelines.storage.executions import find_execution
 
     first = find_execution(engine, "spot-bench-1")
     assert first is not None and first.kind == SPOT_ARB_KIND

@@ -17,8 +17,8 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.execution.positions import PositionRecord, get_position
 from arbx_pipelines.execution.prepare import minimum_hedge_base
-from arbx_pipelines.execution.records import find_execution
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.executions import find_execution
 from arbx_pipelines.storage.models import Position
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.simkit import (

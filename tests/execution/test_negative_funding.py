@@ -26,9 +26,10 @@ from arbx_pipelines.execution.open_hedge import OpenRequest, OpenStatus, open_he
 from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.execution.prepare import minimum_hedge_base
 from arbx_pipelines.execution.reconcile import reconcile_venue
-from arbx_pipelines.execution.records import find_execution, utcnow
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.executions import find_execution
 from arbx_pipelines.storage.models import AccountTransaction, Alert, FundingPayment, Order
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.simkit import (
     VENUES,

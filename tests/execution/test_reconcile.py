@@ -19,8 +19,8 @@ from arbx_pipelines.execution.legs import send_all
 from arbx_pipelines.execution.live_snapshot import live_market
 from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.execution.reconcile import reconcile_venue
-from arbx_pipelines.execution.records import ExecutionRef, NewPosition, record_intent
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.executions import ExecutionRef, NewPosition, record_intent
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.server import SimServer
@@ -176,7 +176,10 @@ def test_declared_coins_missing_from_the_wallet_are_a_warning(server: SimServer,
             first = await reconcile_venue(deps, client)
             again = await reconcile_venue(deps, client)
             assert first.unknown_exposure == again.unknown_exposure == []
-            assert again.missing_inventory == first.missing_inventory  # still reported, alerted once
+            # still reported (its value follows the price, which may tick between the two), alerted once
+            assert [m | {"value_usdt": ""} for m in again.missing_inventory] == [
+                m | {"value_usdt": ""} for m in first.missing_inventory
+            ]
             return first.missing_inventory
 
     (item,) = asyncio.run(scenario())

@@ -19,8 +19,8 @@ from arbx_pipelines.core.risk import RiskLimits
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.execution.positions import set_status
-from arbx_pipelines.execution.records import NewPosition, record_decision, record_intent
 from arbx_pipelines.execution.risk_state import halt, load_risk_state, record_execution_result
+from arbx_pipelines.storage.executions import NewPosition, record_decision, record_intent
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.simkit import Admin, ccxt_client, make_deps, start_sim, venue_client, venue_orders
 

@@ -162,8 +162,25 @@ def walk_forward(
         raise ParamError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
     if folds < 1:
         raise ParamError(f"folds must be at least 1, got {folds}")
-    splits = _split(series, folds, anchored)
+    splits = walk_forward_splits(series, folds, anchored)
     trained = run_grid(series, strategy, base, grid, windows=[train for train, _ in splits], workers=workers)
+    return score_folds(series, strategy, base, splits, trained, objective)
+
+
+def walk_forward_splits(series: Sequence[Series], folds: int, anchored: bool = False) -> list[tuple[Window, Window]]:
+    """The (train, test) windows of :func:`walk_forward`, for running its grid elsewhere (Dagster's Celery executor)."""
+    return _split(series, folds, anchored)
+
+
+def score_folds(
+    series: Sequence[Series],
+    strategy: str,
+    base: BacktestParams,
+    splits: Sequence[tuple[Window, Window]],
+    trained: Sequence[Sequence[GridPoint]],
+    objective: str,
+) -> WalkForwardResult:
+    """Pick each fold's best grid point on its training window (``trained[fold]``) and test it on the next window."""
     result = WalkForwardResult(objective)
     for (train, test), points in zip(splits, trained, strict=True):
         scored = [p for p in points if p.metrics]

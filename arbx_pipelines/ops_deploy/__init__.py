@@ -1,0 +1,1 @@
+"""Running arbx as a deployment: the pre-start checks of ``arbx deploy check`` and the Prometheus endpoint."""

@@ -1,0 +1,367 @@
+"""The order repository: order rows (the protocol's journal), their fills and the ledger rows the fills make.
+
+Atomicity (issue 10): an order the venue reports final with a fill is written ``fills_pending`` until its trades
+are stored; :func:`record_order_fills` stores the trades AND sets the venue's final status in ONE transaction, and
+only when the stored trades add up to the filled amount. So a process that dies between the answer and its trades
+leaves an order reconcile revisits (``fills_pending`` is not final), never a ``closed`` order without its fills.
+
+Amounts are in base coins on every row (an OKX perpetual order's contracts are converted before they get here).
+Every write is keyed by something the venue gives back (client order id, trade id): replaying it adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from arbx_pipelines.core.hedge import base_of
+from arbx_pipelines.core.models import MarketType, Side
+from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.orders import OrderIntent
+from arbx_pipelines.core.venue_data import OrderState, TradeFill
+from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.models import AccountTransaction, Execution, Fill, Order
+
+#: orders whose outcome is settled; anything else (intent, sending, open, unknown, fills_pending) is looked up again
+FINAL_ORDER_STATUSES = frozenset({"closed", "canceled", "expired", "rejected", "abandoned"})
+#: a venue answer is final, its fill is known, but its trades are not stored yet
+FILLS_PENDING = "fills_pending"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    id: int
+    client_order_id: str
+    execution_id: int | None
+    leg: str
+    venue: str
+    symbol: str
+    side: Side
+    amount: Decimal
+    price: Decimal | None
+    status: str
+    venue_order_id: str | None
+    filled: Decimal
+    reduce_only: bool
+    time_in_force: str | None
+
+    @property
+    def market_type(self) -> MarketType:
+        return MarketType.SWAP if ":" in self.symbol else MarketType.SPOT
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_ORDER_STATUSES
+
+
+def _order_record(row: Order) -> OrderRecord:
+    return OrderRecord(
+        id=row.id,
+        client_order_id=row.client_order_id,
+        execution_id=row.execution_id,
+        leg=row.leg,
+        venue=row.venue,
+        symbol=row.symbol,
+        side=Side(row.side),
+        amount=row.amount,
+        price=row.price,
+        status=row.status,
+        venue_order_id=row.venue_order_id,
+        filled=row.filled or ZERO,
+        reduce_only=row.reduce_only,
+        time_in_force=row.time_in_force,
+    )
+
+
+def order_row(intent: OrderIntent, execution_id: int, now: datetime) -> Order:
+    """An intent's row: the amount in base coins (``base_amount``), whatever the market's unit."""
+    return Order(
+        client_order_id=intent.client_order_id,
+        execution_id=execution_id,
+        leg=intent.leg,
+        venue=str(intent.venue),
+        symbol=intent.symbol,
+        side=intent.side.value,
+        order_type="limit" if intent.limit_price else "market",
+        time_in_force=intent.time_in_force,
+        reduce_only=intent.reduce_only,
+        amount=intent.base_amount,
+        price=intent.limit_price,
+        status="intent",
+        filled=ZERO,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def add_intents(engine: Engine, execution_id: int, intents: Sequence[OrderIntent]) -> None:
+    """Correction orders of a running execution, recorded before they are sent."""
+    now = utcnow()
+    with transaction(engine) as session:
+        for intent in intents:
+            session.add(order_row(intent, execution_id, now))
+
+
+def find_order(engine: Engine, client_order_id: str) -> OrderRecord | None:
+    with transaction(engine) as session:
+        row = session.execute(select(Order).where(Order.client_order_id == client_order_id)).scalar_one_or_none()
+        return None if row is None else _order_record(row)
+
+
+def orders_of_execution(engine: Engine, execution_id: int) -> list[OrderRecord]:
+    with transaction(engine) as session:
+        rows = session.execute(select(Order).where(Order.execution_id == execution_id).order_by(Order.id)).scalars()
+        return [_order_record(row) for row in rows]
+
+
+def unfinished_orders(engine: Engine, venue: str) -> list[OrderRecord]:
+    """Orders whose outcome or trades are not settled yet (reconcile looks each up on the venue)."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Order).where(Order.venue == venue, Order.status.not_in(FINAL_ORDER_STATUSES)).order_by(Order.id)
+        ).scalars()
+        return [_order_record(row) for row in rows]
+
+
+def orders_missing_fills(engine: Engine, venue: str) -> list[OrderRecord]:
+    """Final orders whose stored fills add up to less than their filled amount (their trades are fetched again).
+    Summed here, not in SQL: SQLite keeps money as decimal strings."""
+    with transaction(engine) as session:
+        rows = list(
+            session.execute(
+                select(Order)
+                .where(Order.venue == venue, Order.status.in_(FINAL_ORDER_STATUSES), Order.order_type != "external")
+                .order_by(Order.id)
+            ).scalars()
+        )
+        stored: dict[int, Decimal] = {}
+        ids = [row.id for row in rows if (row.filled or ZERO) > 0]
+        for order_id, amount in session.execute(select(Fill.order_id, Fill.amount).where(Fill.order_id.in_(ids))):
+            stored[order_id] = stored.get(order_id, ZERO) + amount
+        return [_order_record(row) for row in rows if (row.filled or ZERO) > stored.get(row.id, ZERO)]
+
+
+def _order_row(session: Session, client_order_id: str) -> Order:
+    row = session.execute(select(Order).where(Order.client_order_id == client_order_id)).scalar_one_or_none()
+    if row is None:
+        raise LookupError(f"no recorded intent with client order id {client_order_id}")
+    return row
+
+
+def _stored_amount(session: Session, order_id: int) -> Decimal:
+    amounts = session.execute(select(Fill.amount).where(Fill.order_id == order_id)).scalars()
+    return sum(amounts, ZERO)
+
+
+def _status_for(state: OrderState, stored: Decimal) -> str:
+    """The venue's status, except ``fills_pending`` for a final answer whose trades are not all stored."""
+    if state.is_final and state.filled > stored:
+        return FILLS_PENDING
+    return state.status
+
+
+class DbOrderJournal:
+    """The protocol's journal on the ``orders`` table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def mark_sent(self, client_order_id: str) -> None:
+        with transaction(self._engine) as session:
+            row = _order_row(session, client_order_id)
+            if row.status == "intent":
+                row.status = "sending"
+            row.sent_at = row.sent_at or utcnow()
+            row.updated_at = utcnow()
+
+    def record_state(
+        self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
+    ) -> None:
+        with transaction(self._engine) as session:
+            row = _order_row(session, client_order_id)
+            now = utcnow()
+            row.status = _status_for(state, _stored_amount(session, row.id))
+            row.venue_order_id = state.order_id or row.venue_order_id
+            row.filled = state.filled
+            row.average_price = state.average_price
+            if sent_at is not None and (row.sent_at is None or sent_at > row.sent_at):
+                row.sent_at = sent_at  # the send that got this answer (earlier ones were refused or lost)
+            row.acknowledged_at = row.acknowledged_at or at or now
+            row.updated_at = now
+
+    def mark_rejected(self, client_order_id: str, error: str) -> None:
+        self._final(client_order_id, "rejected", error)
+
+    def mark_unknown(self, client_order_id: str, error: str) -> None:
+        self._final(client_order_id, "unknown", error)
+
+    def mark_abandoned(self, client_order_id: str, error: str) -> None:
+        """An intent the venue never received and that will not be sent (superseded by a fresh order)."""
+        self._final(client_order_id, "abandoned", error)
+
+    def _final(self, client_order_id: str, status: str, error: str) -> None:
+        with transaction(self._engine) as session:
+            row = _order_row(session, client_order_id)
+            row.status = status
+            row.error = error[:4000]
+            row.updated_at = utcnow()
+
+
+def record_order_fills(
+    engine: Engine, client_order_id: str, state: OrderState, fills: Sequence[TradeFill], position_id: int | None
+) -> bool:
+    """In ONE transaction: the order's new trades (once per venue trade id) with their ledger rows, and the venue's
+    answer; the order becomes final only when its stored trades add up to its filled amount. Returns whether they
+    do (False: the order stays ``fills_pending`` for reconcile).
+
+    Spot fills move the base coin and USDT of the spot account; every fill's fee is its own ledger row. Perpetual
+    fills only pay fees here: their price P&L is booked when the position closes.
+    """
+    with transaction(engine) as session:
+        order = _order_row(session, client_order_id)
+        swap = ":" in order.symbol
+        market = "swap" if swap else "spot"
+        for fill in fills:
+            trade_key = f"{market}:{fill.trade_id}"
+            exists = session.execute(
+                select(Fill.id).where(Fill.venue == order.venue, Fill.trade_id == trade_key)
+            ).first()
+            if exists is not None:
+                continue
+            session.add(
+                Fill(
+                    order_id=order.id,
+                    venue=order.venue,
+                    trade_id=trade_key,
+                    symbol=order.symbol,
+                    side=fill.side.value,
+                    amount=fill.amount,
+                    price=fill.price,
+                    fee=fill.fee,
+                    fee_currency=fill.fee_currency,
+                    time=fill.time,
+                )
+            )
+            _add_fill_ledger(session, order, fill, trade_key, market, position_id, client_order_id)
+        session.flush()
+        if fills:
+            order.fee = sum((f.fee for f in fills), ZERO)
+            order.fee_currency = fills[0].fee_currency
+        stored = _stored_amount(session, order.id)
+        order.status = _status_for(state, stored)
+        order.venue_order_id = state.order_id or order.venue_order_id
+        order.filled = state.filled
+        order.average_price = state.average_price or order.average_price
+        order.updated_at = utcnow()
+        return stored >= state.filled
+
+
+def _add_fill_ledger(
+    session: Session,
+    order: Order,
+    fill: TradeFill,
+    trade_key: str,
+    market: str,
+    position_id: int | None,
+    client_order_id: str,
+) -> None:
+    ref = f"fill:{order.venue}:{trade_key}"
+    sign = Decimal(1) if fill.side is Side.BUY else Decimal(-1)
+    rows: list[tuple[str, str, Decimal, str]] = []
+    if market == "spot":
+        rows.append(("base", base_of(order.symbol), sign * fill.amount, "trade"))
+        rows.append(("quote", "USDT", -sign * fill.amount * fill.price, "trade"))
+    if fill.fee:
+        rows.append(("fee", fill.fee_currency or "USDT", -fill.fee, "fee"))
+    for suffix, currency, amount, kind in rows:
+        session.add(
+            AccountTransaction(
+                ref=f"{ref}:{suffix}",
+                venue=order.venue,
+                account=market,
+                currency=currency,
+                amount=amount,
+                kind=kind,
+                position_id=position_id,
+                time=fill.time,
+                note=client_order_id,
+            )
+        )
+
+
+def record_external_change(
+    engine: Engine,
+    *,
+    position_id: int,
+    venue: str,
+    symbol: str,
+    side: Side,
+    amount: Decimal,
+    price: Decimal,
+    note: str,
+) -> str:
+    """A leg change the venue shows but no order of ours made (manual trade, ADL, liquidation), booked as a fill at
+    ``price`` in one transaction with its execution and order, so the position's legs follow the venue. Only ever
+    shrinks a leg; returns its reference."""
+    now = utcnow()
+    with transaction(engine) as session:
+        count = len(session.execute(select(Execution.id).where(Execution.kind == "external")).all())
+        key = f"external:{position_id}:{count}"
+        execution = Execution(
+            execution_key=key,
+            kind="external",
+            venue=venue,
+            symbol=symbol,
+            status="done",
+            planned={"note": note, "amount": str(amount), "price": str(price)},
+            position_id=position_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(execution)
+        session.flush()
+        order = Order(
+            client_order_id=f"ext{position_id}x{count}"[:64],
+            execution_id=execution.id,
+            leg="external",
+            venue=venue,
+            symbol=symbol,
+            side=side.value,
+            order_type="external",
+            reduce_only=False,
+            amount=amount,
+            price=price,
+            status="closed",
+            filled=amount,
+            average_price=price,
+            fee=ZERO,
+            created_at=now,
+            updated_at=now,
+            error=note[:4000],
+        )
+        session.add(order)
+        session.flush()
+        session.add(
+            Fill(
+                order_id=order.id,
+                venue=venue,
+                trade_id=key,
+                symbol=symbol,
+                side=side.value,
+                amount=amount,
+                price=price,
+                fee=ZERO,
+                fee_currency=None,
+                time=now,
+            )
+        )
+    return key
