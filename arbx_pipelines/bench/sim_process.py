@@ -24,7 +24,17 @@ def sim_process(seed: int = 7) -> Iterator[tuple[str, list[str]]]:
     """Yields (base URL, venues served) of an `arbx sim` subprocess on a free loopback port."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port), "--seed", str(seed)],
+        [
+            sys.executable,
+            "-m",
+            "arbx_pipelines.cli.main",
+            "sim",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--ephemeral",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),

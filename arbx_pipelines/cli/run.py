@@ -26,16 +26,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--live", action="store_true", help="the live-trading opt-in for this start")
+    run.add_argument("--reset-sim", action="store_true", help="sim mode: start the simulated venues on a fresh world")
     run.set_defaults(handler=_run)
 
 
-def simulator_command(port: int) -> list[str] | None:
-    """The command that starts the simulated venues, or None while the simulator is not installed."""
+def simulator_command(port: int, reset: bool = False) -> list[str] | None:
+    """The command that starts the simulated venues (continuing their saved world unless ``reset``), or None while
+    the simulator is not installed."""
     try:
         import arbx_pipelines.venues.sim.server  # noqa: F401
     except ImportError:
         return None
-    return [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "arbx_pipelines.cli.main",
+        "sim",
+        "--port",
+        str(port),
+        *(["--reset"] if reset else []),
+    ]
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -48,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
         env["ARBX_CONFIG"] = str(Path(args.config).resolve())
     children: list[subprocess.Popen[bytes]] = []
     if loaded.config.mode.value == "sim":
-        command = simulator_command(loaded.config.simulator.port)
+        command = simulator_command(loaded.config.simulator.port, reset=args.reset_sim)
         if command is not None:
             children.append(subprocess.Popen(command, env=env))
             log.info("simulated venues starting", extra={"port": loaded.config.simulator.port})

@@ -1,6 +1,8 @@
 """``arbx sim``: serve the simulated Binance, OKX and Bitget venues on loopback until interrupted.
 
 Prints the URL of each venue and the credentials a ccxt client needs (they are the simulator's own, not secrets).
+The simulated world (accounts, orders, positions, ledgers, overrides, clock) is kept in ``<data_dir>/sim/world.json``
+and continued at the next start; ``--reset`` starts a fresh one, ``--ephemeral`` keeps it in memory only.
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sim.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
     sim.add_argument("--history-dir", default=None, help="real history to replay (default: ../shared/data)")
     sim.add_argument("--no-history", action="store_true", help="seeded generator only, no replay")
+    sim.add_argument("--state", default=None, help="the saved world (default: <data_dir>/sim/world.json)")
+    world = sim.add_mutually_exclusive_group()
+    world.add_argument("--reset", action="store_true", help="start a fresh world (the saved one is replaced)")
+    world.add_argument("--ephemeral", action="store_true", help="keep the world in memory only (benchmarks)")
     sim.set_defaults(handler=_sim)
 
 
 def _sim(args: argparse.Namespace) -> int:
     from arbx_pipelines.venues.sim.server import SimServer, serve_forever
     from arbx_pipelines.venues.sim.settings import SimSettings
+    from arbx_pipelines.venues.sim.world import WorldError
 
     loaded = load_config(args.config)
     overrides: dict[str, object] = {}
@@ -44,12 +51,21 @@ def _sim(args: argparse.Namespace) -> int:
         overrides["history_dir"] = None
     elif args.history_dir:
         overrides["history_dir"] = Path(args.history_dir).resolve()
+    if not args.ephemeral:
+        state = Path(args.state).resolve() if args.state else loaded.data_dir / "sim" / "world.json"
+        overrides["state_path"] = state
+        if args.reset:
+            try:
+                state.unlink(missing_ok=True)
+            except OSError as exc:
+                raise CliError(f"--reset cannot remove the saved world {state}: {exc.strerror or exc}") from exc
     settings = SimSettings.from_config(
         loaded.config.simulator, base_dir=loaded.base_dir, venues_config=loaded.config.venues, **overrides
     )
 
     def announce(server: SimServer) -> None:
         print(f"arbx simulated venues on {server.base_url} (seed {settings.seed}, speed {settings.speed}x)")
+        print(f"  world    {settings.state_path or 'in memory only'}")
         for venue in server.simulator.venues:
             print(f"  {venue:8s} {server.url(venue)}")
         print(f"  admin    {server.base_url}/_admin/state")
@@ -58,6 +74,8 @@ def _sim(args: argparse.Namespace) -> int:
 
     try:
         serve_forever(settings, on_ready=announce)
+    except WorldError as exc:
+        raise CliError(f"{exc}; `arbx sim --reset` starts a fresh world") from exc
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     return 0

@@ -28,7 +28,7 @@ from arbx_pipelines.config.loader import ENV_OVERRIDES, LoadedConfig, load_confi
 from arbx_pipelines.definitions import build_definitions, build_resources
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import SimSettings
+from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
 
 
 class SimAdmin:
@@ -150,7 +150,16 @@ def sim_harness(
     to simulate and enable (default: every simulated venue)."""
     with tempfile.TemporaryDirectory(prefix="arbx-harness-", ignore_cleanup_errors=True) as tmp, isolated_environment():
         root = workdir or Path(tmp)
-        settings = {"port": 0, "seed": seed, "history_dir": None, "venues": tuple(venues or ()), **(sim_settings or {})}
+        settings = {
+            "port": 0,
+            "seed": seed,
+            "history_dir": None,
+            "venues": tuple(venues or ()),
+            # the same market on every run: a fixed market start, a clock that moves only when the scenario says
+            "market_start_ms": REPRODUCIBLE_MARKET_START_MS,
+            "clock_running": False,
+            **(sim_settings or {}),
+        }
         server = SimServer(SimSettings(**settings)).start()
         try:
             keys = {**(overrides or {}), **(configure(server) if configure else {})}

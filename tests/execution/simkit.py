@@ -28,7 +28,13 @@ from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_PASSPHRASE, DEFAULT_SECRET, SimSettings
+from arbx_pipelines.venues.sim.settings import (
+    DEFAULT_API_KEY,
+    DEFAULT_PASSPHRASE,
+    DEFAULT_SECRET,
+    REPRODUCIBLE_MARKET_START_MS,
+    SimSettings,
+)
 
 CREDENTIALS = {"api_key": DEFAULT_API_KEY, "secret": DEFAULT_SECRET, "passphrase": DEFAULT_PASSPHRASE}
 #: client timeout in tests: short, so a "timeout after accept" fault shows within a second
@@ -45,7 +51,16 @@ VENUES = ("binance", "okx", "bitget")
 
 
 def start_sim(**overrides: Any) -> SimServer:
-    values: dict[str, Any] = {"port": 0, "seed": 7, "history_dir": None, "venues": ("binance",)}
+    """A simulator on a free port with the same market on every run: a fixed market start and a clock that moves
+    only when a test advances it."""
+    values: dict[str, Any] = {
+        "port": 0,
+        "seed": 7,
+        "history_dir": None,
+        "venues": ("binance",),
+        "market_start_ms": REPRODUCIBLE_MARKET_START_MS,
+        "clock_running": False,
+    }
     values.update(overrides)
     return SimServer(SimSettings(**values)).start()
 

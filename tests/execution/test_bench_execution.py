@@ -32,11 +32,10 @@ def test_bench_execution_through_dagster_dev(tmp_path: Path) -> None:
     out = done.stdout
     assert done.returncode == 0, (out + done.stderr)[-4000:]
     measured = figure(r"(\d+)/(\d+) executions measured", out)
-    assert measured[:2] == [("6", "6"), ("3", "3")]  # in process, one at a time: none lost
-    # all at once: every signal found is executed; the anomaly screen may rightly refuse a symbol whose simulated
-    # price wandered, and the bench then names it
-    screened = [int(n) for n in re.findall(r"warning: (\d+) signals for 6 spiked symbols", out)]
-    assert measured[2] == (str(screened[-1] if screened else 6), "6") and int(measured[2][0]) >= 5
+    # in process, one at a time, all at once: none lost (the simulated market is the same on every run, so no price
+    # wanders into the anomaly screen)
+    assert measured == [("6", "6"), ("3", "3"), ("6", "6")]
+    assert "warning:" not in out
     assert len(figure(r"signal -> both legs acknowledged: p50 [\d.]+ s, p95 [\d.]+ s", out)) == 3
     for stage in ("signal -> run queued", "queued -> launched", "launched -> started", "started -> both acks"):
         assert len(figure(rf"{re.escape(stage)}\s+median", out)) == 2  # both daemon measurements split in stages

@@ -16,11 +16,13 @@ import pytest
 from sim_http_support import SHARED_DIR, Admin
 
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import SimSettings
+from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
 
 
 def make_settings(**overrides: Any) -> SimSettings:
-    values: dict[str, Any] = {"port": 0, "seed": 7, "history_dir": SHARED_DIR / "data"}
+    """A fixed market start and a stepped clock: the same prices on every run (tests advance time themselves)."""
+    values: dict[str, Any] = {"port": 0, "seed": 7, "history_dir": SHARED_DIR / "data",
+                              "market_start_ms": REPRODUCIBLE_MARKET_START_MS, "clock_running": False}  # fmt: skip
     values.update(overrides)
     return SimSettings(**values)
 

@@ -12,8 +12,7 @@ START_MS = 1754017200000
 
 
 def frozen_simulator(**overrides: Any) -> Simulator:
-    values: dict[str, Any] = {"port": 0, "seed": 11, "start_ms": START_MS, "history_dir": None, "venues": ("binance",)}
+    values: dict[str, Any] = {"port": 0, "seed": 11, "start_ms": START_MS, "history_dir": None, "venues": ("binance",),
+                              "clock_running": False}  # fmt: skip
     values.update(overrides)
-    simulator = Simulator(SimSettings(**values))
-    simulator.clock.pause()
-    return simulator
+    return Simulator(SimSettings(**values))

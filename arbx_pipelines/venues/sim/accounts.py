@@ -56,7 +56,7 @@ class Account:
     orders: dict[int, Order] = field(default_factory=dict)
     client_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
-    _next_entry: int = 1
+    next_entry_id: int = 1
 
     # ---- wallets ---------------------------------------------------------------------------------------------
 
@@ -86,8 +86,8 @@ class Account:
 
     def record(self, time_ms: int, kind: LedgerKind, asset: str, amount: Decimal, symbol: str = "",
                info: str = "", trade_id: int | None = None) -> LedgerEntry:  # fmt: skip
-        entry = LedgerEntry(self._next_entry, time_ms, kind, asset, amount, symbol, info, trade_id)
-        self._next_entry += 1
+        entry = LedgerEntry(self.next_entry_id, time_ms, kind, asset, amount, symbol, info, trade_id)
+        self.next_entry_id += 1
         self.ledger.append(entry)
         return entry
 

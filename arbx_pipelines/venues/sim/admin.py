@@ -84,6 +84,8 @@ def _number(data: Json, key: str) -> float:
 def add_admin_routes(app: web.Application, sim: Simulator, unknown: list[dict[str, str]]) -> None:
     def guarded(handler: Callable[[web.Request], Awaitable[web.Response]]) -> Any:
         async def run(request: web.Request) -> web.Response:
+            if request.method != "GET":
+                sim.dirty = True  # time, overrides and balances are part of the saved world
             try:
                 return await handler(request)
             except (AdminError, FaultRuleError, KeyError, ValueError) as exc:

@@ -50,10 +50,13 @@ def _ticks(value: float, tick: float, up: bool) -> int:
     return math.ceil(scaled - 1e-9) if up else math.floor(scaled + 1e-9)
 
 
-def build_book(instrument: Instrument, mid: float, t_ms: int, key: int, levels: int = 100) -> OrderBook:
-    """``levels`` price levels a side around ``mid``, prices on the tick grid, sizes on the lot grid."""
+def build_book(
+    instrument: Instrument, mid: float, t_ms: int, key: int, levels: int = 100, market_offset_ms: int = 0
+) -> OrderBook:
+    """``levels`` price levels a side around ``mid``, prices on the tick grid, sizes on the lot grid; the levels are
+    drawn for the market instant ``t_ms + market_offset_ms`` (see ``MarketModel.offset_ms``)."""
     levels = max(1, min(levels, MAX_LEVELS))
-    bucket = t_ms // BOOK_QUANTUM_MS
+    bucket = (t_ms + market_offset_ms) // BOOK_QUANTUM_MS
     tick = float(instrument.tick_size)
     lot = float(instrument.lot_size)
     half = mid * spread_bps(instrument) / 2e4
@@ -75,4 +78,4 @@ def build_book(instrument: Instrument, mid: float, t_ms: int, key: int, levels: 
             usd = instrument.depth_usd * (0.2 + 1.6 * uniform(key, bucket * 4096 + side * 2048 + level + 1031))
             qty_lots = max(1, int(usd * (1 + 0.04 * level) / price / lot))
             out.append((instrument.tick_size * position, instrument.lot_size * qty_lots))
-    return OrderBook(instrument.symbol, t_ms, bucket, tuple(bids), tuple(asks))
+    return OrderBook(instrument.symbol, t_ms, t_ms // BOOK_QUANTUM_MS, tuple(bids), tuple(asks))

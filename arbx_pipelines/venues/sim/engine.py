@@ -161,7 +161,7 @@ class SimVenue:
             key = self._book_keys.get(symbol)
             if key is None:
                 key = self._book_keys[symbol] = label_key(self.seed, "book", self.name, symbol)
-            book = build_book(instrument, mid, when, key, levels)
+            book = build_book(instrument, mid, when, key, levels, self.market.offset_ms)
             if len(self._book_cache) > 4096:
                 self._book_cache.clear()
             self._book_cache[cache_key] = book
@@ -176,7 +176,7 @@ class SimVenue:
         if cached is None or cached[0] != minute:
             samples = [self.model_price(instrument, now - DAY_MS + k * DAY_MS // 24) for k in range(24)]
             key = label_key(self.seed, "volume", self.name, symbol)
-            quote_volume = instrument.depth_usd * 2000 * (0.5 + uniform(key, now // DAY_MS))
+            quote_volume = instrument.depth_usd * 2000 * (0.5 + uniform(key, (now + self.market.offset_ms) // DAY_MS))
             cached = (minute, samples[0], max(samples), min(samples), quote_volume)
             self._day_stats[symbol] = cached
         _, open_, high, low, quote_volume = cached

@@ -12,8 +12,10 @@ Kinds and their parameters:
                             ``hang_ms`` and close it without an answer: the client sees a timeout
 ``reject``                  ``reason``: an engine error kind (``insufficient_balance``, ``min_notional``, ...) rendered
                             in the venue's own error format, the request is not processed
-``rate_limit``              ``weight_limit``: HTTP 429 in the venue's format once the request weight used in the current
-                            minute exceeds it (weights follow the venue's rules); unset: every matching request gets 429
+``rate_limit``              ``weight_limit``: HTTP 429 in the venue's format once the weight of the requests it matches
+                            exceeds it within a minute counted from the first of them (weights follow the venue's rules;
+                            the rule's own minute, so where the wall-clock minute turns never changes an outcome);
+                            unset: every matching request gets 429
 ``partial_fill``            ``fill_ratio``: orders fill at most this share of their amount; the rest expires (market,
                             IOC) or rests without further fills (GTC)
 ``drop_connection``         close the connection without an answer; ``after_accept`` true: after handling the request
@@ -105,6 +107,8 @@ class FaultInjector:
     seed: int = 0
     rules: list[FaultRule] = field(default_factory=list)
     _next_id: int = 1
+    #: rule id -> (monotonic start of its minute, weight used in it)
+    _budgets: dict[int, tuple[float, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -124,6 +128,16 @@ class FaultInjector:
         before = len(self.rules)
         self.rules = [rule for rule in self.rules if venue is not None and rule.venue != venue]
         return before - len(self.rules)
+
+    def charge(self, rule: FaultRule, weight: int) -> int:
+        """The weight ``rule``'s matching requests used in its current minute, this request included."""
+        now = time.monotonic()
+        start, used = self._budgets.get(rule.rule_id, (now, 0))
+        if now - start >= 60:
+            start, used = now, 0
+        used += weight
+        self._budgets[rule.rule_id] = (start, used)
+        return used
 
     def triggered(self, venue: str, endpoint: str) -> list[FaultRule]:
         """Rules that fire for this request (uses up one of each rule's ``times``)."""

@@ -8,6 +8,8 @@
   positive) lasting a few days.
 * Overrides set through the admin endpoint (a funding rate, a price level or a spike) are kept as time intervals,
   so the funding history stays consistent with what was settled while an override was active.
+* ``offset_ms`` shifts the market against the simulator's reported clock (``SimSettings.market_start_ms``): the
+  model reads ``t + offset_ms``, a whole number of settlement grids, while overrides stay in reported time.
 
 Being a function of time keeps the market deterministic for a seed whatever the order of requests.
 """
@@ -71,9 +73,10 @@ def settlements_between(interval_hours: int, after_ms: int, until_ms: int) -> li
 class MarketModel:
     """Prices and funding of every coin on every venue; one instance shared by all venues of a server."""
 
-    def __init__(self, seed: int, history: History) -> None:
+    def __init__(self, seed: int, history: History, offset_ms: int = 0) -> None:
         self.seed = seed
         self.history = history
+        self.offset_ms = offset_ms
         self.funding_overrides: list[Override] = []
         self.price_overrides: list[Override] = []
         self._keys: dict[tuple[str, ...], int] = {}
@@ -109,7 +112,7 @@ class MarketModel:
         return self._price(venue, coin, t_ms, spot=False)
 
     def _price(self, venue: str, coin: str, t_ms: int, spot: bool) -> float:
-        quantum = t_ms // PRICE_QUANTUM_MS
+        quantum = (t_ms + self.offset_ms) // PRICE_QUANTUM_MS
         cache_key = (venue, coin, quantum, spot)
         cached = self._price_cache.get(cache_key)
         if cached is None:
@@ -144,12 +147,13 @@ class MarketModel:
         for override in reversed(self.funding_overrides):
             if override.active(venue, coin, settle_ms - 1):
                 return override.value
+        market_ms = settle_ms + self.offset_ms
         series = self.history.get(venue, coin)
         if series is not None and series.interval_hours == interval_hours:
-            recorded = series.rate_at_settlement(settle_ms)
+            recorded = series.rate_at_settlement(market_ms)
             if recorded is not None:
                 return recorded
-        return self._generated_rate(venue, coin, interval_hours, settle_ms)
+        return self._generated_rate(venue, coin, interval_hours, market_ms)
 
     def predicted_rate(self, venue: str, coin: str, interval_hours: int, t_ms: int) -> float:
         """The rate the next settlement will pay (what venues publish as the current funding rate)."""

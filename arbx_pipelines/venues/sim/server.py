@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
@@ -25,6 +26,7 @@ from arbx_pipelines.logs import get_logger
 from arbx_pipelines.venues.sim.admin import add_admin_routes
 from arbx_pipelines.venues.sim.errors import ErrorKind, SimError
 from arbx_pipelines.venues.sim.faults import FaultKind, FaultRule
+from arbx_pipelines.venues.sim.persistence import write_world
 from arbx_pipelines.venues.sim.settings import SimSettings
 from arbx_pipelines.venues.sim.simulator import Simulator, VenueSlot
 from arbx_pipelines.venues.sim.venue_api import Reply, Route, SimRequest
@@ -34,6 +36,8 @@ log = get_logger("arbx.sim.server")
 SIMULATOR_KEY = web.AppKey("simulator", Simulator)
 UNKNOWN_KEY = web.AppKey("unknown_requests", list)
 SYNC_INTERVAL_S = 0.5
+#: how often a changed world is written to ``SimSettings.state_path`` (and once more on stop)
+SAVE_INTERVAL_S = 1.0
 MAX_UNKNOWN = 500
 
 
@@ -88,7 +92,9 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
                 await asyncio.sleep(rule.latency_ms / 1000)
             elif rule.kind is FaultKind.DROP_CONNECTION and not rule.after_accept:
                 return _drop(request)
-            elif rule.kind is FaultKind.RATE_LIMIT and (rule.weight_limit is None or used > rule.weight_limit):
+            elif rule.kind is FaultKind.RATE_LIMIT and (
+                rule.weight_limit is None or simulator.faults.charge(rule, route.weight) > rule.weight_limit
+            ):
                 limited = SimError(ErrorKind.RATE_LIMITED, "rate limited", used=used)
                 reply = slot.module.render_error(limited, sim_request)
                 reply.headers.update(headers)
@@ -102,6 +108,7 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
                 after.append(rule)
         try:
             if route.signed:
+                simulator.dirty = True  # a private request may change the account: the world is saved soon
                 slot.module.authenticate(sim_request)
             slot.engine.sync()
             result = route.handler(sim_request)
@@ -156,6 +163,29 @@ async def _background_sync(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _keep_world(app: web.Application) -> AsyncIterator[None]:
+    """Save the world about once a second while it changes, and on stop (state built on this loop, written beside)."""
+    simulator = app[SIMULATOR_KEY]
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL_S)
+            try:
+                world = simulator.unsaved()
+                if world is not None and simulator.settings.state_path is not None:
+                    await asyncio.to_thread(write_world, simulator.settings.state_path, world)
+            except Exception:  # keep serving; the next change or the stop tries again
+                simulator.dirty = True
+                log.exception("saving the simulator world failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    simulator.save()
+
+
 def build_app(settings: SimSettings | None = None, simulator: Simulator | None = None) -> web.Application:
     simulator = simulator or Simulator(settings or SimSettings())
     app = web.Application(client_max_size=1 << 20)
@@ -169,6 +199,8 @@ def build_app(settings: SimSettings | None = None, simulator: Simulator | None =
         app.router.add_route("*", f"/{name}/{{tail:.*}}", make_not_found(slot, unknown))
     add_admin_routes(app, simulator, unknown)
     app.cleanup_ctx.append(_background_sync)
+    if simulator.settings.state_path is not None:
+        app.cleanup_ctx.append(_keep_world)
     return app
 
 
@@ -235,9 +267,14 @@ class SimServer:
         self.stop()
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # ``arbx run`` stops its children with SIGTERM: stop as on Ctrl+C (the world is saved)
+
+
 def serve_forever(settings: SimSettings, on_ready: Callable[[SimServer], None] | None = None) -> None:
-    """Run in the foreground until interrupted (``arbx sim``)."""
+    """Run in the foreground until interrupted (``arbx sim``); SIGTERM stops it as Ctrl+C does."""
     server = SimServer(settings).start()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if on_ready is not None:
             on_ready(server)

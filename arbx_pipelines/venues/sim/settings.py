@@ -19,6 +19,9 @@ DEFAULT_HISTORY_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "d
 DEFAULT_API_KEY = "arbx-sim-key"
 DEFAULT_SECRET = "arbx-sim-secret"
 DEFAULT_PASSPHRASE = "arbx-sim-pass"
+#: a fixed market instant for reproducible runs (tests, benchmarks, scenarios): 2025-08-01 03:00 UTC, inside the
+#: recorded 2025 funding data and between settlements
+REPRODUCIBLE_MARKET_START_MS = 1754017200000
 
 
 @dataclass(frozen=True)
@@ -49,14 +52,25 @@ class SimSettings:
     history_dir: Path | None = DEFAULT_HISTORY_DIR
     #: USDT each venue starts with, split between its spot and futures wallets by the venue module
     start_balance_usdt: Decimal = Decimal("500")
-    #: simulated time at start (ms since epoch); None: the wall clock at start
+    #: simulated time at start (ms since epoch); None: the wall clock at start (see ``market_start_ms``)
     start_ms: int | None = None
+    #: the market instant the simulation starts from: prices and funding then follow from the seed and the time
+    #: elapsed on the simulated clock, whatever the date. With ``start_ms`` None the reported clock starts at the
+    #: first instant at or after the wall clock on the same place of the 8h settlement grid (clock.aligned_start).
+    #: None: the market follows the reported clock (the calendar).
+    market_start_ms: int | None = None
+    #: False: a stepped clock that moves only when told (``/_admin/time``), so a run's prices never depend on how
+    #: fast the machine is; True: it runs with the wall clock times ``speed``
+    clock_running: bool = True
     #: fault rules active from the start (see faults.FaultRule.from_dict for the keys)
     faults: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     #: venues to serve; empty: every venue module that is installed
     venues: tuple[str, ...] = ()
     #: fee schedule per venue name; a venue not listed uses FeeSchedule()
     fees: dict[str, FeeSchedule] = field(default_factory=dict)
+    #: the saved world (``<data_dir>/sim/world.json`` for ``arbx sim``): continued at start when it exists, written
+    #: while the simulator runs and on stop; None: the world lives in memory only (tests, benchmarks)
+    state_path: Path | None = None
 
     def fees_for(self, venue: str) -> FeeSchedule:
         return self.fees.get(venue, FeeSchedule())

@@ -52,6 +52,13 @@ class Trading:
         self._next_trade_id = 500_000_000
         self.trades: list[Fill] = []
 
+    def counters(self) -> dict[str, int]:
+        """The next order and trade ids (a restored world continues them: ids are never reused)."""
+        return {"next_order_id": self._next_order_id, "next_trade_id": self._next_trade_id}
+
+    def restore(self, next_order_id: int, next_trade_id: int, trades: list[Fill]) -> None:
+        self._next_order_id, self._next_trade_id, self.trades = next_order_id, next_trade_id, trades
+
     # ---- lookups ---------------------------------------------------------------------------------------------
 
     def order(self, symbol: str, order_id: int | None = None, client_order_id: str | None = None) -> Order:

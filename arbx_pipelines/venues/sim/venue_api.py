@@ -108,6 +108,13 @@ class VenueModule(ABC):
     def not_found(self, request: SimRequest) -> Reply:
         return Reply({"error": f"no such endpoint: {request.endpoint}"}, status=404)
 
+    def save_state(self) -> dict[str, Any]:
+        """What the module itself holds beyond the engine's account (JSON-able), kept across restarts."""
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:  # noqa: B027 - most modules hold nothing of their own
+        """Take back what :meth:`save_state` returned."""
+
     def weight_headers(self, used: Mapping[str, int]) -> dict[str, str]:
         """Headers reporting weight used per limit group this minute (Binance X-MBX-USED-WEIGHT-1M)."""
         return {}

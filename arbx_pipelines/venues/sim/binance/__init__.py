@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from arbx_pipelines.venues.sim.binance.auth import verify
 from arbx_pipelines.venues.sim.binance.errors import render
@@ -35,6 +36,12 @@ class BinanceModule(VenueModule):
         """Binance keeps spot, USD-M futures and funding wallets apart; half of the start each in spot and futures."""
         half = start_usdt / 2
         return {"spot": {"USDT": half}, "futures": {"USDT": start_usdt - half}, "funding": {}}
+
+    def save_state(self) -> dict[str, Any]:
+        return {"transfers": self.trading.account.transfers}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.trading.account.transfers = list(state.get("transfers", []))
 
     def routes(self) -> list[Route]:
         data = self.market_data

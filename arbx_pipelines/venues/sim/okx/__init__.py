@@ -12,6 +12,7 @@ balance: the module makes the engine's ``spot`` and ``futures`` wallets one wall
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from arbx_pipelines.venues.sim.accounts import FUTURES, SPOT
 from arbx_pipelines.venues.sim.engine import SimVenue
@@ -53,6 +54,12 @@ class OkxModule(VenueModule):
     @classmethod
     def instruments(cls, seed: int, history: History) -> dict[str, Instrument]:
         return okx_instruments(cls.name, seed, history)
+
+    def save_state(self) -> dict[str, Any]:
+        return {"leverage": self.leverage.saved()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.leverage.load(state.get("leverage", []))
 
     @classmethod
     def initial_wallets(cls, start_usdt: Decimal) -> dict[str, dict[str, Decimal]]:

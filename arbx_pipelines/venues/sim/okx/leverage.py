@@ -20,6 +20,12 @@ class LeverageBook:
         self.venue = venue
         self._leverage: dict[tuple[str, str], int] = {}
 
+    def saved(self) -> list[list[str | int]]:
+        return [[symbol, mode, leverage] for (symbol, mode), leverage in self._leverage.items()]
+
+    def load(self, rows: list[list[str | int]]) -> None:
+        self._leverage = {(str(symbol), str(mode)): int(leverage) for symbol, mode, leverage in rows}
+
     def get(self, symbol: str, mode: str) -> int:
         instrument = self.venue.instrument(symbol)
         return self._leverage.get((symbol, mode), min(DEFAULT_LEVERAGE, instrument.max_leverage))
