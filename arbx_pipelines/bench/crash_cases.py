@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from arbx_pipelines.bench.crash_checks import Verdict, check, look_at_venue
+from arbx_pipelines.bench.crash_checks import Start, Verdict, check, look_at_venue
 from arbx_pipelines.bench.crash_child import ChildResult, FailingState, StatementHooks, run_forked
-from arbx_pipelines.bench.crash_world import PERP, SPOT, CrashWorld
+from arbx_pipelines.bench.crash_world import PERP, SPOT, CrashWorld, StartingPoint
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
@@ -121,7 +121,7 @@ def run_case(
     invariants are checked after each."""
     started = time.perf_counter()
     start = world.start_case(job)
-    position_id, spot_at_start = start.position_id, start.spot_at_start
+    position_id = start.position_id
     for rule in venue_faults:
         world.admin.add_fault(**rule)
     child = run_forked(
@@ -132,12 +132,12 @@ def run_case(
     if after_child is not None:
         after_child()
     result = CaseResult(world.venue.value, job, crash_at, child)
-    result.verdict = _verdict_after_reconcile(world, state_kind, spot_at_start)
+    result.verdict = _verdict_after_reconcile(world, state_kind, start)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _verdict_after_reconcile(world: CrashWorld, state_kind: str, spot_at_start: Any) -> Verdict:
+def _verdict_after_reconcile(world: CrashWorld, state_kind: str, start: StartingPoint) -> Verdict:
     symbols = (SPOT, PERP)
     venue = world.venue.value
     hand = frozenset(world.hand_orders)
@@ -146,9 +146,9 @@ def _verdict_after_reconcile(world: CrashWorld, state_kind: str, spot_at_start: 
     except Exception as exc:  # a reconcile that raises is a finding, reported as such
         return Verdict(mismatches=[f"reconcile raised {type(exc).__name__}: {exc}"])
     exchange = world.plain_client()
-    view = look_at_venue(exchange, spot_at_start, hand)
+    view = look_at_venue(exchange, start.spot_at_start, hand)
     records = records_of(world.engine, venue, symbols)
-    verdict = check(view, records, world.lots)
+    verdict = check(view, records, world.lots, Start(start.spot, start.perp, start.positions))
     if first.skipped:
         verdict.mismatches.append(f"reconcile skipped {first.skipped}: a dead run's lock was not taken over")
     if first.pending:
@@ -161,7 +161,7 @@ def _verdict_after_reconcile(world: CrashWorld, state_kind: str, spot_at_start: 
     again = records_of(world.engine, venue, symbols)
     if again != records:
         verdict.mismatches.append(f"a second reconcile changed the records: {_difference(records, again)}")
-    if look_at_venue(exchange, spot_at_start, hand) != view:
+    if look_at_venue(exchange, start.spot_at_start, hand) != view:
         verdict.mismatches.append("a second reconcile changed the venue")
     if second.executions_repaired or second.orders_updated:
         verdict.mismatches.append(

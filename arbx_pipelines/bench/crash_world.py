@@ -37,11 +37,18 @@ from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.state import DatabaseState, StateStore
+from arbx_pipelines.storage.venue_audit import AuditPosition, records_of
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_PASSPHRASE, DEFAULT_SECRET, SimSettings
+from arbx_pipelines.venues.sim.settings import (
+    DEFAULT_API_KEY,
+    DEFAULT_PASSPHRASE,
+    DEFAULT_SECRET,
+    REPRODUCIBLE_MARKET_START_MS,
+    SimSettings,
+)
 
 PERP, SPOT = "DOGE/USDT:USDT", "DOGE/USDT"
 COIN = "DOGE"
@@ -121,11 +128,25 @@ class StartingPoint:
     spot_at_start: Decimal
     hand_orders: frozenset[str]
     position_id: int | None
+    #: the venue's holdings once the precondition is in place (spot relative to ``spot_at_start``)
+    spot: Decimal
+    perp: Decimal
+    positions: tuple[AuditPosition, ...]
 
 
 def spot_held(exchange: Any) -> Decimal:
     """The coins the account holds, from a plain ccxt client."""
     return Decimal(str(exchange.fetch_balance()["total"].get(COIN) or 0))
+
+
+def perp_held(exchange: Any) -> Decimal:
+    """The perpetual position in coins, signed (< 0 short), from a plain ccxt client (OKX counts contracts)."""
+    size = Decimal(str(exchange.market(PERP).get("contractSize") or 1))
+    held = Decimal(0)
+    for position in exchange.fetch_positions([PERP]):
+        contracts = Decimal(str(position.get("contracts") or 0)) * size
+        held += -contracts if position.get("side") == "short" else contracts
+    return held
 
 
 class CrashWorld:
@@ -165,7 +186,14 @@ class CrashWorld:
 
     def _restart(self, simulator: Any, db_file: Path) -> None:
         self.stop()
-        settings = SimSettings(port=0, seed=SIM_SEED, history_dir=None, venues=(self.venue.value,))
+        settings = SimSettings(
+            port=0,
+            seed=SIM_SEED,
+            history_dir=None,
+            venues=(self.venue.value,),
+            market_start_ms=REPRODUCIBLE_MARKET_START_MS,
+            clock_running=False,  # prices never depend on how fast the machine is: a schedule replays the same
+        )
         server = SimServer(settings)
         if simulator is not None:
             server.simulator = copy.deepcopy(simulator)
@@ -192,10 +220,14 @@ class CrashWorld:
         if server is None:
             raise PreconditionFailed("the simulator stopped while the precondition was built")
         simulator = server.call(lambda: copy.deepcopy(server.simulator))
+        exchange = self.plain_client()
+        spot, perp = spot_held(exchange) - spot_at_start, perp_held(exchange)
+        positions = records_of(self.engine, self.venue.value, (SPOT, PERP)).positions
         self.engine.dispose()
         db_file = self.workdir / f"start-{job}.db"
         shutil.copyfile(self.db_path, db_file)
-        return StartingPoint(simulator, db_file, spot_at_start, frozenset(self.hand_orders), position_id)
+        hand = frozenset(self.hand_orders)
+        return StartingPoint(simulator, db_file, spot_at_start, hand, position_id, spot, perp, positions)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from arbx_pipelines.bench.crash_checks import VenueView, check
+from arbx_pipelines.bench.crash_checks import Start, VenueView, check
 from arbx_pipelines.bench.crash_child import FINISHED, HUNG, KILLED, RAISED, run_forked
 from arbx_pipelines.bench.crash_fuzz import FAULT_KINDS, make_schedule
 from arbx_pipelines.bench.crash_sweep import registry, suite_cases
@@ -140,3 +140,15 @@ def test_an_exception_or_a_hang_in_the_child_is_reported() -> None:
     raised = run_forked(fails, crash_at=None, timeout_s=10)
     assert raised.outcome == RAISED and "RuntimeError: venue gone" in raised.detail
     assert run_forked(hangs, crash_at=None, timeout_s=1).outcome == HUNG
+
+
+def test_a_drifted_start_may_keep_its_gap_untouched_but_never_widen_it() -> None:
+    """A rebalance starts from a hand-made drift: killed before it changed anything, venue and records stay as found
+    (the hand trade not yet booked); a gap wider than the start's is naked."""
+    start = Start(D("599"), D("-900"), hedged_records().positions)
+    untouched = hedged_venue(spot="599")
+    verdict = check(untouched, hedged_records(), LOTS, start)
+    assert verdict.ok, verdict.summary()
+    assert not check(untouched, hedged_records(), LOTS).ok  # from a hedged start the same venue is naked
+    wider = hedged_venue(spot="499")
+    assert check(wider, hedged_records(), LOTS, start).naked
