@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arbx_pipelines.bench.crash_checks import Start, Verdict, check, look_at_venue
-from arbx_pipelines.bench.crash_child import ChildResult, FailingState, StatementHooks, run_forked
+from arbx_pipelines.bench.crash_child import ChildResult, StatementHooks, failing_state, run_forked
 from arbx_pipelines.bench.crash_world import PERP, SPOT, CrashWorld, StartingPoint
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps
@@ -87,7 +87,7 @@ def _child_work(
         StatementHooks(world.engine, fail_from=faults.db_fails_from, at=faults.actions)
         state: StateStore = world.state_store(state_kind)
         if faults.state_works_for is not None:
-            state = FailingState(state, faults.state_works_for)  # type: ignore[assignment]
+            state = failing_state(state, faults.state_works_for)
 
         async def run() -> str:
             async with world.client() as client:

@@ -64,7 +64,6 @@ REDUCE_DISTANCE = Decimal("0.12")
 #: USDT left spare in the spot wallet of a reduce_leverage case: the margin it can add is too little, so it also cuts
 REDUCE_SPARE_USDT = Decimal("1")
 JOBS = ("open", "close", "rebalance_hedge", "reduce_leverage")
-VENUES = ("binance", "okx", "bitget")
 
 
 def _rebased(urls: Any, old: str, new: str) -> Any:
