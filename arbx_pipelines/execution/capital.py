@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from arbx_pipelines.core.allocation import AllocationRequest, allocate, capital_for
 from arbx_pipelines.core.hedge import base_of
@@ -26,8 +26,7 @@ from arbx_pipelines.core.money import CENT, ZERO, quantize_down, to_decimal
 from arbx_pipelines.core.risk import AccountView
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.positions import PositionRecord
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Execution, Position
+from arbx_pipelines.storage.executions import opens_still_sending
 from arbx_pipelines.venues.client import VenueClient
 
 ONE = Decimal(1)
@@ -84,15 +83,10 @@ async def all_wallets(clients: Mapping[Venue, VenueClient]) -> dict[Venue, Venue
 def opening_capital(engine: Engine) -> dict[Venue, Decimal]:
     """Capital that opens still sending will commit, per venue (from their planned notional): counted as used and
     as already spent, so concurrent opens see each other (conservatively, also once their fills are in)."""
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(Execution.venue, Execution.planned, Position.leverage)
-            .join(Position, Execution.position_id == Position.id)
-            .where(Execution.kind == "open_funding", Execution.status == "sending", Position.status == "opening")
-        ).all()
+    rows = opens_still_sending(engine)
     pending: dict[Venue, Decimal] = {}
-    for venue, planned, leverage in rows:
-        capital = capital_for(to_decimal((planned or {}).get("notional", "0")), max(int(leverage or 1), 1))
+    for venue, notional, leverage in rows:
+        capital = capital_for(to_decimal(notional), max(leverage, 1))
         pending[Venue(venue)] = pending.get(Venue(venue), ZERO) + capital
     return pending
 

@@ -8,18 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
-from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.venue_data import FundingIncome
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import FundingPayment
-from arbx_pipelines.storage.orders import ledger_once
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.positions import record_funding_payment
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -65,29 +61,18 @@ async def collect_funding(deps: ExecutionDeps, client: VenueClient, position_id:
     added = 0
     for income in mine:
         time_ms = int(income.time.timestamp() * 1000)
-        with transaction(deps.engine) as session:
-            exists = session.execute(
-                select(FundingPayment.id).where(
-                    FundingPayment.venue == str(position.venue),
-                    FundingPayment.symbol == position.symbol,
-                    FundingPayment.funding_time == income.time,
-                    FundingPayment.position_id == position.id,
-                )
-            ).first()
-            if exists is not None:
-                continue
-            session.add(
-                FundingPayment(
-                    position_id=position.id,
-                    venue=str(position.venue),
-                    symbol=position.symbol,
-                    funding_time=income.time,
-                    rate=rates.get(time_ms),
-                    amount=income.amount,
-                    currency=income.currency,
-                    venue_ref=income.venue_ref,
-                )
-            )
+        if not record_funding_payment(
+            deps.engine,
+            position_id=position.id,
+            venue=str(position.venue),
+            symbol=position.symbol,
+            time=income.time,
+            rate=rates.get(time_ms),
+            amount=income.amount,
+            currency=income.currency,
+            venue_ref=income.venue_ref,
+        ):
+            continue
         ledger_once(
             deps.engine,
             f"funding:{position.venue}:{position.symbol}:{time_ms}:{position.id}",
@@ -108,9 +93,3 @@ async def collect_funding(deps: ExecutionDeps, client: VenueClient, position_id:
             "funding recorded", extra={"position": position_id, "new": added, "total": str(refreshed.funding_received)}
         )
     return FundingCollected(position_id, added, refreshed.funding_received if added else position.funding_received)
-
-
-def funding_total(deps: ExecutionDeps, position_id: int) -> Decimal:
-    with transaction(deps.engine) as session:
-        rows = session.execute(select(FundingPayment.amount).where(FundingPayment.position_id == position_id))
-        return sum((amount for (amount,) in rows), ZERO)

@@ -19,16 +19,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine
 
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.positions import PositionRecord
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import SpotInventory
+from arbx_pipelines.storage.inventory import inventory_coins, recorded_inventory, store_inventory
 
+__all__ = ["recorded_inventory"]  # read by the funding-opportunity sensor through this module
 QUOTE = "USDT"
 
 
@@ -86,30 +84,10 @@ def record_inventory(
 ) -> dict[str, Decimal]:
     """Store the free inventory of every coin the wallet shows (coins recorded before and gone now: zero)."""
     active = list(positions)
-    with transaction(engine) as session:
-        known = set(session.execute(select(SpotInventory.coin).where(SpotInventory.venue == venue)).scalars())
+    known = inventory_coins(engine, venue)
     coins = (set(spot_free) | known) - {QUOTE}
     free = {coin: free_inventory(coin, venue, spot_free, active) for coin in sorted(coins)}
     if not free:
         return free
-    rows = [{"venue": venue, "coin": coin, "free": amount, "observed_at": now} for coin, amount in free.items()]
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SpotInventory).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["venue", "coin"],
-        set_={"free": statement.excluded.free, "observed_at": statement.excluded.observed_at},
-    )
-    with transaction(engine) as session:
-        session.execute(statement)
+    store_inventory(engine, venue, free, now)
     return free
-
-
-def recorded_inventory(engine: Engine, since: datetime) -> dict[tuple[str, str], Decimal]:
-    """(venue, coin) -> free inventory, for records observed at or after ``since``."""
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(SpotInventory.venue, SpotInventory.coin, SpotInventory.free).where(
-                SpotInventory.observed_at >= since
-            )
-        ).all()
-    return {(str(venue), str(coin)): free for venue, coin, free in rows}

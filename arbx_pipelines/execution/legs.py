@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
@@ -27,6 +27,8 @@ from arbx_pipelines.core.orders import (
     limit_price,
     plan_leg_correction,
 )
+from arbx_pipelines.core.position_risk import hedge_deviation
+from arbx_pipelines.core.sizing import contracts_to_base
 from arbx_pipelines.core.venue_data import MarketInfo, OrderState, TradeFill
 from arbx_pipelines.execution.between_legs import LegMoveVerdict, judge_move
 from arbx_pipelines.execution.context import ExecutionDeps
@@ -213,6 +215,31 @@ def mark_broken(deps: ExecutionDeps, position: PositionRecord, execution: Execut
     )
 
 
+def bump_to_threshold(
+    correction: LegCorrection, position: PositionRecord, markets: LegMarkets, threshold: Decimal
+) -> LegCorrection:
+    """A hedge correction rounded down to the lagging leg's lot can leave the legs further apart than the rebalance
+    threshold (a coarse perp lot on a small hedge: 239.76 spot / 230 perp is 4.2 %); then one lot more, when that
+    brings them closer."""
+    if correction.policy is not CorrectionPolicy.HEDGE or position.perp_amount < 0 or position.spot_amount < 0:
+        return correction
+    rules = markets.of(correction.leg).rules
+    step = rules.amount_step
+    if step is None:
+        return correction
+
+    def deviation(base: Decimal) -> Decimal:
+        spot, perp = position.spot_amount, position.perp_amount
+        spot, perp = (spot + base, perp) if correction.leg is Leg.SPOT else (spot, perp + base)
+        return hedge_deviation(perp, spot) if perp > 0 else Decimal(1)
+
+    bumped = correction.amount + step
+    bumped_base = contracts_to_base(bumped, rules.contract_size)
+    if deviation(correction.base_amount) <= threshold or deviation(bumped_base) >= deviation(correction.base_amount):
+        return correction
+    return replace(correction, amount=bumped, base_amount=bumped_base)
+
+
 def _settled(deps: ExecutionDeps, execution: ExecutionRef) -> bool:
     """Every order of the execution has a final answer with all its trades stored: only then may legs be judged."""
     return all(o.is_final for o in orders_of_execution(deps.engine, execution.id))
@@ -320,6 +347,7 @@ async def balance_open_legs(
         if round_number == last_check:
             break
         _alert_imbalance(deps, position, execution, detail)
+        correction = bump_to_threshold(correction, position, markets, deps.strategy.position_risk.hedge_rebalance)
         info = markets.of(correction.leg)
         price = await fresh_limit_price(deps, client, info, correction.side)
         # numbered by the orders the execution already has: a repair after a crash never reuses an earlier id

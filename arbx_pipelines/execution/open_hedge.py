@@ -28,6 +28,7 @@ from arbx_pipelines.core.decision import EntrySignal, Rejection, RejectReason, S
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.orders import plan_hedge_orders
+from arbx_pipelines.core.position_risk import hedge_deviation
 from arbx_pipelines.core.risk import AccountView, check_trade, trade_request_for_entry
 from arbx_pipelines.execution.capital import (
     VenueWallets,
@@ -36,13 +37,20 @@ from arbx_pipelines.execution.capital import (
     venue_wallets,
     wanted_notional,
 )
+from arbx_pipelines.execution.close_hedge import close_locked
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.inventory import free_inventory, record_inventory, sellable_inventory
 from arbx_pipelines.execution.legs import LegMarkets, balance_open_legs, send_all
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
-from arbx_pipelines.execution.positions import ACTIVE_STATUSES, PositionRecord, active_position, positions_with_status
+from arbx_pipelines.execution.positions import (
+    ACTIVE_STATUSES,
+    PositionRecord,
+    active_position,
+    get_position,
+    positions_with_status,
+)
 from arbx_pipelines.execution.prepare import minimum_hedge_base, prepare_venue
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
@@ -247,11 +255,34 @@ async def _open_locked(
             deps, client, execution, execution.position_id, LegMarkets(live.spot, live.perp), sent
         )
         status = finish_open(deps, execution, result, live.perp.rules, live.spot.rules)
+        if status == "open":
+            status = await _flat_if_deviating(deps, client, execution.position_id, request.run_id)
         record_execution_result(deps.engine, deps.limits, success=status == "open" and result.succeeded)
     except Exception as exc:
         status = end_broken(deps, execution, exc)
     outcome = {"open": OpenStatus.OPENED, "closed": OpenStatus.FLAT}.get(status, OpenStatus.BROKEN)
     return OpenOutcome(outcome, key, status, execution.position_id, tuple(sent))
+
+
+async def _flat_if_deviating(deps: ExecutionDeps, client: VenueClient, position_id: int, run_id: str | None) -> str:
+    """No open ends above the rebalance threshold: legs matched within a lot that still differ by more than
+    ``hedge_rebalance`` (a lot too coarse for the size) are closed to flat, with an alert."""
+    position = get_position(deps.engine, position_id)
+    threshold = deps.strategy.position_risk.hedge_rebalance
+    if position.perp_amount <= 0 or hedge_deviation(position.perp_amount, position.spot_amount) <= threshold:
+        return "open"
+    deviation = hedge_deviation(position.perp_amount, position.spot_amount)
+    deps.alerts.raise_alert(
+        "hedge_deviation_at_open",
+        f"{position.venue} {position.symbol}: legs {position.spot_amount} spot / {position.perp_amount} perp differ by "
+        f"{deviation:.2%} (> {threshold:.0%}) after the open; closed to flat",
+        severity="warning",
+        venue=str(position.venue),
+        symbol=position.symbol,
+        details={"position_id": position_id, "deviation": str(deviation)},
+    )
+    outcome = await close_locked(deps, client, position_id, "deviation_at_open", Decimal(1), run_id)
+    return "closed" if outcome.status == "closed" else "broken"
 
 
 def _view(deps: ExecutionDeps, wallets: Mapping[Venue, VenueWallets]) -> tuple[AccountView, list[PositionRecord]]:

@@ -11,7 +11,8 @@ from arbx_pipelines.core.sizing import MarketRules, common_step
 from arbx_pipelines.execution.capital import VenueWallets
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.storage.orders import ledger_once, utcnow
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 
 #: perp margin kept in the perpetual wallet per unit of initial margin (cross margin: more is safer)

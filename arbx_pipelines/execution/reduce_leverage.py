@@ -23,7 +23,8 @@ from arbx_pipelines.execution.monitor import REDUCE_LEVERAGE_KIND
 from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.execution.venue_view import venue_view
 from arbx_pipelines.storage.executions import record_decision
-from arbx_pipelines.storage.orders import ledger_once, utcnow
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 
 HALF = Decimal("0.5")

@@ -17,13 +17,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from arbx_pipelines.core.money import ZERO, to_decimal
 from arbx_pipelines.core.risk import RiskLimits, RiskState, record_failure, record_success, reset_circuit_breaker
 from arbx_pipelines.execution.positions import realized_between
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Execution
+from arbx_pipelines.storage.executions import planned_notionals
 from arbx_pipelines.storage.state import DatabaseState
 
 KILL_SWITCH = "kill_switch"
@@ -31,7 +30,7 @@ FAILURES = "risk:consecutive_failures"
 BREAKER = "risk:breaker_open"
 OPEN_KIND = "open_funding"
 #: open executions that sent orders (count against the daily amount and count)
-TRADED_STATUSES = ("sending", "done", "failed", "repaired")
+TRADED_STATUSES = ("sending", "done", "failed", "repaired", "broken")
 
 
 def _flags(engine: Engine) -> DatabaseState:
@@ -59,17 +58,8 @@ def halted(engine: Engine) -> str | None:
 
 
 def _traded_today(engine: Engine, start: datetime, end: datetime) -> tuple[Decimal, int]:
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(Execution.planned).where(
-                Execution.kind == OPEN_KIND,
-                Execution.status.in_(TRADED_STATUSES),
-                Execution.created_at >= start,
-                Execution.created_at < end,
-            )
-        ).all()
-    total = sum((to_decimal((planned or {}).get("notional", "0")) for (planned,) in rows), ZERO)
-    return total, len(rows)
+    notionals = planned_notionals(engine, OPEN_KIND, TRADED_STATUSES, start, end)
+    return sum((to_decimal(n) for n in notionals), ZERO), len(notionals)
 
 
 def load_risk_state(engine: Engine, now: datetime | None = None) -> RiskState:

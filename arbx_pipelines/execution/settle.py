@@ -19,7 +19,8 @@ from arbx_pipelines.execution.legs import BalanceResult
 from arbx_pipelines.execution.positions import PositionRecord, book_of, refresh_from_fills, set_status
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import BROKEN, ExecutionRef, set_execution_status
-from arbx_pipelines.storage.orders import ledger_once, utcnow
+from arbx_pipelines.storage.ledger import ledger_once
+from arbx_pipelines.storage.orders import utcnow
 
 log = get_logger("arbx.execution.settle")
 

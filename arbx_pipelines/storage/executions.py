@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -191,3 +192,30 @@ def executions_of_position(engine: Engine, position_id: int) -> list[ExecutionRe
             select(Execution).where(Execution.position_id == position_id).order_by(Execution.id)
         ).scalars()
         return [_execution_ref(row) for row in rows]
+
+
+def opens_still_sending(engine: Engine) -> list[tuple[str, str, int]]:
+    """(venue, planned notional, leverage) of the opens still sending whose position is still opening."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Execution.venue, Execution.planned, Position.leverage)
+            .join(Position, Execution.position_id == Position.id)
+            .where(Execution.kind == "open_funding", Execution.status == "sending", Position.status == "opening")
+        ).all()
+    return [
+        (str(venue), str((planned or {}).get("notional", "0")), int(leverage or 1)) for venue, planned, leverage in rows
+    ]
+
+
+def planned_notionals(engine: Engine, kind: str, statuses: Sequence[str], start: datetime, end: datetime) -> list[str]:
+    """The planned notional of each execution of ``kind`` in ``statuses`` created in [start, end)."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Execution.planned).where(
+                Execution.kind == kind,
+                Execution.status.in_(statuses),
+                Execution.created_at >= start,
+                Execution.created_at < end,
+            )
+        ).all()
+    return [str((planned or {}).get("notional", "0")) for (planned,) in rows]

@@ -298,39 +298,6 @@ def _add_fill_ledger(
         )
 
 
-def ledger_once(
-    engine: Engine,
-    ref: str,
-    *,
-    venue: str,
-    account: str,
-    currency: str,
-    amount: Decimal,
-    kind: str,
-    position_id: int | None,
-    time: datetime,
-    note: str | None = None,
-) -> bool:
-    """One ledger row under a deterministic ``ref``; a replay adds nothing (returns False)."""
-    with transaction(engine) as session:
-        if session.execute(select(AccountTransaction.id).where(AccountTransaction.ref == ref)).first() is not None:
-            return False
-        session.add(
-            AccountTransaction(
-                ref=ref,
-                venue=venue,
-                account=account,
-                currency=currency,
-                amount=amount,
-                kind=kind,
-                position_id=position_id,
-                time=time,
-                note=note,
-            )
-        )
-    return True
-
-
 def record_external_change(
     engine: Engine,
     *,

@@ -172,6 +172,46 @@ def store_legs(engine: Engine, position_id: int, legs: Legs) -> PositionRecord:
         return _record(row)
 
 
+def record_funding_payment(
+    engine: Engine,
+    *,
+    position_id: int,
+    venue: str,
+    symbol: str,
+    time: datetime,
+    rate: Decimal | None,
+    amount: Decimal,
+    currency: str,
+    venue_ref: str | None,
+) -> bool:
+    """One settlement's funding for a position, once (unique per venue, symbol, time and position); returns whether
+    it was new."""
+    with transaction(engine) as session:
+        exists = session.execute(
+            select(FundingPayment.id).where(
+                FundingPayment.venue == venue,
+                FundingPayment.symbol == symbol,
+                FundingPayment.funding_time == time,
+                FundingPayment.position_id == position_id,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        session.add(
+            FundingPayment(
+                position_id=position_id,
+                venue=venue,
+                symbol=symbol,
+                funding_time=time,
+                rate=rate,
+                amount=amount,
+                currency=currency,
+                venue_ref=venue_ref,
+            )
+        )
+    return True
+
+
 def _funding_sum(session: Session, position_id: int) -> Decimal:
     amounts = session.execute(select(FundingPayment.amount).where(FundingPayment.position_id == position_id))
     return sum((amount for (amount,) in amounts), ZERO)
