@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from arbx_pipelines.bench.crash_world import PERP, SPOT, Lots, perp_held, spot_held
+from arbx_pipelines.storage.orders import FINAL_ORDER_STATUSES
 from arbx_pipelines.storage.venue_audit import AuditPosition, RecordSnapshot
 
 ZERO = Decimal(0)
@@ -169,7 +170,9 @@ def _order_mismatches(view: VenueView, records: RecordSnapshot) -> list[str]:
         if row.status not in AGREEING_STATUS.get(order["status"], {order["status"]}):
             found.append(f"order {cid}: recorded {row.status}, venue {order['status']}")
     for row in recorded.values():
-        if row.client_order_id not in on_venue and (row.filled != 0 or row.status in ("open", "closed")):
+        if row.status not in FINAL_ORDER_STATUSES:
+            found.append(f"order {row.client_order_id} left {row.status} after reconcile")
+        elif row.client_order_id not in on_venue and (row.filled != 0 or row.status == "closed"):
             found.append(f"order {row.client_order_id} recorded {row.status} {row.filled} but unknown to the venue")
     return found
 

@@ -152,3 +152,10 @@ def test_a_drifted_start_may_keep_its_gap_untouched_but_never_widen_it() -> None
     assert not check(untouched, hedged_records(), LOTS).ok  # from a hedged start the same venue is naked
     wider = hedged_venue(spot="499")
     assert check(wider, hedged_records(), LOTS, start).naked
+
+
+def test_an_order_reconcile_left_unfinished_is_a_mismatch() -> None:
+    records = hedged_records()
+    waiting = AuditOrder("a-spot", "spot", SPOT, "buy", D(900), D(900), "fills_pending")
+    records = RecordSnapshot(records.positions, (), (waiting, records.orders[1]), records.fills)
+    assert "order a-spot left fills_pending after reconcile" in check(hedged_venue(), records, LOTS).mismatches
