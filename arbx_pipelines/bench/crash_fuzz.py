@@ -23,6 +23,9 @@ ORDER_ENDPOINTS: dict[str, tuple[str, ...]] = {
 FAULT_KINDS = ("latency", "timeout_after_accept", "reject", "rate_limit", "partial_fill", "drop_connection")
 REJECT_REASONS = ("insufficient_balance", "insufficient_margin", "min_notional", "lot_size")
 PRICE_FACTORS = (0.7, 0.85, 0.95, 1.05, 1.15, 1.3)
+#: a reduce_leverage case starts 12 % below the short's liquidation price: a larger rise liquidates the perp on the
+#: venue, a market event no order can undo, so no invariant can hold against it; its jumps stay below that
+NEAR_LIQUIDATION_FACTORS = (0.9, 0.95, 1.05)
 #: longer than the client's one-second timeout: the client gives up while the venue has the order
 HANG_MS = 1500
 
@@ -92,7 +95,8 @@ def make_schedule(
     faults = tuple(_venue_fault(rng, venue) for _ in range(rng.randint(0, 3)))
     db_fails_from = rng.randint(3, 80) if rng.random() < 0.2 else None
     state_works_for = rng.randint(0, 12) if rng.random() < 0.2 else None
-    price_jump = (rng.randint(1, 60), rng.choice(PRICE_FACTORS)) if rng.random() < 0.3 else None
+    factors = NEAR_LIQUIDATION_FACTORS if job == "reduce_leverage" else PRICE_FACTORS
+    price_jump = (rng.randint(1, 60), rng.choice(factors)) if rng.random() < 0.3 else None
     venue_away = (rng.randint(1, 60), rng.randint(2, 25)) if rng.random() < 0.25 else None
     kill_at = f"{rng.choice(list(points[job]))}#{rng.randint(1, 2)}" if rng.random() < 0.4 else None
     return Schedule(seed, venue, job, state, faults, db_fails_from, state_works_for, price_jump, venue_away, kill_at)
