@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 schedule = make_schedule(seed, venues, points, redis=args.redis is not None)
                 result = run_schedule(worlds[schedule.venue], schedule)
                 fuzz.add(result, f"{schedule.describe()} -> ")
-                _progress(args)(result)
+                _progress(args, f"{schedule.describe()} -> ")(result)
             fuzz.seconds = time.perf_counter() - fuzz_started
             report["fuzzer"] = fuzz.as_dict() | {"schedules": args.schedules, "first_seed": args.seed}
         finally:
@@ -60,10 +60,10 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _progress(args: argparse.Namespace) -> Any:
+def _progress(args: argparse.Namespace, label: str = "") -> Any:
     def show(result: CaseResult) -> None:
         if not args.json and not result.converged:
-            print(f"VIOLATION {result.describe()}", flush=True)
+            print(f"VIOLATION {label}{result.describe()}", flush=True)
 
     return show
 

@@ -2,9 +2,9 @@
 simulated venue, reconcile run at once, then checked from outside: no client order id twice on the venue, spot and
 perp hedged within one lot or both flat, records equal to the venue, and a second reconcile changing nothing.
 
-Every point of every job runs on Binance; a fixed share of the points runs on OKX and Bitget (the same share every
-run, chosen by a hash of the names); half the cases use Redis as the state store, half the database. ``arbx bench
-crash`` runs the whole matrix: every hit of every point, on every venue.
+Every point of every job runs on Binance; a fixed 1-in-16 share of the points runs on OKX and Bitget (the same
+share every run, chosen by a hash of the names); half the cases use Redis as the state store, half the database.
+``arbx bench crash`` runs the whole matrix: every hit of every point, on every venue.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from arbx_pipelines.bench.crash_sweep import Worlds, state_for, suite_cases, swe
 
 FULL_VENUE = "binance"
 OTHER_VENUES = ("okx", "bitget")
-#: one point in SHARE of each other venue's points runs in the suite
-SHARE = 8
+#: one point in SHARE of each other venue's points runs in the suite (the suite's time budget)
+SHARE = 16
 CASES = suite_cases(FULL_VENUE, OTHER_VENUES, SHARE)
 
 
