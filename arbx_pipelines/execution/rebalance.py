@@ -51,6 +51,7 @@ async def rebalance_hedge(
                 position_id=position_id,
                 run_id=run_id,
             )
+            crash_point("decision.committed")
             return RebalanceOutcome(status, position_id, detail, key)
 
         if get_position(deps.engine, position_id).status != "open":

@@ -176,7 +176,10 @@ def test_declared_coins_missing_from_the_wallet_are_a_warning(server: SimServer,
             first = await reconcile_venue(deps, client)
             again = await reconcile_venue(deps, client)
             assert first.unknown_exposure == again.unknown_exposure == []
-            assert again.missing_inventory == first.missing_inventory  # still reported, alerted once
+            # still reported (its value follows the price, which may tick between the two), alerted once
+            assert [m | {"value_usdt": ""} for m in again.missing_inventory] == [
+                m | {"value_usdt": ""} for m in first.missing_inventory
+            ]
             return first.missing_inventory
 
     (item,) = asyncio.run(scenario())
