@@ -12,6 +12,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+SIM_COMMAND = (sys.executable, "-m", "arbx_pipelines.cli.main", "sim")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -24,17 +26,7 @@ def sim_process(seed: int = 7) -> Iterator[tuple[str, list[str]]]:
     """Yields (base URL, venues served) of an `arbx sim` subprocess on a free loopback port."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "arbx_pipelines.cli.main",
-            "sim",
-            "--port",
-            str(port),
-            "--seed",
-            str(seed),
-            "--ephemeral",
-        ],
+        [*SIM_COMMAND, "--port", str(port), "--seed", str(seed), "--ephemeral"],  # no saved world: a fresh one
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ),

@@ -37,15 +37,8 @@ def simulator_command(port: int, reset: bool = False) -> list[str] | None:
         import arbx_pipelines.venues.sim.server  # noqa: F401
     except ImportError:
         return None
-    return [
-        sys.executable,
-        "-m",
-        "arbx_pipelines.cli.main",
-        "sim",
-        "--port",
-        str(port),
-        *(["--reset"] if reset else []),
-    ]
+    command = [sys.executable, "-m", "arbx_pipelines.cli.main", "sim", "--port", str(port)]
+    return [*command, "--reset"] if reset else command
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -54,11 +54,12 @@ def _sim(args: argparse.Namespace) -> int:
     if not args.ephemeral:
         state = Path(args.state).resolve() if args.state else loaded.data_dir / "sim" / "world.json"
         overrides["state_path"] = state
-        if args.reset:
-            try:
+        try:
+            state.parent.mkdir(parents=True, exist_ok=True)
+            if args.reset:
                 state.unlink(missing_ok=True)
-            except OSError as exc:
-                raise CliError(f"--reset cannot remove the saved world {state}: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise CliError(f"cannot use {state} for the simulator's world: {exc.strerror or exc}") from exc
     settings = SimSettings.from_config(
         loaded.config.simulator, base_dir=loaded.base_dir, venues_config=loaded.config.venues, **overrides
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_http_support import SHARED_DIR, Admin
+from sim_http_support import SHARED_DIR, Admin, require_recordings
 
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
@@ -54,6 +54,5 @@ def admin(sim_server: SimServer) -> Iterator[Admin]:
 @pytest.fixture(scope="session")
 def ccxt_fixtures_dir() -> Path:
     path = SHARED_DIR / "fixtures" / "ccxt-static"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing")
+    require_recordings(path)
     return path

@@ -11,11 +11,27 @@ from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import pytest
 
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 
 #: the shared folder beside the checkout (same rule as tests/conftest.py)
 SHARED_DIR = Path(os.environ.get("ARBX_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_recordings(path: Path) -> None:
+    """ccxt's recorded fixtures come with ../shared: without them a local run skips, a CI run fails."""
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing; CI runs with ../shared beside the checkout")
+        pytest.skip(f"{path} is missing")
+
+
+def missing_recordings(path: Path) -> list[Any]:
+    """The one parameter a recording-driven test gets when the recordings are absent: it calls
+    ``require_recordings`` first, so it is skipped locally and fails under CI=true."""
+    return [pytest.param(None, id=f"{path.name}-missing")]
 
 
 class Admin:

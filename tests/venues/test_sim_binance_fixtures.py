@@ -15,7 +15,7 @@ from typing import Any
 import ccxt
 import pytest
 from ccxt_fixture_support import non_null_paths
-from sim_http_support import SHARED_DIR, Admin, binance_client
+from sim_http_support import SHARED_DIR, Admin, binance_client, missing_recordings, require_recordings
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -58,7 +58,7 @@ USD_M_STAND_INS = {("fetchFundingHistory", "fetch portfolio margin funding histo
 
 def _recorded_cases() -> list[Any]:
     if not FIXTURE.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{FIXTURE} is missing"))]
+        return missing_recordings(FIXTURE)
     methods = json.loads(FIXTURE.read_text())["methods"]
     cases = []
     for method, entries in methods.items():
@@ -104,8 +104,7 @@ def prepared(fresh_sim_server: SimServer) -> tuple[ccxt.binance, dict[str, Any]]
 
 
 def test_every_arbx_method_with_a_recording_has_a_call() -> None:
-    if not FIXTURE.is_file():
-        pytest.skip(f"{FIXTURE} is missing")
+    require_recordings(FIXTURE)
     for case in _recorded_cases():
         entry = case.values[0]
         assert (entry["method"], entry["description"]) in CALLS, entry["description"]
@@ -115,6 +114,7 @@ def test_every_arbx_method_with_a_recording_has_a_call() -> None:
 def test_unified_fields_match_the_recorded_real_answer(
     recorded: dict[str, Any], prepared: tuple[ccxt.binance, dict[str, Any]]
 ) -> None:
+    require_recordings(FIXTURE)
     binance, state = prepared
     ours = CALLS[(recorded["method"], recorded["description"])](binance, state)
     expected = {p for p in non_null_paths(recorded["parsedResponse"]) if p.split(".")[-1] not in VERSION_DRIFT}

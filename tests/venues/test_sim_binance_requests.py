@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from sim_http_support import SHARED_DIR
+from sim_http_support import SHARED_DIR, missing_recordings, require_recordings
 
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import DEFAULT_API_KEY, DEFAULT_SECRET
@@ -55,7 +55,7 @@ def _in_scope(entry: dict[str, Any]) -> bool:
 
 def _cases() -> list[Any]:
     if not FIXTURE.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{FIXTURE} is missing"))]
+        return missing_recordings(FIXTURE)
     methods = json.loads(FIXTURE.read_text())["methods"]
     return [
         pytest.param(entry, id=f"{name}: {entry['description']}")
@@ -101,6 +101,7 @@ def _replay(base: str, entry: dict[str, Any]) -> tuple[int, Any]:
 
 @pytest.mark.parametrize("entry", _cases())
 def test_recorded_ccxt_request_is_understood(entry: dict[str, Any], fresh_sim_server: SimServer) -> None:
+    require_recordings(FIXTURE)
     status, answer = _replay(fresh_sim_server.base_url, entry)
     assert status != 404, f"not served: {urlsplit(entry['url']).path}"
     if status != 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -46,8 +47,11 @@ def test_arbx_sim_prints_urls_and_credentials_and_serves(tmp_path: Path) -> None
         exchange = wire(ccxt.binance({"enableRateLimit": False}), binance_url.removesuffix("/binance"))
         assert len(exchange.load_markets()) >= 100
     finally:
-        process.terminate()
+        process.terminate()  # SIGTERM, as `arbx run` stops it: a clean stop that saves the world
         process.wait(timeout=20)
+    assert f"world    {tmp_path / 'sim' / 'world.json'}" in text
+    saved = json.loads((tmp_path / "sim" / "world.json").read_text(encoding="utf-8"))
+    assert saved["seed"] == 3 and set(saved["venues"]) == {"binance", "okx", "bitget"}
 
 
 def test_arbx_run_starts_the_simulator_with_the_configured_port() -> None:

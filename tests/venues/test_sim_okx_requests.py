@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from ccxt_fixture_support import CCXT_STATIC, recorded_methods
 from okx_http_support import raw_okx
+from sim_http_support import missing_recordings, require_recordings
 
 from arbx_pipelines.venues.sim.server import SimServer
 
@@ -40,7 +41,7 @@ def _in_scope(entry: dict[str, Any]) -> bool:
 
 def _cases() -> list[Any]:
     if not (CCXT_STATIC / "request" / "okx.json").is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{CCXT_STATIC} is missing"))]
+        return missing_recordings(CCXT_STATIC / "request" / "okx.json")
     return [
         pytest.param(entry, id=f"{name}: {entry['description']}")
         for name, entries in recorded_methods("request", "okx").items() if name in ARBX_METHODS
@@ -50,6 +51,7 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize("entry", _cases())
 def test_recorded_ccxt_request_is_understood(entry: dict[str, Any], fresh_sim_server: SimServer) -> None:
+    require_recordings(CCXT_STATIC / "request" / "okx.json")
     parts = urlsplit(entry["url"])
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     body = entry.get("output")

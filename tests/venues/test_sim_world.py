@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import stat
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sim_http_support import Admin, amount_for_usd, binance_client
 from arbx_pipelines.cli.main import main
 from arbx_pipelines.cli.run import simulator_command
 from arbx_pipelines.venues.sim.clock import wall_ms
+from arbx_pipelines.venues.sim.orders import OrderRequest, OrderType
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.simulator import Simulator, continued_clock
 from arbx_pipelines.venues.sim.world import WorldError
@@ -84,6 +86,23 @@ def test_a_restarted_simulator_continues_its_saved_world(tmp_path: Path) -> None
         binance = binance_client(third.base_url)
         assert binance.fetch_order(None, SPOT, {"origClientOrderId": "world-rest"})["status"] == "canceled"
         assert binance.fetch_order(None, SPOT, {"origClientOrderId": "world-after"})["status"] == "closed"
+
+
+def test_the_world_is_saved_when_an_account_changed_without_a_request(tmp_path: Path) -> None:
+    """A fill, a settlement or a liquidation needs no request: the server's save loop notices them all the same."""
+    simulator = Simulator(make_settings(venues=("binance",), state_path=tmp_path / "world.json", seed=11))
+    assert simulator.unsaved() is None  # nothing happened yet
+    engine = simulator.venue("binance").engine
+    engine.trading.create(OrderRequest("DOGE/USDT:USDT", "sell", OrderType.MARKET, Decimal(400)))
+    first = simulator.unsaved()
+    assert first is not None and first["venues"]["binance"]["positions"][0]["qty"] == "-400"
+    assert simulator.unsaved() is None
+    simulator.clock.advance(8 * 3_600_000)
+    engine.sync()  # the background sync settles funding
+    settled = simulator.unsaved()
+    assert settled is not None and any(e["kind"] == "funding" for e in settled["venues"]["binance"]["ledger"])
+    simulator.dirty = True  # what a private request or an admin change sets
+    assert simulator.unsaved() is not None and simulator.unsaved() is None
 
 
 def test_a_running_clock_never_continues_behind_the_wall_clock() -> None:

@@ -2,12 +2,13 @@
 
 Layout (each file one concept):
 
-* ``clock.py`` simulated time (speed factor, jumps, pause); ``noise.py`` deterministic hashing noise;
+* ``clock.py`` simulated time (speed factor, jumps, pause; stepped for tests); ``noise.py`` deterministic hashing noise;
 * ``history.py`` real recorded data to replay; ``universe.py`` listed coins and instruments (unified symbols);
 * ``market.py`` prices and funding as pure functions of (seed, venue, coin, time), with admin overrides;
 * ``book.py`` synthetic order books; ``matching.py`` book walking; ``margin.py`` PnL and liquidation maths;
 * ``orders.py`` order/fill/ledger records; ``accounts.py`` wallets and positions; ``trading.py`` order handling;
 * ``engine.py`` ``SimVenue``: one venue's market view + account, what venue modules call;
+* ``world.py`` the world (accounts, orders, ledgers, overrides, clock) as data; ``persistence.py`` its file;
 * ``faults.py`` fault rules; ``simulator.py`` all venues + one clock/market; ``server.py`` aiohttp app and
   ``SimServer`` (background thread); ``admin.py`` ``/_admin/...`` control endpoints (documented there);
 * ``venue_api.py`` the plug-in interface; ``binance/`` (``okx/``, ``bitget/``) the venue modules;

@@ -166,24 +166,33 @@ async def _background_sync(app: web.Application) -> AsyncIterator[None]:
 async def _keep_world(app: web.Application) -> AsyncIterator[None]:
     """Save the world about once a second while it changes, and on stop (state built on this loop, written beside)."""
     simulator = app[SIMULATOR_KEY]
+    path = simulator.settings.state_path
+    writing: list[asyncio.Future[None]] = []
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(SAVE_INTERVAL_S)
             try:
                 world = simulator.unsaved()
-                if world is not None and simulator.settings.state_path is not None:
-                    await asyncio.to_thread(write_world, simulator.settings.state_path, world)
-            except Exception:  # keep serving; the next change or the stop tries again
+                if world is not None and path is not None:
+                    writing[:] = [asyncio.get_running_loop().run_in_executor(None, write_world, path, world)]
+                    await asyncio.shield(writing[0])
+            except Exception as exc:  # keep serving; the next change or the stop tries again
                 simulator.dirty = True
-                log.exception("saving the simulator world failed")
+                log.error("saving the simulator world failed", extra={"path": str(path), "error": str(exc)})
 
     task = asyncio.create_task(loop())
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    simulator.save()
+    for in_flight in writing:  # an older world still being written must land before the last one
+        with contextlib.suppress(Exception):
+            await in_flight
+    try:
+        simulator.save()
+    except OSError as exc:
+        log.error("saving the simulator world at stop failed", extra={"path": str(path), "error": str(exc)})
 
 
 def build_app(settings: SimSettings | None = None, simulator: Simulator | None = None) -> web.Application:

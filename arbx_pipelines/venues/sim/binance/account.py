@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from arbx_pipelines.venues.sim.accounts import FUNDING, FUTURES, SETTLE_ASSET, SPOT, Position
+from arbx_pipelines.venues.sim.accounts import FUNDING, FUTURES, SETTLE_ASSET, SPOT, Balance, Position
 from arbx_pipelines.venues.sim.binance.formats import (
     Params,
     decimal_param,
@@ -67,6 +67,8 @@ class BinanceAccount:
         self.account = venue.account
         self.market_data = market_data
         self.transfers: list[dict[str, Any]] = []
+        #: every coin the spot market lists: Binance's account answer names each one, a zero balance included
+        self.spot_coins = sorted({i.base for i in venue.spots()} | {i.quote for i in venue.spots()})
 
     # ---- balances --------------------------------------------------------------------------------------------
 
@@ -74,9 +76,10 @@ class BinanceAccount:
         fees = self.venue.fees
         assets = self.account.wallets[SPOT]
         omit_zero = params_of(request).get("omitZeroBalances", "").lower() == "true"
+        rows = [(asset, assets.get(asset, Balance())) for asset in sorted(set(self.spot_coins) | set(assets))]
         balances = [
             {"asset": asset, "free": fixed8(balance.free), "locked": fixed8(balance.locked)}
-            for asset, balance in sorted(assets.items()) if not (omit_zero and balance.total == 0)
+            for asset, balance in rows if not (omit_zero and balance.total == 0)
         ]  # fmt: skip
         return {
             "makerCommission": int(fees.spot_maker * 10000), "takerCommission": int(fees.spot_taker * 10000),

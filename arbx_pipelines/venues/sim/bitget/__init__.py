@@ -10,7 +10,8 @@ wallets, ``spot/wallet/transfer`` between them, one-way futures positions.
 Files: ``auth.py`` signatures, ``errors.py`` error codes, ``formats.py`` envelope and parameters,
 ``reference.py`` the ``load_markets`` payloads, ``market_data.py`` tickers / books / funding, ``orders.py`` and
 ``order_format.py`` orders, ``order_history.py`` finished orders and fills, ``account.py`` balances / transfer /
-leverage / margin mode, ``positions.py``, ``bills.py`` the futures ledger (funding history).
+leverage / margin mode, ``positions.py``, ``bills.py`` the futures ledger (funding history), ``spot_records.py`` the
+spot ledger and transfer records.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from arbx_pipelines.venues.sim.bitget.order_history import BitgetOrderHistory
 from arbx_pipelines.venues.sim.bitget.orders import BitgetOrders
 from arbx_pipelines.venues.sim.bitget.positions import BitgetPositions
 from arbx_pipelines.venues.sim.bitget.reference import BitgetReference
+from arbx_pipelines.venues.sim.bitget.spot_records import BitgetSpotRecords
 from arbx_pipelines.venues.sim.engine import SimVenue
 from arbx_pipelines.venues.sim.errors import ErrorKind, SimError
 from arbx_pipelines.venues.sim.history import History
@@ -64,6 +66,7 @@ class BitgetModule(VenueModule):
         self.orders = BitgetOrders(venue, self.market_data)
         self.positions = BitgetPositions(venue, self.market_data)
         self.bills = BitgetBills(venue, self.market_data)
+        self.spot_records = BitgetSpotRecords(venue, self.market_data)
         self.history = BitgetOrderHistory(venue, self.market_data)
 
     @classmethod
@@ -100,6 +103,8 @@ class BitgetModule(VenueModule):
             Route("GET", "/api/v2/common/trade-rate", data.trade_rate, 1, True, PRIVATE),
             Route("GET", "/api/v2/spot/account/assets", account.spot_assets, 1, True, PRIVATE),
             Route("POST", "/api/v2/spot/wallet/transfer", account.transfer, 1, True, PRIVATE),
+            Route("GET", "/api/v2/spot/account/bills", self.spot_records.spot_bills, 1, True, PRIVATE),
+            Route("GET", "/api/v2/spot/account/transferRecords", self.spot_records.transfer_records, 1, True, PRIVATE),
             Route("GET", "/api/v2/mix/account/accounts", account.mix_accounts, 1, True, PRIVATE),
             Route("GET", "/api/v2/mix/account/account", account.mix_account, 1, True, PRIVATE),
             Route("POST", "/api/v2/mix/account/set-leverage", account.set_leverage, 1, True, PRIVATE),

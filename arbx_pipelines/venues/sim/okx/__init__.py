@@ -95,6 +95,7 @@ class OkxModule(VenueModule):
             private("GET", "/account/config", account.config),
             private("POST", "/account/set-leverage", account.set_leverage),
             private("GET", "/account/leverage-info", account.leverage_info),
+            private("GET", "/account/trade-fee", account.trade_fee),
             private("GET", "/account/bills", self.bills.recent),
             private("GET", "/account/bills-archive", self.bills.archive),
             private("POST", "/trade/order", orders.place_order),

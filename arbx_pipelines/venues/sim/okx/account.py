@@ -1,4 +1,5 @@
-"""OKX account endpoints: positions, leverage and margin mode, account configuration, currencies and transfers.
+"""OKX account endpoints: positions, leverage and margin mode, account configuration, fee rates, currencies and
+transfers.
 
 OKX has one unified trading account (``18``) for spot and swaps, plus a funding account (``6``); transfers move coins
 between those two. A transfer from the trading account to itself (ccxt's ``spot`` -> ``swap``) is refused: there is
@@ -96,6 +97,31 @@ class OkxAccount:
             "opAuth": "0", "perm": "read_only,trade", "posMode": "net_mode", "roleType": "0",
             "spotBorrowAutoRepay": False, "spotOffsetType": "", "spotRoleType": "0", "spotTraderInsts": [],
             "traderInsts": [], "type": "0", "uid": SIM_UID,
+        }])  # fmt: skip
+
+    def trade_fee(self, request: SimRequest) -> Any:
+        """``account/trade-fee``: the account's fee rates for an instrument type, written negative (OKX's sign for a
+        fee charged); ``maker``/``taker`` are the USDT pairs' rates for SPOT and the crypto-margined ones for SWAP,
+        ``makerU``/``takerU`` the USDT-margined swaps' (empty for SPOT), ``makerUSDC``/``takerUSDC`` the USDC ones."""
+        params = query_params(request)
+        kind = required(params, "instType").upper()
+        fees = self.venue.fees
+        if kind == "SPOT":
+            if optional(params, "instId") is not None:
+                self.market_data.instrument(required(params, "instId"))
+            maker, taker, maker_u, taker_u = num(-fees.spot_maker), num(-fees.spot_taker), "", ""
+        elif kind == "SWAP":
+            family = optional(params, "instFamily") or optional(params, "uly")
+            if family is not None:
+                self.market_data.swap(f"{family}-SWAP")
+            maker, taker = num(-fees.swap_maker), num(-fees.swap_taker)
+            maker_u, taker_u = maker, taker
+        else:
+            raise SimError(ErrorKind.BAD_PARAMETER, "Parameter instType error", parameter="instType")
+        return envelope([{
+            "category": "1", "delivery": "", "exercise": "", "fiat": [], "instType": kind, "level": "Lv1",
+            "maker": maker, "makerU": maker_u, "makerUSDC": maker, "ruleType": "normal", "taker": taker,
+            "takerU": taker_u, "takerUSDC": taker, "ts": str(self.venue.now_ms()),
         }])  # fmt: skip
 
     # ---- funding account -------------------------------------------------------------------------------------
