@@ -97,7 +97,10 @@ class SimAdmin:
         self.call("POST", "/funding", {"venue": venue, "symbol": symbol, "rate": rate})
 
     def move_price(self, venue: str, symbol: str, factor: float) -> None:
+        """Move the coin's prices by ``factor``, then step the clock a second: on the stepped clock the order books
+        follow a price override only when time moves (until then the ticker alone shows the new price)."""
         self.call("POST", "/price", {"venue": venue, "symbol": symbol, "factor": factor})
+        self.call("POST", "/time", {"advance_ms": 1000})
 
     def account(self, venue: str) -> dict[str, Any]:
         return dict(self.call("GET", f"/venues/{venue}/account"))
