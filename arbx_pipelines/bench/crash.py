@@ -83,7 +83,7 @@ def _print(report: dict[str, Any]) -> None:
     if matrix is not None:
         print(
             f"matrix: {matrix['cases']} points x jobs x venues, {matrix['tried']} cases tried "
-            f"({matrix['killed']} killed at their point, {matrix['not_reached']} ran past without reaching it)"
+            f"({matrix['killed']} killed at their point, {matrix['not_reached']} ran to the end past no (further) hit)"
         )
         print(f"matrix: {_line(matrix)}")
     fuzz = report["fuzzer"]
