@@ -1,7 +1,8 @@
 """``arbx bench backtest``: the three analytics figures of issue 6, on synthetic data generated in memory.
 
-1. Backtest of 100 symbols x 3 years of 8-hour funding plus prices, ``carry`` and ``threshold`` (goal <= 5 s),
-   from plain settlement records (what the CLI hands over after parsing) to the metrics JSON.
+1. Backtest of 100 symbols x 3 years of 8-hour funding plus spot and perp prices (both legs marked at every
+   settlement, margin rules applied), ``carry`` and ``threshold`` with the forecasts (goal <= 5 s), from plain
+   settlement records (what the CLI hands over after parsing) to the metrics JSON.
 2. A 100-set parameter grid of ``threshold`` on the same data in worker processes (goal <= 60 s on 2 cores).
 3. ARIMA forecasts (with the ranking signals) for 300 symbols in worker processes (goal <= 60 s), and the
    out-of-sample accuracy check of ARIMA and the regression against the naive forecast on the same symbols.
@@ -51,6 +52,7 @@ def synthetic_arrays(symbols: int, settlements: int, seed: int) -> list[Series]:
         rates = level + noise * np.where(hot, 5.0, 1.0)
         item = make_series("binance", f"S{i:03d}/USDT:USDT", times, rates, np.full(settlements, 8.0))
         item.prices = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.03 / np.sqrt(3), settlements)))
+        item.perp_prices = item.prices * (1 + lfilter([1.0], [1.0, -0.9], rng.normal(0.0, 0.0002, settlements)))
         out.append(item)
     return out
 
@@ -58,11 +60,16 @@ def synthetic_arrays(symbols: int, settlements: int, seed: int) -> list[Series]:
 def as_records(series: list[Series]) -> tuple[list[Settlement], list[PricePoint]]:
     settlements, prices = [], []
     for item in series:
-        assert item.prices is not None
-        for t, rate, price in zip(item.times.tolist(), item.rates.tolist(), item.prices.tolist(), strict=True):
+        assert item.prices is not None and item.perp_prices is not None
+        spot_symbol = item.symbol.split(":")[0]
+        columns = zip(
+            item.times.tolist(), item.rates.tolist(), item.prices.tolist(), item.perp_prices.tolist(), strict=True
+        )
+        for t, rate, spot, perp in columns:
             when = datetime.fromtimestamp(t, tz=UTC)
             settlements.append(Settlement(item.venue, item.symbol, when, rate, 8))
-            prices.append(PricePoint(item.venue, item.symbol, when - timedelta(minutes=1), price))
+            prices.append(PricePoint(item.venue, spot_symbol, when - timedelta(minutes=1), spot))
+            prices.append(PricePoint(item.venue, item.symbol, when - timedelta(minutes=1), perp))
     return settlements, prices
 
 
@@ -91,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         threshold_round_trips=int(threshold["total"]["round_trips"]),
     )
     _line(
-        f"1. {args.symbols} symbols x {args.years:g} years of 8h funding + prices ({len(records):,} settlements): "
+        f"1. {args.symbols} symbols x {args.years:g} years of 8h funding + spot and perp prices "
+        f"({len(records):,} settlements): "
         f"records -> series {built - began:.2f} s, carry {carried - built:.2f} s, "
         f"threshold {done - carried:.2f} s ({threshold['total']['round_trips']} round trips)",
         done - began,

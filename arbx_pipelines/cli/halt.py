@@ -2,16 +2,15 @@
 
 While halted the funding-opportunity sensor asks for nothing and open runs refuse to start; an execution already
 sending finishes both legs (or unwinds), and closes, reconcile and liquidation protection keep running, so a halt
-never leaves a single leg open.
+never leaves a single leg open. Both are alerts too, so the owner's chat hears of a halt from the command line.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from arbx_pipelines.config.loader import load_config
-from arbx_pipelines.execution.risk_state import halt, halted, resume
-from arbx_pipelines.storage.db import make_engine, upgrade
+from arbx_pipelines.rpc.context import rpc_context
+from arbx_pipelines.rpc.steering import halt_trading, resume_trading
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,22 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     go.set_defaults(handler=_resume)
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    url = load_config(args.config).database_url
-    upgrade(url)  # the flag table must exist even before the first run
-    return make_engine(url)
-
-
 def _halt(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    halt(engine, args.reason or "manual halt")
-    print(f"halted: {halted(engine)} (arbx resume to trade again)")
+    answer = halt_trading(rpc_context(args.config), args.reason)
+    print(f"halted: {answer['reason']} (arbx resume to trade again)")
     return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    was = halted(engine)
-    resume(engine)
+    was = resume_trading(rpc_context(args.config))["was"]
     print("resumed" + (f" (was halted: {was})" if was else " (was not halted)"))
     return 0

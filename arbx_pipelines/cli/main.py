@@ -25,6 +25,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "halt",
     "scenario",
     "reconcile",
+    "views",
+    "close",
+    "breaker",
 )
 
 

@@ -60,6 +60,9 @@ def _run(args: argparse.Namespace) -> int:
     dagster += ["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"]
     log.info("dagster starting", extra={"url": f"http://{args.host}:{args.port}", "dagster_home": str(home)})
     children.append(subprocess.Popen(dagster, env=env, cwd=str(loaded.base_dir)))
+    from arbx_pipelines.rpc.runtime import start_ops_service  # notifications and Telegram control, in a thread
+
+    start_ops_service(args.config, f"http://{args.host}:{args.port}", home)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

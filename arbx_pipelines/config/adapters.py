@@ -41,6 +41,9 @@ def strategy_params(cfg: ArbxConfig) -> StrategyParams:
         },
         position_risk=position_risk_params(cfg),
         spot_inventory={venue: dict(coins) for venue, coins in strategy.spot_inventory.items()},
+        min_leverage=strategy.min_leverage,
+        max_leverage=strategy.max_leverage,
+        min_persistence=strategy.min_persistence,
     )
 
 

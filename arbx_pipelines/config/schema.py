@@ -88,6 +88,10 @@ class StrategyConfig(Strict):
     allow_margin_borrow: bool = False
     symbols: list[str] = Field(default_factory=list, description="empty: every listed USDT perpetual")
     max_leverage: int = Field(default=5, ge=1, le=5)
+    min_leverage: int = Field(default=1, ge=1, le=5, description="dynamic leverage never goes below this")
+    min_persistence: Decimal = Field(
+        default=Decimal("0.5"), ge=0, le=1, description="share of the last 21 settlements that paid our side"
+    )
     spot_inventory: dict[Venue, dict[str, CoinAmount]] = Field(
         default_factory=dict,
         description="venue -> {coin: amount}: coins kept in that venue's spot wallet that negative-funding hedges "
@@ -128,6 +132,8 @@ class StrategyConfig(Strict):
             raise ValueError(
                 f"exit_annualized ({self.exit_annualized}) must be below entry_annualized ({self.entry_annualized})"
             )
+        if self.min_leverage > self.max_leverage:
+            raise ValueError(f"min_leverage ({self.min_leverage}) must not exceed max_leverage ({self.max_leverage})")
         return self
 
 
@@ -184,6 +190,10 @@ class TelegramConfig(Strict):
     enabled: bool = False
     api_url: str = "https://api.telegram.org"
     chat_id: str | None = None
+    owner_chat_id: str | None = Field(
+        default=None, description="the only chat whose commands are answered; unset: chat_id"
+    )
+    poll_seconds: int = Field(default=5, ge=1, le=50, description="long-polling wait of getUpdates")
 
 
 class EmailConfig(Strict):

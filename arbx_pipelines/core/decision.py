@@ -12,7 +12,7 @@ books, or recorded history), a :class:`StrategyParams` from config (``arbx_pipel
         Rejection.reason is a RejectReason (a str): "below_threshold", "no_inventory_for_negative_funding",
         "break_even_too_long", "insufficient_liquidity", "min_amount", "min_notional".
 
-    decide_exit(position, snapshot, params, now, *, risk_reason=None) -> CloseDecision | None
+    decide_exit(position, snapshot, params, now, *, risk_reason=None, forecast_annualized=None) -> CloseDecision | None
         CloseDecision.reason is a CloseReason (a str), checked in this order: "risk" (``risk_reason`` given, e.g.
         kill switch, or the liquidation tier is emergency_close), "sign_flipped", "rate_below_exit",
         "max_holding", "profit_target".
@@ -251,9 +251,11 @@ def decide_exit(
     now: datetime,
     *,
     risk_reason: str | None = None,
+    forecast_annualized: Decimal | None = None,
 ) -> CloseDecision | None:
     """Whether to close an open hedge now, and why. ``risk_reason`` lets the risk layer (kill switch, anomaly,
-    daily loss) force a close through the same path."""
+    daily loss) force a close through the same path; ``forecast_annualized`` (the mean rate forecast over the
+    planned holding time, ``core.funding_rules``) replaces the last rate in the exit-threshold test."""
     if (position.venue, position.symbol) != (snapshot.venue, snapshot.symbol):
         raise ValueError(
             f"snapshot {snapshot.venue} {snapshot.symbol} does not match position {position.venue} {position.symbol}"
@@ -271,8 +273,10 @@ def decide_exit(
     in_our_favour = snapshot.annualized * position.direction.sign
     if in_our_favour < 0:
         return close(CloseReason.SIGN_FLIPPED, f"annualized {snapshot.annualized} now against a {position.direction}")
-    if in_our_favour < params.exit_annualized:
-        return close(CloseReason.RATE_BELOW_EXIT, f"annualized {in_our_favour} < exit {params.exit_annualized}")
+    expected = in_our_favour if forecast_annualized is None else forecast_annualized * position.direction.sign
+    if expected < params.exit_annualized:
+        what = "annualized" if forecast_annualized is None else "forecast annualized"
+        return close(CloseReason.RATE_BELOW_EXIT, f"{what} {expected} < exit {params.exit_annualized}")
     held = now - position.opened_at
     if held >= timedelta(days=params.max_holding_days):
         return close(CloseReason.MAX_HOLDING, f"held {held} >= {params.max_holding_days} days")

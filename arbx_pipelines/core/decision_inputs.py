@@ -40,8 +40,14 @@ class StrategyParams:
     #: venue -> coin -> coins of its spot wallet negative-funding hedges may sell (declared by the user; the rest of
     #: the wallet is never sold)
     spot_inventory: Mapping[Venue, Mapping[str, Decimal]] = field(default_factory=dict)
+    #: dynamic leverage bounds and the persistence share an entry needs (``core.funding_rules``)
+    min_leverage: int = 1
+    max_leverage: int = 5
+    min_persistence: Decimal = Decimal("0.5")
 
     def __post_init__(self) -> None:
+        if not 1 <= self.min_leverage <= self.max_leverage:
+            raise ValueError(f"leverage bounds must satisfy 1 <= min <= max: {self.min_leverage}, {self.max_leverage}")
         if self.entry_annualized <= 0:
             raise ValueError(f"entry_annualized must be positive, got {self.entry_annualized}")
         if not 0 <= self.exit_annualized < self.entry_annualized:

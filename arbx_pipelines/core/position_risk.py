@@ -28,10 +28,17 @@ Public API::
     hedge_deviation(perp_notional, spot_notional) -> Decimal
     plan_rebalance(direction, spot_base, perp_base, spot_price, perp_price, spot_rules, perp_rules,
                    params=...) -> RebalanceOrder | None
+    composite_risk(distance, (vol_4h, vol_1d, vol_1w), liquidity_score, venue_risk_factor) -> RiskScore
+        the user's score: liquidation 0.4 + volatility 0.3 + liquidity 0.2 + venue 0.1, in [0, 1] -> RiskLevel
+        (low < 0.3 <= medium < 0.5 <= high < 0.7 <= critical); .check_seconds() 300 / 180 / 60 / 30
+    multi_period_volatility(times, prices, now) -> (vol_4h, vol_1d, vol_1w)       # daily-scaled
 """
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -198,3 +205,109 @@ def plan_rebalance(
         placeable=rejection is None,
         detail="" if rejection is None else rejection.detail,
     )
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScoreParams:
+    """The user's composite risk score: liquidation 0.4, volatility (4h/1d/1w) 0.3, liquidity 0.2, venue 0.1."""
+
+    liquidation_weight: Decimal = Decimal("0.4")
+    volatility_weight: Decimal = Decimal("0.3")
+    liquidity_weight: Decimal = Decimal("0.2")
+    venue_weight: Decimal = Decimal("0.1")
+    period_weights: tuple[float, float, float] = (0.5, 0.3, 0.2)  # 4h, 1d, 1w
+    volatility_cap: float = 0.10  # daily volatility scoring the volatility part 1
+    safe_distance: Decimal = Decimal("0.40")  # liquidation distance scoring the liquidation part 0 (tier medium)
+    levels: tuple[tuple[Decimal, RiskLevel], ...] = (
+        (Decimal("0.7"), RiskLevel.CRITICAL),
+        (Decimal("0.5"), RiskLevel.HIGH),
+        (Decimal("0.3"), RiskLevel.MEDIUM),
+    )
+    check_seconds: tuple[tuple[RiskLevel, int], ...] = (
+        (RiskLevel.LOW, 300),
+        (RiskLevel.MEDIUM, 180),
+        (RiskLevel.HIGH, 60),
+        (RiskLevel.CRITICAL, 30),
+    )
+
+    def __post_init__(self) -> None:
+        total = self.liquidation_weight + self.volatility_weight + self.liquidity_weight + self.venue_weight
+        if total != 1 or abs(sum(self.period_weights) - 1) > 1e-9:
+            raise ValueError(f"risk weights must sum to 1, got {total} and {sum(self.period_weights)}")
+
+
+DEFAULT_RISK_SCORE = RiskScoreParams()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    score: Decimal  # 0 (safe) .. 1
+    level: RiskLevel
+    liquidation: Decimal
+    volatility: Decimal
+    liquidity: Decimal
+    venue: Decimal
+
+    def check_seconds(self, params: RiskScoreParams = DEFAULT_RISK_SCORE) -> int:
+        """How often the position-risk sensor looks at a position of this level."""
+        return dict(params.check_seconds)[self.level]
+
+
+def _part(value: float) -> Decimal:
+    return Decimal(repr(min(1.0, max(0.0, value)))).quantize(Decimal("0.000001"))
+
+
+def composite_risk(
+    distance: Decimal | None,
+    volatility: tuple[float | None, float | None, float | None],
+    liquidity_score: Decimal,
+    venue_risk_factor: Decimal,
+    params: RiskScoreParams = DEFAULT_RISK_SCORE,
+) -> RiskScore:
+    """Risk of an open hedge from its liquidation distance (None: no liquidation price, 0), the daily volatility of
+    the last 4 hours, day and week (None: unknown, counted at the cap), the liquidity score (1 = deep book) and
+    the venue's risk factor (1 = safest venue)."""
+    liquidation = ZERO_PART if distance is None else _part(1 - float(distance / params.safe_distance))
+    parts = [1.0 if v is None else v / params.volatility_cap for v in volatility]
+    vol = _part(sum(w * min(1.0, p) for w, p in zip(params.period_weights, parts, strict=True)))
+    liquidity = _part(1 - float(liquidity_score))
+    venue = _part(1 - float(venue_risk_factor))
+    total = (
+        params.liquidation_weight * liquidation
+        + params.volatility_weight * vol
+        + params.liquidity_weight * liquidity
+        + params.venue_weight * venue
+    )
+    level = next((lvl for threshold, lvl in params.levels if total >= threshold), RiskLevel.LOW)
+    return RiskScore(total, level, liquidation, vol, liquidity, venue)
+
+
+ZERO_PART = Decimal(0)
+WINDOWS_SECONDS = (4 * 3600, 86_400, 7 * 86_400)
+
+
+def multi_period_volatility(
+    times: Sequence[float], prices: Sequence[float], now: float
+) -> tuple[float | None, float | None, float | None]:
+    """Daily-scaled volatility of log returns over the last 4 hours, day and week (None: fewer than 3 prices)."""
+    out: list[float | None] = []
+    for window in WINDOWS_SECONDS:
+        points = [(t, p) for t, p in zip(times, prices, strict=True) if now - window <= t <= now and p > 0]
+        points.sort()
+        if len(points) < 3:
+            out.append(None)
+            continue
+        returns = [math.log(b[1] / a[1]) for a, b in pairwise(points)]
+        step = (points[-1][0] - points[0][0]) / (len(points) - 1)
+        if step <= 0:
+            out.append(None)
+            continue
+        out.append(statistics.stdev(returns) * math.sqrt(86_400 / step))
+    return out[0], out[1], out[2]

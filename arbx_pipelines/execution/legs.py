@@ -1,10 +1,15 @@
 """Sending an execution's orders and keeping its hedge balanced: shared by open, close, rebalance and reconcile.
 
-- :func:`send_all` sends recorded intents concurrently through the protocol, then stores their fills.
-- :func:`balance_open_legs` compares the legs an open filled and, while they differ by a lot or more, sends the
-  correction the core plans (hedge the lagging leg first, then unwind the leading one), each recorded before it is
-  sent, with an alert record of the imbalance. It stops when the legs match within one lot, or marks the position
-  broken (critical alert) when corrections run out or an order's outcome is unknown.
+- :func:`send_all` sends recorded intents concurrently through the protocol (an intent whose row says it may have
+  gone out is looked up by client order id first), then stores each order's trades with its final answer in one
+  transaction (until then the order is ``fills_pending``).
+- :func:`balance_open_legs` decides nothing while an order of the execution is unanswered or its trades pending
+  (PENDING: the position is marked broken and reconcile finishes once the venue answers). Otherwise, while the legs
+  differ by a lot or more, it sends the correction the core plans (hedge the lagging leg first, then unwind the
+  leading one), each recorded before it is sent, with an alert record of the imbalance. When the price moved between
+  the legs so that hedging would lock in more than ``max_single_loss_usdt``, it ends hedged or flat, whichever loses
+  less (:mod:`arbx_pipelines.execution.between_legs`). It stops when the legs match within one lot, or marks the
+  position broken (critical alert) when corrections run out.
 """
 
 from __future__ import annotations
@@ -129,10 +134,22 @@ async def _send_or_find(deps: ExecutionDeps, client: VenueClient, intent: OrderI
 async def send_all(
     deps: ExecutionDeps, client: VenueClient, intents: Sequence[OrderIntent], position_id: int | None
 ) -> list[SentOrder]:
-    """Send already-recorded intents concurrently; store their fills."""
-    sent = await asyncio.gather(*(_send_or_find(deps, client, i) for i in intents))
-    await asyncio.gather(*(sync_fills(deps, client, s, position_id) for s in sent))
-    return list(sent)
+    """Send already-recorded intents concurrently; store their fills. Every leg runs its protocol to the end even
+    when another fails (a state store or database error): only then is the first error raised."""
+    sent = _first_error(
+        await asyncio.gather(*(_send_or_find(deps, client, i) for i in intents), return_exceptions=True)
+    )
+    _first_error(
+        await asyncio.gather(*(sync_fills(deps, client, s, position_id) for s in sent), return_exceptions=True)
+    )
+    return sent
+
+
+def _first_error(results: Sequence[T | BaseException]) -> list[T]:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if not isinstance(r, BaseException)]
 
 
 async def best_price(deps: ExecutionDeps, client: VenueClient, info: MarketInfo, side: Side) -> Decimal:

@@ -6,7 +6,9 @@ snapshot -> wanted notional (allocation, venue share, reserve) -> sellable spot 
 free inventory recorded for the sensor when the rate is negative) -> ``decide_entry`` -> ``check_trade`` -> leverage
 and cross margin -> collateral transfer where spot and perpetual wallets are separate -> intent (execution, position,
 both orders) in one transaction -> both legs concurrently -> fills -> corrections -> position open, flat or broken.
-Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op.
+Decisions that send nothing are recorded under the signal key too, so a repeated signal is a no-op. Once the legs
+are sent nothing escapes: a venue, state-store or database failure ends the open ``broken`` (critical alert, the
+execution left for reconcile to finish), and no open ends above the rebalance threshold (closed to flat instead).
 
 Negative funding (long perp + sell spot) sells only declared inventory (``strategy.spot_inventory``) that is free in
 the wallet and not sold by another active hedge (:mod:`arbx_pipelines.execution.inventory`): the hedge is sized down
@@ -82,6 +84,8 @@ class OpenRequest:
     signal_key: str
     signal_time: datetime | None = None
     run_id: str | None = None
+    #: leverage the signal decided (``core.funding_rules.choose_leverage``); None: ``strategy.max_leverage``
+    leverage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ async def open_hedge(
     other_wallets: Mapping[Venue, VenueWallets] | None = None,
 ) -> OpenOutcome:
     """Open the hedge a funding signal asks for, or say why not (see the module docstring)."""
+    if request.leverage is not None:
+        deps = replace(deps, settings=replace(deps.settings, leverage=request.leverage))
     key = request.signal_key
     reason = halted(deps.engine)
     if reason is not None:

@@ -15,28 +15,41 @@ negative rate on a coin not declared or not held launches no run. A stale record
 finds no inventory, records a ``no_inventory_for_negative_funding`` rejection under the signal key and records the
 inventory anew.
 
+Ranking and the user's algorithms (``core.funding_rules``, the same functions the backtester's ``threshold`` calls):
+each candidate is scored (0.6 yield + 0.2 persistence + 0.2 liquidity, x venue risk) and vetted by the forecast
+(funding expected over ``planned_holding_hours`` must beat the round-trip costs) and the persistence share, on its
+recent settled funding (``funding_rates``) with the live rate last (the snapshots when no settled history is
+stored); the hedge's leverage is decided from the volatility of its recent mark prices. Anomalies are typed
+(``core.anomaly.classify``): a funding spike or a price jump pauses the symbol, suspected manipulation pauses every
+entry; the sensor records and alerts them.
+
 The run key ``open:{venue}:{symbol}:{next funding ms}`` makes a repeated signal for the same settlement a no-op.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 
-from arbx_pipelines.core.anomaly import is_anomalous
+from arbx_pipelines.core import funding_rules
+from arbx_pipelines.core.anomaly import RESPONSES, AnomalyKind, classify, z_score
 from arbx_pipelines.core.decision import StrategyParams
+from arbx_pipelines.core.funding import round_trip_cost_rate
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.scoring import ScoringParams
 from arbx_pipelines.execution.inventory import declared_left, recorded_inventory
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.prepare import minimum_hedge_base
 from arbx_pipelines.marketdata.markets import stored_rules
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.market_history import SettledFunding, recent_settlements
 from arbx_pipelines.storage.models import FundingSnapshotRow
 
 DEFAULT_MAX_AGE = timedelta(minutes=30)
@@ -45,6 +58,10 @@ INVENTORY_MAX_AGE = timedelta(hours=25)
 PRICE_HISTORY = 30
 #: fewer recent prices than this: no anomaly screen (a z-score of a handful of points means nothing)
 MIN_PRICE_HISTORY = 10
+#: settled funding the forecast, persistence and volatility read (a month covers the 90-settlement window at 8h)
+HISTORY_SPAN = timedelta(days=31)
+#: liquidity part of the score when no book is read here (the open re-checks depth on the live book)
+DEFAULT_SLIPPAGE = Decimal("0.0005")
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,8 @@ class Opportunity:
     interval_hours: int
     next_funding_time: datetime | None
     observed_at: datetime
+    score: Decimal = ZERO  # the user's opportunity score, the ranking key
+    leverage: int | None = None  # dynamic leverage for the open (None: strategy.max_leverage)
 
     @property
     def settlement_ms(self) -> int:
@@ -93,7 +112,36 @@ def can_sell_inventory(
     return inventory >= minimum_hedge_base(rules[spot_symbol], rules[symbol], price, price)
 
 
-def funding_opportunities(
+@dataclass(frozen=True)
+class SymbolAnomaly:
+    venue: str
+    symbol: str
+    kind: AnomalyKind
+    detail: str
+    observed_at: datetime
+
+    @property
+    def key(self) -> str:
+        """One alert per anomaly, symbol and snapshot hour."""
+        return f"{self.kind}:{self.venue}:{self.symbol}:{self.observed_at:%Y%m%d%H}"
+
+
+@dataclass
+class FundingScan:
+    opportunities: list[Opportunity]
+    anomalies: list[SymbolAnomaly]
+
+    @property
+    def pause_all(self) -> bool:
+        return any(RESPONSES[a.kind].pause_all for a in self.anomalies)
+
+
+def funding_opportunities(engine: Engine, strategy: StrategyParams, **kwargs: Any) -> list[Opportunity]:
+    """Best first by the user's score; at most ``limit`` (see :func:`scan_funding`)."""
+    return scan_funding(engine, strategy, **kwargs).opportunities
+
+
+def scan_funding(
     engine: Engine,
     strategy: StrategyParams,
     *,
@@ -104,8 +152,11 @@ def funding_opportunities(
     anomaly_z: float = 3.0,
     limit: int = 10,
     inventory_max_age: timedelta = INVENTORY_MAX_AGE,
-) -> list[Opportunity]:
-    """Best first by |annualized|; at most ``limit``."""
+    scoring: ScoringParams = ScoringParams(),
+    expected_slippage_rate: Decimal = DEFAULT_SLIPPAGE,
+) -> FundingScan:
+    """The opportunities (best first by score, at most ``limit``) and the anomalies of the latest snapshots."""
+    anomalies: list[SymbolAnomaly] = []
     positions = positions_with_status(engine, ACTIVE_STATUSES)
     active = {(str(p.venue), p.symbol) for p in positions}
     inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
@@ -126,9 +177,9 @@ def funding_opportunities(
             sellable = min(inventory.get((venue, coin), ZERO), left)
             if not can_sell_inventory(engine, venue, symbol, sellable, latest.mark_price):
                 continue
-        prices = [row.mark_price for row in rows[1 : PRICE_HISTORY + 1] if row.mark_price is not None]
-        enough = len(prices) >= MIN_PRICE_HISTORY
-        if enough and latest.mark_price is not None and is_anomalous(prices, latest.mark_price, anomaly_z):
+        kinds = _anomalies(rows, anomaly_z)
+        anomalies += [SymbolAnomaly(venue, symbol, kind, detail, latest.time) for kind, detail in kinds]
+        if any(RESPONSES[kind].pause_symbol for kind, _ in kinds):
             continue
         found.append(
             Opportunity(
@@ -141,5 +192,66 @@ def funding_opportunities(
                 latest.time,
             )
         )
-    found.sort(key=lambda o: abs(o.annualized), reverse=True)
-    return found[:limit]
+    if any(RESPONSES[a.kind].pause_all for a in anomalies):
+        return FundingScan([], anomalies)
+    history = recent_settlements(engine, [(str(o.venue), o.symbol) for o in found], now - HISTORY_SPAN)
+    decided = []
+    for item in found:
+        settled = history.get((str(item.venue), item.symbol), [])
+        decision = _decide(item, settled, strategy, scoring, expected_slippage_rate)
+        if decision is not None:
+            decided.append(decision)
+    decided.sort(key=lambda o: (-o.score, -abs(o.annualized), str(o.venue), o.symbol))
+    return FundingScan(decided[:limit], anomalies)
+
+
+def _anomalies(rows: Sequence[Any], threshold: float) -> list[tuple[AnomalyKind, str]]:
+    """Typed anomalies of the newest snapshot against the ones before it (``rows`` newest first)."""
+    latest = rows[0]
+    prices = [row.mark_price for row in rows[1 : PRICE_HISTORY + 1] if row.mark_price is not None]
+    rates = [row.annualized for row in rows[1 : PRICE_HISTORY + 1]]
+    price_z = (
+        z_score(prices, latest.mark_price)
+        if len(prices) >= MIN_PRICE_HISTORY and latest.mark_price is not None
+        else None
+    )
+    funding_z = z_score(rates, latest.annualized) if len(rates) >= MIN_PRICE_HISTORY else None
+    detail = f"funding z {funding_z}, price z {price_z} over the last {len(rows) - 1} snapshots"
+    return [(kind, detail) for kind in classify(funding_z, price_z, None, threshold=threshold)]
+
+
+def _decide(
+    found: Opportunity,
+    settled: Sequence[SettledFunding],
+    strategy: StrategyParams,
+    scoring: ScoringParams,
+    slippage: Decimal,
+) -> Opportunity | None:
+    """The opportunity with its score and leverage, or None when the forecast, persistence or score refuse it."""
+    rates = [float(s.rate) for s in settled[-funding_rules.FORECAST_WINDOW :]]
+    hours = [float(s.interval_hours or found.interval_hours) for s in settled[-funding_rules.FORECAST_WINDOW :]]
+    rates.append(float(found.rate))
+    hours.append(float(found.interval_hours))
+    annualized = [rate * 24 / h * 365 for rate, h in zip(rates, hours, strict=True)]
+    fees = strategy.fees_for(found.venue)
+    cost = float(round_trip_cost_rate(fees.spot_taker, fees.perp_taker, slippage))
+    assessment = funding_rules.assess_entry(
+        rates,
+        annualized,
+        1 if found.rate > 0 else -1,
+        float(found.interval_hours),
+        planned_hours=strategy.planned_holding_hours,
+        round_trip_cost_rate=cost,
+        min_persistence=strategy.min_persistence,
+        expected_slippage_rate=slippage,
+        venue=found.venue,
+        scoring=scoring,
+    )
+    if not assessment.allowed:
+        return None
+    marks = [float(s.mark_price) for s in settled if s.mark_price is not None]
+    volatility = funding_rules.daily_volatility(marks, float(found.interval_hours)) if len(marks) > 2 else None
+    leverage = funding_rules.choose_leverage(
+        volatility, strategy.planned_holding_hours, strategy.min_leverage, strategy.max_leverage
+    )
+    return replace(found, score=assessment.score.score, leverage=leverage)

@@ -109,10 +109,13 @@ def parse_price(text: str, *, what: str = "close") -> Decimal:
 
 
 def parse_interval_hours(text: str) -> int | None:
-    """``8``, ``8h`` or empty (unknown)."""
+    """``8``, ``8h``, ``8.0`` (pandas writes whole floats so) or empty (unknown)."""
     raw = text.strip().lower().removesuffix("h")
     if not raw:
         return None
+    whole, dot, fraction = raw.partition(".")
+    if dot and fraction.strip("0") == "" and whole.isdigit():
+        raw = whole
     if not raw.isdigit() or int(raw) not in VALID_INTERVAL_HOURS:
         raise FieldError(f"interval_hours {text!r} is not one of 1, 2, 3, 4, 6, 8, 12, 24")
     return int(raw)

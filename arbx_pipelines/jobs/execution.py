@@ -8,6 +8,7 @@ process per run, not a second one per step (seconds saved between signal and ord
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from dagster import Config, Failure, OpDefinition, OpExecutionContext, in_process_executor, job, op
@@ -36,11 +37,13 @@ class OpenPositionConfig(Config):
     symbol: str
     signal_key: str
     signal_time: str = ""
+    leverage: int = 0  # decided by the funding sensor (dynamic leverage); 0: strategy.max_leverage
 
 
 class PositionConfig(Config):
     position_id: int
     reason: str = ""
+    fraction: float = 1.0  # close_position: share of the hedge to close (a batch under a liquidity drought)
 
 
 async def _open(
@@ -57,7 +60,7 @@ async def _open(
         except VenueError:
             continue  # a venue that cannot answer adds no capital to the total
     signal_time = datetime.fromisoformat(config.signal_time) if config.signal_time else None
-    request = OpenRequest(venue, config.symbol, config.signal_key, signal_time, run_id)
+    request = OpenRequest(venue, config.symbol, config.signal_key, signal_time, run_id, config.leverage or None)
     async with exchanges.client(venue) as client:
         return await open_hedge(deps, client, request, others)
 
@@ -149,7 +152,9 @@ close_position_op = position_op(
     "close_position_op",
     "close",
     "Closes both legs of a hedge and books its realized P&L.",
-    lambda d, c, cfg, run_id: close_hedge(d, c, cfg.position_id, cfg.reason or "requested", run_id=run_id),
+    lambda d, c, cfg, run_id: close_hedge(
+        d, c, cfg.position_id, cfg.reason or "requested", fraction=Decimal(repr(cfg.fraction)), run_id=run_id
+    ),
 )
 rebalance_hedge_op = position_op(
     "rebalance_hedge_op",

@@ -18,7 +18,7 @@ def funding_and_costs(result: BacktestResult) -> tuple[IntArray, FloatArray, Flo
     for part in result.symbols:
         times += [part.series.times, part.cost_times]
         funding += [part.funding, np.zeros(part.cost_times.size)]
-        costs += [np.zeros(len(part.series)), part.fees + part.spread + part.slippage]
+        costs += [np.zeros(len(part.series)), part.costs]
     if not times:
         empty = np.zeros(0)
         return empty.astype(np.int64), empty, empty

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
-from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.config.loader import LoadedConfig, load_config
 from arbx_pipelines.config.secrets import load_secrets
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.notify.channels import Channel, EmailChannel, TelegramChannel
@@ -13,22 +13,27 @@ from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.state import DatabaseState, StateStore
 
 
+def alert_sink(loaded: LoadedConfig) -> AlertSink:
+    """The sink of an already loaded configuration (e.g. the last good one while an edited file is invalid):
+    channels from its ``notify`` section, the Telegram bot token from the secrets file."""
+    cfg = loaded.config
+    engine = make_engine(loaded.database_url)
+    channels: list[Channel] = []
+    if cfg.notify.telegram.enabled:
+        token = load_secrets(loaded).get("telegram", {}).get("bot_token")
+        if token and cfg.notify.telegram.chat_id:
+            channels.append(TelegramChannel(cfg.notify.telegram.api_url, token, cfg.notify.telegram.chat_id))
+    if cfg.notify.email.enabled and cfg.notify.email.recipients:
+        email = cfg.notify.email
+        channels.append(EmailChannel(email.smtp_host, email.smtp_port, email.sender, list(email.recipients)))
+    state: StateStore = RedisState.from_url(cfg.redis.url) if cfg.redis.url else DatabaseState(engine)
+    return AlertSink(engine, channels, state, cfg.notify.max_per_minute)
+
+
 class NotifierResource(ConfigurableResource):
     """Channels come from the config's ``notify`` section; the Telegram bot token from the secrets file."""
 
     config_path: str | None = None
 
     def sink(self) -> AlertSink:
-        loaded = load_config(self.config_path)
-        cfg = loaded.config
-        engine = make_engine(loaded.database_url)
-        channels: list[Channel] = []
-        if cfg.notify.telegram.enabled:
-            token = load_secrets(loaded).get("telegram", {}).get("bot_token")
-            if token and cfg.notify.telegram.chat_id:
-                channels.append(TelegramChannel(cfg.notify.telegram.api_url, token, cfg.notify.telegram.chat_id))
-        if cfg.notify.email.enabled and cfg.notify.email.recipients:
-            email = cfg.notify.email
-            channels.append(EmailChannel(email.smtp_host, email.smtp_port, email.sender, list(email.recipients)))
-        state: StateStore = RedisState.from_url(cfg.redis.url) if cfg.redis.url else DatabaseState(engine)
-        return AlertSink(engine, channels, state, cfg.notify.max_per_minute)
+        return alert_sink(load_config(self.config_path))

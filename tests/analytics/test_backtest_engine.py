@@ -14,7 +14,7 @@ from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import BacktestParams, ParamError, parse_params
 from tests.analytics.synthetic import START, ar_rates, prices, settlements
 
-NO_COSTS = BacktestParams(spot_fee=0.0, perp_fee=0.0, spread_bps=0.0, slippage_bps=0.0)
+NO_COSTS = BacktestParams(spot_fee=0.0, perp_fee=0.0, spread_bps=0.0, slippage_bps=0.0, forecast=False)
 
 
 def test_carry_income_is_notional_times_sum_of_rates() -> None:
@@ -69,10 +69,10 @@ def test_threshold_enters_after_a_high_settlement_and_earns_from_the_next() -> N
     assert [t["close_reason"] for t in trades] == ["rate_below_exit", "sign_flipped"]
     assert [t["settlements"] for t in trades] == [3, 1]  # settlements 2-4, then settlement 7
     symbol = result.symbols[0]
-    earned = np.flatnonzero(symbol.funding)
+    earned = np.flatnonzero(symbol.marks.funding)
     assert earned.tolist() == [2, 3, 4, 7]
     assert result.total()["funding_income"] == pytest.approx(100 * (0.0006 + 0.0005 + 0.00005 - 0.0002))
-    assert trades[0]["opened_at"] == (START + timedelta(hours=8)).isoformat()
+    assert trades[0]["entry_time"] == (START + timedelta(hours=8)).isoformat()
 
 
 def test_threshold_respects_break_even_and_max_holding() -> None:
@@ -90,7 +90,8 @@ def test_threshold_respects_break_even_and_max_holding() -> None:
     [
         {},
         {"allow_negative": True},
-        {"profit_target": 0.5, "allow_negative": True},
+        {"forecast": False},
+        {"profit_target": 0.5, "allow_negative": True, "forecast": False},
         {"entry_annualized": 0.3, "exit_annualized": 0.2, "max_holding_days": 3},
     ],
 )
@@ -109,7 +110,8 @@ def test_screened_rule_calls_give_the_same_trades_as_asking_at_every_settlement(
     fast = run_backtest(series, "threshold", params)
     slow = run_backtest(series, "threshold", params, exhaustive=True)
     assert fast.total()["round_trips"] > 5
-    assert [s.trades for s in fast.symbols] == [s.trades for s in slow.symbols]
+    held = [[(h.entry_index, h.last, h.close_reason, h.leverage) for h in s.held] for s in fast.symbols]
+    assert held == [[(h.entry_index, h.last, h.close_reason, h.leverage) for h in s.held] for s in slow.symbols]
     assert fast.diagnostics["rule_calls"] < slow.diagnostics["rule_calls"]
 
 

@@ -47,6 +47,8 @@ def test_adapters_carry_config_values() -> None:
             entry_annualized=D("0.8"),
             exit_annualized=D("0.2"),
             max_leverage=3,
+            min_leverage=2,
+            min_persistence=D("0.7"),
             spot_inventory={Venue.OKX: {"DOGE": D("7")}},
         ),
         risk=RiskConfig(max_trade_usdt=D("90"), circuit_breaker_failures=5, hedge_deviation_rebalance=D("0.05")),
@@ -54,6 +56,7 @@ def test_adapters_carry_config_values() -> None:
     )
     strategy = strategy_params(cfg)
     assert (strategy.entry_annualized, strategy.exit_annualized) == (D("0.8"), D("0.2"))
+    assert (strategy.min_leverage, strategy.max_leverage, strategy.min_persistence) == (2, 3, D("0.7"))
     assert strategy.fees_for(Venue.OKX).perp_taker == D("0.0007")
     assert strategy.declared_inventory(Venue.OKX, "DOGE") == D("7") and strategy.declared_inventory("okx", "XRP") == 0
     assert strategy.declared_inventory(Venue.BINANCE, "DOGE") == 0

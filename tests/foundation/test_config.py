@@ -72,6 +72,7 @@ def test_default_database_is_sqlite_under_project_data(tmp_path: Path) -> None:
             "strategy: exit_annualized (0.1) must be below entry_annualized (0.05)",
         ),
         ("strategy:\n  max_leverage: 20\n", "strategy.max_leverage = 20: Input should be less than or equal to 5"),
+        ("strategy:\n  min_leverage: 4\n  max_leverage: 3\n", "min_leverage (4) must not exceed max_leverage (3)"),
         ("venues:\n  kraken:\n    enabled: true\n", "unknown venue 'kraken'; allowed: binance, okx, bitget"),
         ("mode: yolo\n", "mode = 'yolo': Input should be 'sim', 'paper', 'demo' or 'live'"),
         ("simulator:\n  port: 70000\n", "simulator.port = 70000: Input should be less than or equal to 65535"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Engine, select
 
 from arbx_pipelines.notify.alerts import AlertSink
@@ -26,8 +28,11 @@ def test_alert_goes_to_telegram_and_email(migrated_engine: Engine) -> None:
             [TelegramChannel(api_url, TOKEN, "42"), EmailChannel("127.0.0.1", port, "arbx@localhost", ["me@x.test"])],
         )
         sink.raise_alert("leg_imbalance", "perp filled 0.01, spot 0", severity="critical", venue="okx")
-    assert telegram.messages == [{"chat_id": "42", "text": "[arbx critical] leg_imbalance\nperp filled 0.01, spot 0"}]
-    assert len(mails) == 1 and "Subject: [arbx critical] leg_imbalance" in mails[0]
+    ((message,),) = [telegram.messages]
+    assert message["chat_id"] == "42"
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    assert re.fullmatch(r"\[leg_imbalance\] okx\nperp filled 0\.01, spot 0\n" + stamp, message["text"])
+    assert len(mails) == 1 and "Subject: [leg_imbalance] okx" in mails[0]
     (alert,) = _alerts(migrated_engine)
     assert alert.notified and alert.venue == "okx" and alert.severity == "critical"
 
@@ -42,12 +47,21 @@ def test_alert_is_recorded_even_when_every_channel_fails(migrated_engine: Engine
 
 
 def test_rate_limit_holds_back_all_but_critical(migrated_engine: Engine) -> None:
+    clock = [1_800_000_000.0]  # fixed, so all five alerts fall in one rate-limit window
+
+    def now() -> float:
+        return clock[0]
+
     with telegram_api(TOKEN) as (api_url, telegram):
-        sink = AlertSink(migrated_engine, [TelegramChannel(api_url, TOKEN, "42")], DatabaseState(migrated_engine), 2)
+        channel = TelegramChannel(api_url, TOKEN, "42")
+        sink = AlertSink(migrated_engine, [channel], DatabaseState(migrated_engine, clock=now), 2, clock=now)
         for i in range(4):
             sink.raise_alert("spam", f"warning {i}")
         sink.raise_alert("kill", "critical one", severity="critical")
-    assert [m["text"].split("\n")[1] for m in telegram.messages] == ["warning 0", "warning 1", "critical one"]
+        assert [m["text"].split("\n")[1] for m in telegram.messages] == ["warning 0", "warning 1", "critical one"]
+        clock[0] += 60
+        assert sink.flush_digest() == 2  # held back, then merged into one message: never dropped
+    assert telegram.messages[-1]["text"].startswith("[digest] 2 alerts held back by the rate limit\n")
     assert len(_alerts(migrated_engine)) == 5  # every alert is recorded, sent or not
 
 

@@ -17,6 +17,34 @@ from aiohttp import web
 class Recorded:
     messages: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
+    #: getUpdates calls still to answer with a server error (a Bot API outage)
+    fail_updates: int = 0
+    #: updates getUpdates hands out (``push`` adds one), and a condition notified on every message or update
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def push(self, chat_id: int, text: str, username: str = "owner") -> int:
+        """A user writes ``text`` in chat ``chat_id``; returns the update id."""
+        with self.changed:
+            update_id = 1000 + len(self.updates)
+            message = {"message_id": update_id, "chat": {"id": chat_id, "type": "private"}, "text": text}
+            self.updates.append({"update_id": update_id, "message": message | {"from": {"username": username}}})
+            self.changed.notify_all()
+        return update_id
+
+    def wait_for_message(self, predicate: Any, timeout: float = 10.0, after: int = 0) -> dict[str, Any]:
+        """The first message sent (from index ``after`` on) that ``predicate`` accepts, waiting up to ``timeout``."""
+        with self.changed:
+            found: list[dict[str, Any]] = []
+
+            def matched() -> bool:
+                found[:] = [m for m in self.messages[after:] if predicate(m)]
+                return bool(found)
+
+            if not self.changed.wait_for(matched, timeout):
+                sent = [m["text"][:60] for m in self.messages]
+                raise TimeoutError(f"no such message within {timeout}s; sent: {sent}")
+            return found[0]
 
 
 class _LoopThread:
@@ -47,13 +75,38 @@ def telegram_api(token: str) -> Iterator[tuple[str, Recorded]]:
             recorded.fail_next -= 1
             return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests"}, status=429)
         payload = json.loads(await request.read())
-        recorded.messages.append(payload)
+        with recorded.changed:
+            recorded.messages.append(payload)
+            recorded.changed.notify_all()
         return web.json_response(
             {"ok": True, "result": {"message_id": len(recorded.messages), "text": payload["text"]}}
         )
 
+    async def get_updates(request: web.Request) -> web.Response:
+        """Long polling as the Bot API does it: updates from ``offset`` on, waiting up to ``timeout`` for one."""
+        if request.match_info["token"] != token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        if recorded.fail_updates:
+            with recorded.changed:
+                recorded.fail_updates -= 1
+                recorded.changed.notify_all()
+            return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
+        payload = json.loads(await request.read() or b"{}")
+        offset, timeout = int(payload.get("offset") or 0), float(payload.get("timeout") or 0)
+
+        def pending() -> list[dict[str, Any]]:
+            with recorded.changed:
+                return [u for u in recorded.updates if u["update_id"] >= offset]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (found := pending()) and loop.time() < deadline:
+            await asyncio.sleep(0.05)  # the server side of a long poll: re-check until an update or the timeout
+        return web.json_response({"ok": True, "result": found})
+
     app = web.Application()
     app.router.add_post("/bot{token}/sendMessage", send_message)
+    app.router.add_post("/bot{token}/getUpdates", get_updates)
     runner = web.AppRunner(app)
     loop = _LoopThread()
     loop.run(runner.setup())

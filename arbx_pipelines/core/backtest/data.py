@@ -56,8 +56,14 @@ class Series:
     times: IntArray
     rates: FloatArray
     interval_hours: FloatArray
-    prices: FloatArray | None = None
+    prices: FloatArray | None = None  # spot closes at the settlements (the perp's when no spot series was given)
     extra: dict[str, FloatArray] = field(default_factory=dict)
+    perp_prices: FloatArray | None = None  # perp closes at the settlements; None: the perp is marked at ``prices``
+
+    @property
+    def perp(self) -> FloatArray | None:
+        """The prices the perp leg is marked at: its own series, else the one series given."""
+        return self.prices if self.perp_prices is None else self.perp_prices
 
     @property
     def key(self) -> str:
@@ -87,10 +93,14 @@ class Series:
             interval_hours=self.interval_hours[lo:hi],
             prices=None if self.prices is None else self.prices[lo:hi],
             extra={name: values[lo:hi] for name, values in self.extra.items()},
+            perp_prices=None if self.perp_prices is None else self.perp_prices[lo:hi],
         )
 
     def with_rates(self, rates: FloatArray) -> Series:
-        return Series(self.venue, self.symbol, self.times, rates, self.interval_hours, self.prices, dict(self.extra))
+        return Series(
+            self.venue, self.symbol, self.times, rates, self.interval_hours, self.prices, dict(self.extra),
+            self.perp_prices,
+        )  # fmt: skip
 
 
 def annualize_array(rates: FloatArray, interval_hours: FloatArray) -> FloatArray:
@@ -185,11 +195,12 @@ def attach_prices(
     tolerance_hours: float | None = None,
     required: bool = True,
 ) -> list[str]:
-    """Give every settlement the price nearest in time (of the same venue and symbol, else the same coin).
+    """Give every settlement the spot and perp prices nearest in time (same venue, same coin).
 
-    A perpetual's own closes are preferred; a file holding only spot closes (``BTC/USDT``) prices the perpetual
-    ``BTCUSDT`` of the same venue. A settlement with no price within ``tolerance_hours`` (default: its funding
-    interval) is an error naming it, never silently priced from far away. With ``required=False`` such series
+    The perp leg takes the perpetual's own closes (the exact symbol, or a ``BTC/USDT:USDT`` spelling of the coin),
+    the spot leg a spot series of the coin (``BTC/USDT``); with only one of them, both legs use it. A settlement
+    with no price within ``tolerance_hours`` (default: its funding interval) is an error naming it, never silently
+    priced from far away. With ``required=False`` such series
     are left without prices instead, and their keys are returned.
     """
     by_exact: dict[tuple[str, str], list[tuple[int, float]]] = {}
@@ -200,27 +211,35 @@ def attach_prices(
                 f"{point.venue}:{point.symbol}: price at {point.time.isoformat()} must be positive, got {point.close}"
             )
         by_exact.setdefault((point.venue, point.symbol), []).append((to_epoch_seconds(point.time), value))
-    by_compact: dict[tuple[str, str], tuple[str, str]] = {}
+    spots: dict[tuple[str, str], tuple[str, str]] = {}
+    perps: dict[tuple[str, str], tuple[str, str]] = {}
     for venue, symbol in sorted(by_exact):
-        by_compact.setdefault((venue, compact_symbol(symbol)), (venue, symbol))
+        kind = perps if (":" in symbol or symbol.upper().endswith("-SWAP")) else spots
+        kind.setdefault((venue, compact_symbol(symbol)), (venue, symbol))
     unpriced: list[str] = []
     for item in series:
-        source = (item.venue, item.symbol)
+        coin = (item.venue, compact_symbol(item.symbol))
+        perp = (item.venue, item.symbol) if (item.venue, item.symbol) in by_exact else perps.get(coin)
+        spot = spots.get(coin)
         try:
-            if source not in by_exact:
-                found = by_compact.get((item.venue, compact_symbol(item.symbol)))
-                if found is None:
-                    raise BacktestInputError(f"{item.key}: the prices file has no closes for this symbol")
-                source = found
-            points = sorted(by_exact[source])
-            p_times = np.array([t for t, _ in points], dtype=np.int64)
-            p_values = np.array([v for _, v in points], dtype=np.float64)
-            item.prices = align_prices(item, p_times, p_values, tolerance_hours)
+            if perp is None and spot is None:
+                raise BacktestInputError(f"{item.key}: the prices file has no closes for this symbol")
+            first = spot if spot is not None else perp
+            assert first is not None
+            item.prices = _aligned(item, by_exact[first], tolerance_hours)
+            item.perp_prices = None if spot is None or perp is None else _aligned(item, by_exact[perp], tolerance_hours)
         except BacktestInputError:
             if required:
                 raise
             unpriced.append(item.key)
     return unpriced
+
+
+def _aligned(item: Series, points: list[tuple[int, float]], tolerance_hours: float | None) -> FloatArray:
+    ordered = sorted(points)
+    p_times = np.array([t for t, _ in ordered], dtype=np.int64)
+    p_values = np.array([v for _, v in ordered], dtype=np.float64)
+    return align_prices(item, p_times, p_values, tolerance_hours)
 
 
 def align_prices(

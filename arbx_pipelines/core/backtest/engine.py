@@ -1,15 +1,14 @@
-"""Replays funding settlements through a strategy and books funding, fees, spread and slippage.
+"""Replays funding settlements through a strategy and holds each hedge as the live system would (``marking``).
 
 Timing (no look-ahead): a decision at settlement k sees the rate settled at k; a position opened there earns
 funding from settlement k+1 on; a position closed at settlement j has earned j's funding. ``carry`` opens at the
-start of the first funding period (one interval before the first settlement) so it earns every settlement.
-Positions still open when the data ends are closed at the last settlement (reason ``end_of_data``), so every
-position is a round trip with its exit costs paid.
+start of the first funding period (one interval before the first settlement) so it earns every settlement, and
+opens again at once when the risk rules end its hedge. Positions still open when the data ends are closed at the
+last settlement (reason ``end_of_data``), so every position is a round trip with its exit costs paid.
 
-Funding of a hedge on settlement k is direction x rate_k x size x price_k, with size = notional / entry price
-(the price at the entry settlement; ``carry`` uses the first settlement's); exit costs are charged on
-size x exit price. Without prices funding is direction x rate_k x notional (a hedge kept at constant notional).
-Price moves of the two legs cancel (1:1 hedge), so they add no P&L.
+Each symbol gets an equal sleeve of the capital (``capital / symbols``); a hedge's notional is what the sleeve
+holds at the hedge's leverage (spot leg + perp margin), or ``params.notional``. Both legs are marked at every
+settlement, so the equity curve, Sharpe, Sortino and drawdown see the basis and the margin events.
 """
 
 from __future__ import annotations
@@ -22,26 +21,20 @@ import numpy as np
 
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray, Series, from_epoch_seconds
 from arbx_pipelines.core.backtest.live_rules import LIVE_RULES, SHORT_PERP, Rules
+from arbx_pipelines.core.backtest.marking import HeldTrade, LegCosts, Marks, hold
 from arbx_pipelines.core.backtest.metrics import PnlStream, summarize
 from arbx_pipelines.core.backtest.params import STRATEGIES, BacktestParams, ParamError
-from arbx_pipelines.core.backtest.strategies import Trade, carry_trades, threshold_trades
+from arbx_pipelines.core.backtest.strategies import Trade, threshold_trades
 
 
 @dataclass
 class SymbolResult:
-    """One perpetual's trades and the P&L events they produced."""
+    """One perpetual's round trips as held and the P&L events they produced."""
 
     series: Series
     notional: float
-    trades: list[Trade]
-    funding: FloatArray  # per settlement, 0 while flat
-    cost_times: IntArray
-    fees: FloatArray
-    spread: FloatArray
-    slippage: FloatArray
-    trade_pnls: FloatArray
-    deployed_seconds: float
-    notional_seconds: float
+    held: list[HeldTrade]
+    marks: Marks
     start: int
     end: int
 
@@ -49,11 +42,26 @@ class SymbolResult:
     def key(self) -> str:
         return self.series.key
 
-    def event_times(self) -> IntArray:
-        return np.concatenate([self.series.times, self.cost_times])
+    def total(self, name: str) -> float:
+        return float(sum(getattr(h, name) for h in self.held))
 
-    def event_pnl(self) -> FloatArray:
-        return np.concatenate([self.funding, -(self.fees + self.spread + self.slippage)])
+    @property
+    def funding(self) -> FloatArray:
+        """Funding received per settlement (0 while flat)."""
+        return self.marks.funding
+
+    @property
+    def cost_times(self) -> IntArray:
+        return np.array(self.marks.cost_times, dtype=np.int64)
+
+    @property
+    def costs(self) -> FloatArray:
+        """Costs booked at ``cost_times``: fees, spread, slippage and margin lost to liquidations."""
+        return np.array(self.marks.costs, dtype=np.float64)
+
+    @property
+    def committed(self) -> float:
+        return max((h.committed for h in self.held), default=0.0)
 
 
 @dataclass
@@ -67,27 +75,37 @@ class BacktestResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
     def stream(self, only: SymbolResult | None = None) -> PnlStream:
-        """The P&L stream of one symbol (on its share of the capital) or of the whole book."""
+        """The P&L stream of one symbol (on its sleeve of the capital) or of the whole book."""
         parts = self.symbols if only is None else [only]
         capital = self.params.capital if only is None else self.params.capital / max(len(self.symbols), 1)
-        times = np.concatenate([p.event_times() for p in parts]) if parts else np.zeros(0, np.int64)
-        pnl = np.concatenate([p.event_pnl() for p in parts]) if parts else np.zeros(0)
-        rates = np.concatenate([p.series.annualized for p in parts]) if parts else np.zeros(0)
+        held = [h for p in parts for h in p.held]
+        empty = np.zeros(0)
+        rates = np.concatenate([p.series.annualized for p in parts]) if parts else empty
+        hours = np.concatenate([p.series.interval_hours for p in parts]) if parts else empty
+
+        def total(name: str) -> float:
+            return float(sum(p.total(name) for p in parts))
+
         return PnlStream(
-            event_times=times,
-            event_pnl=pnl,
+            event_times=np.concatenate([p.marks.event_times() for p in parts]) if parts else np.zeros(0, np.int64),
+            event_pnl=np.concatenate([p.marks.event_pnl() for p in parts]) if parts else empty,
             start=self.start if only is None else only.start,
             end=self.end if only is None else only.end,
             capital=capital,
-            funding_income=float(sum(p.funding.sum() for p in parts)),
-            fees=float(sum(p.fees.sum() for p in parts)),
-            spread_cost=float(sum(p.spread.sum() for p in parts)),
-            slippage_cost=float(sum(p.slippage.sum() for p in parts)),
-            trade_pnls=np.concatenate([p.trade_pnls for p in parts]) if parts else np.zeros(0),
-            deployed_capital_seconds=float(sum(p.deployed_seconds for p in parts)),
-            notional_seconds=float(sum(p.notional_seconds for p in parts)),
-            settlements=int(sum(len(p.series) for p in parts)),
-            mean_annualized_rate=float(rates.mean()) if rates.size else 0.0,
+            committed_capital=float(sum(p.committed for p in parts)),
+            funding_income=total("funding"),
+            fees=total("fees"),
+            spread_cost=total("spread"),
+            slippage_cost=total("slippage"),
+            basis_pnl=total("basis_pnl"),
+            other_pnl=total("other_pnl"),
+            liquidations=sum(1 for h in held if h.liquidated),
+            margin_events=sum(h.margin_events for h in held),
+            trade_pnls=np.array([h.pnl for h in held]),
+            deployed_capital_seconds=float(sum(h.committed * (h.exit_time - h.entry_time) for h in held)),
+            notional_seconds=float(sum(h.quantity * h.perp_entry * (h.exit_time - h.entry_time) for h in held)),
+            settlements=int(rates.size),
+            mean_annualized_rate=float(np.average(rates, weights=hours)) if rates.size else 0.0,
         )
 
     def total(self) -> dict[str, float | int]:
@@ -103,7 +121,7 @@ class BacktestResult:
         return out
 
     def equity_curve(self) -> tuple[IntArray, FloatArray]:
-        """(times, equity) after every event, starting with the capital at the start."""
+        """(times, marked equity) after every event, starting with the capital at the start."""
         stream = self.stream()
         order = np.argsort(stream.event_times, kind="stable")
         times = np.concatenate([[self.start], stream.event_times[order]])
@@ -111,18 +129,30 @@ class BacktestResult:
         return times.astype(np.int64), equity
 
     def trades(self) -> list[dict[str, Any]]:
+        """Every round trip with its legs' prices, P&L parts and margin adjustments (the ``trades`` JSON list)."""
         rows = []
         for part in self.symbols:
-            for trade, pnl in zip(part.trades, part.trade_pnls, strict=True):
+            for h in part.held:
                 rows.append(
                     {
                         "symbol": part.key,
-                        "direction": "short_perp" if trade.direction == SHORT_PERP else "long_perp",
-                        "opened_at": from_epoch_seconds(trade.entry_time).isoformat(),
-                        "closed_at": from_epoch_seconds(trade.exit_time).isoformat(),
-                        "settlements": trade.last - trade.first + 1,
-                        "net_pnl": float(pnl),
-                        "close_reason": trade.close_reason,
+                        "entry_time": from_epoch_seconds(h.entry_time).isoformat(),
+                        "exit_time": from_epoch_seconds(h.exit_time).isoformat(),
+                        "direction": "short_perp" if h.direction == SHORT_PERP else "long_perp",
+                        "quantity": h.quantity,
+                        "leverage": h.leverage,
+                        "spot_entry": h.spot_entry,
+                        "spot_exit": h.spot_exit,
+                        "perp_entry": h.perp_entry,
+                        "perp_exit": h.perp_exit,
+                        "funding": h.funding,
+                        "fees": h.fees,
+                        "basis_pnl": h.basis_pnl,
+                        "other_pnl": h.other_pnl,
+                        "pnl": h.pnl,
+                        "close_reason": h.close_reason,
+                        "settlements": h.last - h.first + 1,
+                        "adjustments": [a.as_dict() for a in h.adjustments],
                     }
                 )
         return rows
@@ -165,59 +195,39 @@ def run_backtest(
     if not usable:
         raise ParamError("no settlements to backtest")
     notional = params.notional_for(len(usable))
+    sleeve = params.capital / len(usable)
     results: list[SymbolResult] = []
     calls = 0
     for item in usable:
+        marks = Marks(np.zeros(len(item)))
+        costs = LegCosts(params, item.venue)
+
+        def book(trade: Trade, item: Series = item, marks: Marks = marks, costs: LegCosts = costs) -> HeldTrade:
+            size = params.notional if params.notional is not None else sleeve / (1 + 1 / trade.leverage)
+            spare = max(0.0, sleeve - size * (1 + 1 / trade.leverage))
+            return hold(
+                item, trade.direction, trade.entry_index, trade.first, trade.last, trade.entry_time,
+                trade.close_reason, notional=size, leverage=trade.leverage, spare_cash=spare, costs=costs, marks=marks,
+            )  # fmt: skip
+
         if strategy == "carry":
-            trades = carry_trades(item)
+            held = carry_held(item, params, book)
         else:
-            trades, asked = threshold_trades(item, params, notional, rules, exhaustive=exhaustive)
+            held, asked = threshold_trades(item, params, notional, rules, book, exhaustive=exhaustive)
             calls += asked
-        results.append(book_trades(item, trades, params, notional))
+        results.append(SymbolResult(item, notional, held, marks, item.period_start, int(item.times[-1])))
     start = min(r.start for r in results)
     end = max(r.end for r in results)
     diagnostics = {"settlements": int(sum(len(s) for s in usable)), "rule_calls": calls}
     return BacktestResult(strategy, params, notional, results, start, end, diagnostics)
 
 
-def book_trades(item: Series, trades: list[Trade], params: BacktestParams, notional: float) -> SymbolResult:
-    """Funding per settlement and costs per entry and exit of ``trades`` on ``item`` (vectorised over trades)."""
-    n = len(item)
-    count = len(trades)
-    direction = np.fromiter((t.direction for t in trades), dtype=np.float64, count=count)
-    entry_index = np.fromiter((t.entry_index for t in trades), dtype=np.int64, count=count)
-    first = np.fromiter((t.first for t in trades), dtype=np.int64, count=count)
-    last = np.fromiter((t.last for t in trades), dtype=np.int64, count=count)
-    entry_time = np.fromiter((t.entry_time for t in trades), dtype=np.int64, count=count)
-    exit_time = np.fromiter((t.exit_time for t in trades), dtype=np.int64, count=count)
-    lengths = last - first + 1
-    owner = np.repeat(np.arange(count), lengths)  # trade of each held settlement
-    held = first[owner] + (np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-    if item.prices is None:
-        scale: FloatArray = np.ones(owner.size)
-        exit_notional = np.full(count, notional)
-    else:
-        entry_price = item.prices[entry_index]
-        scale = item.prices[held] / entry_price[owner]
-        exit_notional = notional * item.prices[last] / entry_price
-    funding = np.zeros(n, dtype=np.float64)
-    funding[held] = direction[owner] * item.rates[held] * notional * scale
-    trade_funding = np.bincount(owner, weights=funding[held], minlength=count)
-    fee_rate, spread_rate, slip_rate = params.trade_cost_rates(item.venue)
-    traded = np.stack([np.full(count, notional), exit_notional], axis=1).reshape(-1)
-    cost_rate = fee_rate + spread_rate + slip_rate
-    return SymbolResult(
-        series=item,
-        notional=notional,
-        trades=trades,
-        funding=funding,
-        cost_times=np.stack([entry_time, exit_time], axis=1).reshape(-1),
-        fees=traded * fee_rate,
-        spread=traded * spread_rate,
-        slippage=traded * slip_rate,
-        trade_pnls=trade_funding - (notional + exit_notional) * cost_rate,
-        deployed_seconds=float(notional * (1 + 1 / params.leverage) * (exit_time - entry_time).sum()),
-        notional_seconds=float(notional * (exit_time - entry_time).sum()),
-        start=item.period_start,
-        end=int(item.times[-1]),
-    )
+def carry_held(item: Series, params: BacktestParams, book: Any) -> list[HeldTrade]:
+    """Short perp + long spot from the start of the first funding period to the last settlement; a hedge the risk
+    rules end is opened again at once (at that settlement's prices)."""
+    last = len(item) - 1
+    held = [book(Trade(SHORT_PERP, 0, 0, last, item.period_start, 0, "end_of_data", params.leverage))]
+    while held[-1].last < last:
+        k = held[-1].last
+        held.append(book(Trade(SHORT_PERP, k, k + 1, last, int(item.times[k]), 0, "end_of_data", params.leverage)))
+    return held

@@ -44,6 +44,7 @@ class Fold:
 class WalkForwardResult:
     objective: str
     folds: list[Fold] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # folds not tested, each with its reason
 
     def out_of_sample(self) -> dict[str, float]:
         """The test windows together: net P&L summed, returns annualized over the tested days."""
@@ -64,6 +65,7 @@ class WalkForwardResult:
         return {
             "objective": self.objective,
             "folds": [f.__dict__ for f in self.folds],
+            "skipped": self.skipped,
             "out_of_sample": self.out_of_sample(),
         }
 
@@ -165,7 +167,14 @@ def walk_forward(
     result = WalkForwardResult(objective)
     for (train, test), points in zip(splits, trained, strict=True):
         scored = [p for p in points if p.metrics]
+        window = {"train": f"{_iso(train[0])}..{_iso(train[1])}", "test": f"{_iso(test[0])}..{_iso(test[1])}"}
         if not scored:
+            result.skipped.append(window | {"reason": "no settlements in the training window"})
+            continue
+        if strategy != "carry" and not any(int(p.metrics.get("round_trips", 0)) for p in scored):
+            result.skipped.append(
+                window | {"reason": "no grid point traded in the training window: nothing to choose parameters on"}
+            )
             continue
         best = max(scored, key=lambda p: float(p.metrics[objective]))  # first of equals wins
         test_metrics = _run(series, strategy, _valid(base, best.values), test[0], test[1])

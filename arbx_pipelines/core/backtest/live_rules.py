@@ -57,7 +57,9 @@ class Rules(Protocol):
 
     def entry_direction(self, view: SettlementView, params: BacktestParams, notional: float) -> int: ...
 
-    def exit_reason(self, view: SettlementView, held: HeldPosition, params: BacktestParams) -> str | None: ...
+    def exit_reason(
+        self, view: SettlementView, held: HeldPosition, params: BacktestParams, forecast: float | None = None
+    ) -> str | None: ...
 
 
 def annualize(rate: float, interval_hours: float) -> float:
@@ -135,8 +137,11 @@ class LiveRules:
             return 0, str(decision.reason)
         return decision.direction.sign, ""
 
-    def exit_reason(self, view: SettlementView, held: HeldPosition, params: BacktestParams) -> str | None:
-        """The live close reason at this settlement, or None to keep holding."""
+    def exit_reason(
+        self, view: SettlementView, held: HeldPosition, params: BacktestParams, forecast: float | None = None
+    ) -> str | None:
+        """The live close reason at this settlement (``forecast``: the forecast mean annualized rate over the
+        planned holding time), or None to keep holding."""
         snapshot = _snapshot(view, params)
         price = Decimal(1) if view.price is None else to_decimal(view.price)
         direction = FundingDirection.POSITIVE if held.direction == SHORT_PERP else FundingDirection.NEGATIVE
@@ -150,7 +155,13 @@ class LiveRules:
             funding_received=to_decimal(held.funding_received),
             fees_paid=_decimal(held.costs_paid),
         )
-        decision = decide_exit(position, snapshot, strategy_params(params, (view.venue,)), snapshot.time)
+        decision = decide_exit(
+            position,
+            snapshot,
+            strategy_params(params, (view.venue,)),
+            snapshot.time,
+            forecast_annualized=None if forecast is None else to_decimal(forecast),
+        )
         return None if decision is None else str(decision.reason)
 
 

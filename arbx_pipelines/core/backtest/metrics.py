@@ -1,14 +1,18 @@
 """Performance metrics of a P&L stream: returns, Sharpe, Sortino, drawdown, win rate, utilization.
 
 Conventions (stated once, used everywhere):
-- P&L is not reinvested (constant hedged notional), so returns are relative to the starting capital and the
-  annualized return is simple: total_return x 365 / days.
-- Sharpe and Sortino use daily returns (UTC calendar days, days without events count as 0), risk-free rate 0,
-  annualized with sqrt(365) because crypto trades every day. Sortino's downside deviation is
-  sqrt(mean(min(r, 0)^2)) over all days.
+- P&L is not reinvested, so returns are relative to the capital actually committed (spot legs + perp margin +
+  margin added, the peak of each symbol's sleeve) and the annualized return is simple: total_return x 365 / days.
+- ``net_pnl = funding_income - fees + basis_pnl + other_pnl`` exactly: ``basis_pnl`` is the price P&L of both
+  legs marked together, ``other_pnl`` the spread and slippage paid and what liquidations forfeited.
+- Sharpe and Sortino use the daily returns of the marked equity (capital + every P&L event, both legs marked at
+  every settlement; the last mark of each UTC day; days without events return 0), risk-free rate 0, annualized
+  with sqrt(365) because crypto trades every day. Sortino's downside deviation is sqrt(mean(min(r, 0)^2)).
+- ``mean_annualized_rate`` is time-weighted (each settlement weighs its interval), so mixed 8h/4h data is not
+  biased toward the shorter intervals.
 - ``funding_yield_annualized`` is funding income per unit of hedged notional per year actually held; for
   ``carry`` without prices it equals the mean annualized funding rate.
-- Drawdown is measured on the equity curve (capital + cumulative P&L) after every event; its duration runs from
+- Drawdown is measured on the marked equity curve (capital + cumulative P&L) after every event; its duration runs from
   the time the peak was set to the recovery of that peak (or to the end of the backtest when it never recovered).
 """
 
@@ -65,6 +69,14 @@ def longest_underwater(times: IntArray, equity: FloatArray, peaks: FloatArray, e
     return int(np.max(padded[stops] - start_times))
 
 
+def daily_equity_returns(times: IntArray, pnl: FloatArray, start: int, end: int, capital: float) -> FloatArray:
+    """Return of each UTC day of the marked equity (capital + P&L up to the day's last mark) on the day before."""
+    equity = capital + np.cumsum(daily_pnl(times, pnl, start, end))
+    previous = np.concatenate([[capital], equity[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(previous > 0, equity / previous - 1, 0.0)
+
+
 def daily_pnl(times: IntArray, pnl: FloatArray, start: int, end: int) -> FloatArray:
     """P&L per UTC calendar day from ``start`` to ``end`` inclusive, zero on days without events."""
     first_day = start // SECONDS_PER_DAY
@@ -115,10 +127,15 @@ class PnlStream:
     start: int
     end: int
     capital: float
+    committed_capital: float
     funding_income: float
     fees: float
     spread_cost: float
     slippage_cost: float
+    basis_pnl: float
+    other_pnl: float  # spread + slippage paid (negative) and liquidation losses
+    liquidations: int
+    margin_events: int
     trade_pnls: FloatArray
     deployed_capital_seconds: float
     settlements: int
@@ -134,9 +151,10 @@ def summarize(stream: PnlStream) -> dict[str, float | int]:
     equity = stream.capital + np.cumsum(pnl)
     days = (stream.end - stream.start) / SECONDS_PER_DAY
     costs = stream.fees + stream.spread_cost + stream.slippage_cost
-    net = stream.funding_income - costs
-    total_return = net / stream.capital
-    daily = daily_pnl(times, pnl, stream.start, stream.end) / stream.capital
+    net = stream.funding_income - stream.fees + stream.basis_pnl + stream.other_pnl
+    base = stream.committed_capital if stream.committed_capital > 0 else stream.capital
+    total_return = net / base
+    daily = daily_equity_returns(times, pnl, stream.start, stream.end, stream.capital)
     curve_times = np.concatenate([[stream.start], times])
     curve = np.concatenate([[stream.capital], equity])
     drawdown = max_drawdown(curve_times, curve, stream.end)
@@ -147,7 +165,12 @@ def summarize(stream: PnlStream) -> dict[str, float | int]:
         "spread_cost": stream.spread_cost,
         "slippage_cost": stream.slippage_cost,
         "trading_costs": costs,
+        "basis_pnl": stream.basis_pnl,
+        "other_pnl": stream.other_pnl,
         "net_pnl": net,
+        "liquidations": stream.liquidations,
+        "margin_events": stream.margin_events,
+        "committed_capital": stream.committed_capital,
         "funding_to_costs": stream.funding_income / costs if costs > 0 else 0.0,
         "total_return": total_return,
         "annualized_return": annualized(total_return, days),

@@ -57,8 +57,11 @@ def resample(series: Sequence[Series], rng: np.random.Generator, block: int) -> 
             draws[n] = block_indices(n, block, rng)
         index = draws[n]
         out.append(
-            Series(item.venue, item.symbol, item.times, item.rates[index], item.interval_hours[index], item.prices)
-        )
+            Series(
+                item.venue, item.symbol, item.times, item.rates[index], item.interval_hours[index], item.prices,
+                perp_prices=item.perp_prices,
+            )
+        )  # fmt: skip
     return out
 
 

@@ -1,23 +1,35 @@
-"""Strategies as lists of trades: ``carry`` (always hedged) and ``threshold`` (the live entry/exit rules).
+"""The ``threshold`` strategy (the live entry/exit rules) as a list of held round trips; ``carry`` is in the engine.
 
 ``threshold`` is event-driven per symbol and asks the live rules (via :mod:`live_rules`) only at settlements where
 their answer can change: a vectorised pre-screen keeps the settlements that meet a *necessary* condition of the
 rule (entry: |annualized| >= entry threshold; exit: in-favour annualized below the exit threshold, holding time
 reached, or profit target reached), and the rule itself decides there. ``exhaustive=True`` asks at every
 settlement instead; the tests check that both give the same trades.
+
+With ``params.forecast`` the entry also needs the user's algorithms (``core.funding_rules``): funding expected over
+the planned holding time under the forecast above the round-trip costs, the persistence share and the score; the
+exit tests the forecast mean instead of the last rate (screened by a vectorised forecast mean, loosened); the hedge
+is margined at the dynamic leverage. Each trade is handed to ``book`` when decided, which holds it (both legs
+marked, risk rules applied) and may end it early; the strategy goes on from where the held trade ended.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from arbx_pipelines.core.backtest.data import Series
-from arbx_pipelines.core.backtest.live_rules import SHORT_PERP, HeldPosition, Rules, SettlementView
+from arbx_pipelines.core import funding_rules
+from arbx_pipelines.core.backtest.data import FloatArray, Series
+from arbx_pipelines.core.backtest.live_rules import HeldPosition, Rules, SettlementView, venue_of
+from arbx_pipelines.core.backtest.marking import HeldTrade, prices_of
 from arbx_pipelines.core.backtest.params import BacktestParams
+from arbx_pipelines.core.money import to_decimal
+from arbx_pipelines.core.scoring import ScoringParams
 
 _SLACK = 1e-9
 
@@ -33,13 +45,13 @@ class Trade:
     entry_time: int
     exit_time: int
     close_reason: str
+    leverage: float = 1.0
 
 
-def carry_trades(item: Series) -> list[Trade]:
-    """Short perp + long spot from the start of the first funding period to the last settlement."""
-    start = item.period_start
-    last = len(item) - 1
-    return [Trade(SHORT_PERP, 0, 0, last, start, int(item.times[last]), "end_of_data")]
+Book = Callable[[Trade], HeldTrade]
+#: the vectorised forecast-mean screen is loosened by this much (annualized) so it never hides an exact exit
+FORECAST_SCREEN_SLACK = 0.01
+SCORING = ScoringParams()
 
 
 class _Columns:
@@ -73,29 +85,41 @@ class _Columns:
 
 
 def threshold_trades(
-    item: Series, params: BacktestParams, notional: float, rules: Rules, *, exhaustive: bool = False
-) -> tuple[list[Trade], int]:
-    """Trades of the live rules on one series, and how many times the rules were asked."""
+    item: Series, params: BacktestParams, notional: float, rules: Rules, book: Book, *, exhaustive: bool = False
+) -> tuple[list[HeldTrade], int]:
+    """Round trips of the live rules on one series as ``book`` held them, and how many times the rules were asked."""
     n = len(item)
     yearly = item.annualized
+    screen = (
+        forecast_mean_screen(yearly, params.planned_holding_hours, item.interval_hours) if params.forecast else None
+    )
     if exhaustive:
         entry_candidates: list[int] = list(range(n))
     else:
         # the screens are loosened by a hair so float rounding never hides a settlement the exact rule would take
         level = params.entry_annualized * (1 - _SLACK)
         signed = np.abs(yearly) if params.allow_negative else yearly
-        entry_candidates = np.flatnonzero(signed >= level).tolist()
+        wanted = signed >= level
+        if screen is not None:
+            wanted &= forecast_entry_screen(item, params, screen)
+        entry_candidates = np.flatnonzero(wanted).tolist()
     exit_level = params.exit_annualized + _SLACK
-    below_exit = {d: np.flatnonzero(d * yearly < exit_level).tolist() for d in (1, -1)}
+    below_exit = {}
+    for d in (1, -1):
+        if screen is None:
+            low = d * yearly < exit_level
+        else:  # the forecast mean decides "below exit"; the last rate still decides a sign flip
+            low = (d * yearly < _SLACK) | (d * screen < exit_level + FORECAST_SCREEN_SLACK)
+        below_exit[d] = np.flatnonzero(low).tolist()
     fee_rate, spread_rate, slip_rate = params.trade_cost_rates(item.venue)
     entry_cost = notional * (fee_rate + spread_rate + slip_rate)
     max_hold = params.max_holding_days * 86_400
     cols = _Columns(item)
-    trades: list[Trade] = []
+    trades: list[HeldTrade] = []
     calls = 0
     cursor = 0
     while cursor < n - 1:
-        k, direction, asked = _next_entry(cols, entry_candidates, cursor, params, notional, rules)
+        k, direction, asked = _next_entry(cols, item, entry_candidates, cursor, params, notional, rules)
         calls += asked
         if k < 0 or k >= n - 1:
             break
@@ -119,17 +143,114 @@ def threshold_trades(
         for j in itertools.chain(early, range(timed_out, n)):
             calls += 1
             held = HeldPosition(direction, opened_at, notional, per_unit * cols.earned_per_unit(k, j), entry_cost)
-            why = rules.exit_reason(cols.view(j), held, params)
+            expected = forecast_mean_at(yearly, item.interval_hours, j, params) if params.forecast else None
+            why = rules.exit_reason(cols.view(j), held, params, expected)
             if why is not None:
                 exit_at, reason = j, why
                 break
-        trades.append(Trade(direction, k, k + 1, exit_at, opened_at, cols.time(exit_at), reason))
-        cursor = exit_at + 1
+        leverage = leverage_at(item, k, params)
+        kept = book(Trade(direction, k, k + 1, exit_at, opened_at, cols.time(exit_at), reason, leverage))
+        trades.append(kept)
+        cursor = kept.last + 1
     return trades, calls
 
 
+def leverage_at(item: Series, k: int, params: BacktestParams) -> float:
+    """The hedge's leverage: dynamic (``funding_rules.choose_leverage``) from the perp's recent volatility with
+    ``forecast`` and prices, else ``params.leverage``."""
+    if not params.forecast or item.perp is None:
+        return params.leverage
+    _, perp = prices_of(item)
+    window = perp[max(0, k - funding_rules.FORECAST_WINDOW) : k + 1]
+    volatility = funding_rules.daily_volatility(window, float(item.interval_hours[k]))
+    return float(
+        funding_rules.choose_leverage(
+            volatility, params.planned_holding_hours, int(params.min_leverage), int(params.max_leverage)
+        )
+    )
+
+
+def forecast_mean_at(yearly: FloatArray, intervals: FloatArray, k: int, params: BacktestParams) -> float:
+    """The forecast mean annualized rate over the planned holding time, from the settlements up to ``k``."""
+    lo = max(0, k + 1 - funding_rules.FORECAST_WINDOW)
+    steps = max(1, int(params.planned_holding_hours // max(float(intervals[k]), 1)))
+    return float(funding_rules.forecast_path(yearly[lo : k + 1], steps).mean())
+
+
+def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) -> str | None:
+    """Why the forecast, persistence or score rule (``funding_rules.assess_entry``, as live) refuses an entry at
+    ``k`` (None: they allow it)."""
+    lo = max(0, k + 1 - funding_rules.FORECAST_WINDOW)
+    assessment = funding_rules.assess_entry(
+        item.rates[lo : k + 1],
+        item.annualized[lo : k + 1],
+        direction,
+        float(item.interval_hours[k]),
+        planned_hours=params.planned_holding_hours,
+        round_trip_cost_rate=params.round_trip_cost_rate(item.venue),
+        min_persistence=to_decimal(params.min_persistence),
+        expected_slippage_rate=to_decimal(params.slippage_bps / 1e4),
+        venue=venue_of(item.venue),
+        scoring=SCORING,
+        min_score=to_decimal(params.min_score),
+    )
+    return assessment.veto
+
+
+def forecast_entry_screen(item: Series, params: BacktestParams, mean: FloatArray) -> Any:
+    """Settlements where the forecast and persistence rules may allow an entry on the side the rate pays (a
+    necessary condition, loosened for the forecast; the persistence count is exact); ``mean``: the forecast-mean
+    screen of every settlement."""
+    direction = np.where(item.rates >= 0, 1.0, -1.0)
+    steps = np.maximum(1, np.floor(params.planned_holding_hours / np.maximum(item.interval_hours, 1.0)))
+    years = steps * item.interval_hours / funding_rules.HOURS_PER_YEAR
+    cost = params.round_trip_cost_rate(item.venue)
+    forecast_ok = direction * mean * years > cost - FORECAST_SCREEN_SLACK * years
+    window = funding_rules.RECENT_SETTLEMENTS
+    counts = []
+    for paying in (item.rates > 0, item.rates < 0):
+        running = np.concatenate([[0], np.cumsum(paying)])
+        hi = np.arange(1, len(item) + 1)
+        counts.append(running[hi] - running[np.maximum(0, hi - window)])
+    size = np.minimum(np.arange(1, len(item) + 1), window)
+    share = np.where(direction > 0, counts[0], counts[1]) / size
+    return forecast_ok & (share >= params.min_persistence - _SLACK)
+
+
+def forecast_mean_screen(annualized: FloatArray, planned_hours: float, intervals: FloatArray) -> FloatArray:
+    """Vectorised approximation of :func:`forecast_mean_at` at every settlement (a screen, not the decision)."""
+    window = funding_rules.FORECAST_WINDOW
+    n = annualized.size
+    x = annualized.astype(np.float64)
+    c1 = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    lag = np.concatenate([[0.0, 0.0], np.cumsum(x[1:] * x[:-1])])  # lag[i] = sum x_j x_{j-1}, j < i
+    hi = np.arange(1, n + 1)
+    lo = np.maximum(0, hi - window)
+    count = hi - lo
+    mean = (c1[hi] - c1[lo]) / count
+    denominator = (c2[hi] - c2[lo]) - count * mean * mean
+    pairs = np.maximum(count - 1, 0)
+    cross = lag[hi] - lag[np.minimum(lo + 1, hi)]
+    first, last = x[lo], x[hi - 1]
+    numerator = cross - mean * (2 * (c1[hi] - c1[lo]) - first - last) + pairs * mean * mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where((denominator > 0) & (count >= 3), numerator / denominator, 0.0)
+    phi = np.clip(phi, 0.0, funding_rules.MAX_AR_COEFFICIENT)
+    steps = np.maximum(1, np.floor(planned_hours / np.maximum(intervals, 1.0))).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decay = np.where(phi < 1e-12, 0.0, phi * (1 - phi**steps) / ((1 - phi) * steps))
+    return np.asarray(mean + decay * (last - mean), dtype=np.float64)
+
+
 def _next_entry(
-    cols: _Columns, candidates: list[int], cursor: int, params: BacktestParams, notional: float, rules: Rules
+    cols: _Columns,
+    item: Series,
+    candidates: list[int],
+    cursor: int,
+    params: BacktestParams,
+    notional: float,
+    rules: Rules,
 ) -> tuple[int, int, int]:
     """The first settlement at or after ``cursor`` where the rules open a hedge: (index, direction, calls)."""
     asked = 0
@@ -137,6 +258,6 @@ def _next_entry(
         asked += 1
         k = candidates[i]
         direction = rules.entry_direction(cols.view(k), params, notional)
-        if direction:
+        if direction and (not params.forecast or forecast_veto(item, k, direction, params) is None):
             return k, direction, asked
     return -1, 0, asked

@@ -1,8 +1,11 @@
 """Opportunity ranking: the forecast outlooks in order, each with the live scorer's score beside it.
 
-The order is eligibility first, then the forecast score (net return per day of holding after costs, times the
-venue's risk factor). The live score (``core.scoring``: yield, persistence share of recent settlements, liquidity)
-is what the live sensors rank entry signals by; showing both lets the trader see where forecasts disagree.
+The order is eligibility first, then the ARIMA forecast score (net return per day of holding after costs, times the
+venue's risk factor): an analytics view only, no live decision reads it. The live score beside it is the user's
+score (``core.scoring.score``: 0.6 yield + 0.2 persistence share of recent settlements + 0.2 liquidity, x venue
+risk), the one the funding-opportunity sensor ranks by (``core.funding_rules.opportunity_score``, fed there with the
+live rate and its own AR(1) forecast, ``funding_rules.assess_entry``); showing both lets the trader see where the
+ARIMA forecast disagrees with what the live path does.
 """
 
 from __future__ import annotations
