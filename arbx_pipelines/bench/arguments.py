@@ -52,10 +52,28 @@ def backtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
 
 
+def crash_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schedules", type=int, default=20, help="fault-fuzzer schedules after the matrix (default 20)"
+    )
+    parser.add_argument(
+        "--venues",
+        nargs="+",
+        choices=("binance", "okx", "bitget"),
+        default=["binance", "okx", "bitget"],
+        help="simulated venues (default: all three)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the first schedule (default 1)")
+    parser.add_argument("--no-matrix", action="store_true", help="run the fuzzer schedules only (replay a seed)")
+    parser.add_argument("--redis", metavar="URL", help="Redis URL: half the cases run with Redis as the state store")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "ingest": ingest_arguments,
     "venues": venues_arguments,
     "execution": execution_arguments,
     "backtest": backtest_arguments,
     "spot": spot_arguments,
+    "crash": crash_arguments,
 }

@@ -1,4 +1,4 @@
-"""``arbx bench ingest|venues|execution|backtest|spot|all``: print performance figures.
+"""``arbx bench ingest|venues|execution|backtest|spot|crash|all``: print performance figures.
 
 Each bench lives in its own module ``arbx_pipelines.bench.<name>`` exposing ``run(args) -> int``; its options are in
 ``arbx_pipelines.bench.arguments``, so building the parser imports no bench. A bench whose module does not exist yet
@@ -20,6 +20,7 @@ BENCHES: dict[str, str] = {
     "execution": "signal-to-order latency of the execution path",
     "backtest": "backtest throughput over the recorded history",
     "spot": "the spot arbitrage engine on the simulator with injected latency",
+    "crash": "kill every execution job at every crash point, fuzz faults; reconcile and check the invariants",
 }
 
 

@@ -1,0 +1,144 @@
+"""The crash-point matrix: which (venue, job, point) cases run, running them, and the figures they add up to.
+
+A point may be passed more than once in a run (once per leg, once per close round): the full matrix kills at its
+first hit, then its second, and so on until a run passes the point no more (``max_hits`` bounds it); the suite kills
+at the first hit only. A point a job never passes on a venue ends the child normally: it counts as ``not reached``
+and its run is checked all the same.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arbx_pipelines.bench.crash_cases import CaseResult, run_case
+from arbx_pipelines.bench.crash_world import JOBS, CrashWorld
+from arbx_pipelines.execution.crashpoints import CRASH_POINTS
+
+MAX_HITS = 6
+
+
+def points_of(job: str) -> tuple[str, ...]:
+    return CRASH_POINTS[job]
+
+
+def registry() -> dict[str, tuple[str, ...]]:
+    return {job: points_of(job) for job in JOBS}
+
+
+def in_share(venue: str, job: str, point: str, share: int) -> bool:
+    """Whether ``point`` of ``job`` on ``venue`` is in the fixed 1-in-``share`` subset (a hash of the names, so the
+    same subset every run, and each venue's subset differs)."""
+    return zlib.crc32(f"{venue}/{job}/{point}".encode()) % share == 0
+
+
+def suite_cases(full_venue: str, other_venues: Sequence[str], share: int) -> list[tuple[str, str, str]]:
+    """(venue, job, point): every point of every job on ``full_venue``, a fixed share of the others' points."""
+    cases = [(full_venue, job, point) for job in JOBS for point in points_of(job)]
+    for venue in other_venues:
+        cases += [(venue, job, p) for job in JOBS for p in points_of(job) if in_share(venue, job, p, share)]
+    return cases
+
+
+def state_for(venue: str, job: str, point: str, redis: bool) -> str:
+    """The state store of a case: with Redis available, a fixed half of the cases run on it (the prod overlay's
+    store), the other half on the database."""
+    return "redis" if redis and zlib.crc32(f"state/{venue}/{job}/{point}".encode()) % 2 else "database"
+
+
+def sweep_point(world: CrashWorld, job: str, point: str, *, all_hits: bool, state: str) -> Iterator[CaseResult]:
+    """Kill ``job`` at ``point`` (its first hit; with ``all_hits`` every hit in turn) and check each case."""
+    hit = 1
+    while True:
+        result = run_case(world, job, f"{point}#{hit}", state_kind=state)
+        yield result
+        if not result.killed or not all_hits or hit >= MAX_HITS:
+            return
+        hit += 1
+
+
+@dataclass
+class Figures:
+    """What a sweep or fuzz run adds up to."""
+
+    tried: int = 0
+    killed: int = 0
+    not_reached: int = 0
+    converged: int = 0
+    duplicate_orders: int = 0
+    naked_legs: int = 0
+    record_mismatches: int = 0
+    escaped: int = 0  # the job raised instead of ending hedged, flat or broken
+    hung: int = 0
+    seconds: float = 0.0
+    violations: list[str] = field(default_factory=list)
+
+    def add(self, result: CaseResult, label: str = "") -> None:
+        self.tried += 1
+        self.killed += result.killed
+        self.not_reached += result.child.outcome == "finished" and result.crash_at is not None
+        self.converged += result.converged
+        self.duplicate_orders += bool(result.verdict.duplicate_orders)
+        self.naked_legs += bool(result.verdict.naked)
+        self.record_mismatches += bool(result.verdict.mismatches)
+        self.escaped += result.child.outcome == "raised"
+        self.hung += result.child.outcome == "hung"
+        self.seconds += result.seconds
+        if not result.converged:
+            self.violations.append(f"{label}{result.describe()}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tried": self.tried,
+            "killed": self.killed,
+            "not_reached": self.not_reached,
+            "converged": self.converged,
+            "duplicate_orders": self.duplicate_orders,
+            "naked_legs": self.naked_legs,
+            "record_mismatches": self.record_mismatches,
+            "escaped": self.escaped,
+            "hung": self.hung,
+            "seconds": round(self.seconds, 1),
+            "violations": list(self.violations),
+        }
+
+
+class Worlds:
+    """One world per venue, built on first use under ``workdir``; closed together."""
+
+    def __init__(self, workdir: Path, redis_url: str | None) -> None:
+        self.workdir = workdir
+        self.redis_url = redis_url
+        self._worlds: dict[str, CrashWorld] = {}
+
+    def __getitem__(self, venue: str) -> CrashWorld:
+        if venue not in self._worlds:
+            self._worlds[venue] = CrashWorld(venue, self.workdir / venue, redis_url=self.redis_url)
+        return self._worlds[venue]
+
+    def close(self) -> None:
+        for world in self._worlds.values():
+            world.close()
+
+
+def run_matrix(
+    worlds: Worlds, cases: Sequence[tuple[str, str, str]], *, all_hits: bool, progress: Any = None
+) -> Figures:
+    figures = Figures()
+    started = time.perf_counter()
+    for venue, job, point in cases:
+        state = state_for(venue, job, point, worlds.redis_url is not None)
+        for result in sweep_point(worlds[venue], job, point, all_hits=all_hits, state=state):
+            figures.add(result, f"[{state} state] ")
+            if progress is not None:
+                progress(result)
+    figures.seconds = time.perf_counter() - started
+    return figures
+
+
+def full_cases(venues: Sequence[str], points: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+    return [(venue, job, point) for venue in venues for job in JOBS for point in points[job]]
