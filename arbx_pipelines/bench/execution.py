@@ -1,8 +1,12 @@
 """``arbx bench execution``: signal -> both legs acknowledged, in process and through the real daemon.
 
-A funding spike is set on N symbols of the simulated Binance at once; the signal is the moment their funding
-snapshot rows are written (what the funding-opportunity sensor reads). Latency runs from then until the venue has
-acknowledged both legs of that symbol's hedge (``orders.acknowledged_at``).
+A funding spike is set on N symbols of the simulated Binance at once and held as a persisting extreme regime: funding
+snapshots are written (as the ``funding_snapshot`` asset writes them, what the funding-opportunity sensor reads) until
+the live entry rules (``scan_funding``, the sensor's own function and arguments) accept the symbol. A spike against
+a calm history is a ``funding_spike`` anomaly the rules pause on, so the snapshots before cannot start a run; a
+symbol's signal is the first snapshot the rules accept. Latency runs from then until the venue has acknowledged both
+legs of that symbol's hedge (``orders.acknowledged_at``). The simulator's clock does not move meanwhile, so the market
+and the number of snapshots are the same on every run.
 
 1. In process: the execution path alone (warm venue clients, no Dagster), N executions concurrently.
 2. Through ``dagster dev`` (webserver + daemon, temporary DAGSTER_HOME, QueuedRunCoordinator): the sensor tick, the
@@ -32,12 +36,13 @@ from dagster import DagsterInstance, RunsFilter
 from sqlalchemy import Engine, select
 
 from arbx_pipelines.bench.daemon import DagsterDev
+from arbx_pipelines.config.adapters import scoring_params
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
-from arbx_pipelines.execution.signals import funding_opportunities
+from arbx_pipelines.execution.signals import FundingScan, Opportunity, scan_funding
 from arbx_pipelines.marketdata.snapshot import fetch_snapshot, store_snapshot
 from arbx_pipelines.scenarios.harness import Harness, sim_harness
 from arbx_pipelines.storage.db import transaction
@@ -52,6 +57,8 @@ SPIKE = 0.003
 CALM = 0.00001
 GOAL_P95_S = 10.0
 OBSERVATIONS_PER_SETTLEMENT = 16
+#: snapshots of a held spike before the bench gives up on a symbol the entry rules keep refusing
+MAX_SPIKE_SNAPSHOTS = 12
 BENCH_CONFIG: dict[str, Any] = {
     "risk.daily_trade_count": 10_000,
     "risk.daily_amount_usdt": 10_000_000,
@@ -79,7 +86,7 @@ STAGES = (
 )
 
 
-def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: datetime) -> None:
+def run_stages(home: Path, round_: Round, keys: Sequence[str], signals: dict[str, datetime]) -> None:
     """Split each daemon execution's latency into its stages, from Dagster's own run timestamps."""
     spans: list[tuple[datetime, datetime]] = []
     with DagsterInstance.from_config(str(home)) as instance:
@@ -91,12 +98,13 @@ def run_stages(home: Path, round_: Round, keys: Sequence[str], signal_at: dateti
             stats = instance.get_run_stats(run.run_id)
             if None in (stats.enqueued_time, stats.launch_time, stats.start_time):
                 continue
+            signal_at = signals[symbol].timestamp()
             marks = [
-                signal_at.timestamp(),
+                signal_at,
                 stats.enqueued_time,
                 stats.launch_time,
                 stats.start_time,
-                signal_at.timestamp() + round_.latencies[symbol],
+                signal_at + round_.latencies[symbol],
             ]
             round_.breakdown[symbol] = [float(end) - float(start) for start, end in pairwise(marks)]  # type: ignore[arg-type]
             finished = stats.end_time or time.time()
@@ -122,8 +130,9 @@ def max_overlap(intervals: Sequence[tuple[datetime, datetime]]) -> int:
     return best
 
 
-def measure_round(engine: Engine, keys: Sequence[str], signal_at: datetime) -> Round:
-    """Latency per execution (signal -> both first legs acknowledged) and the round's concurrency figures."""
+def measure_round(engine: Engine, keys: Sequence[str], signals: dict[str, datetime]) -> Round:
+    """Latency per execution (its symbol's signal -> both first legs acknowledged) and the round's concurrency
+    figures."""
     result = Round()
     with transaction(engine) as session:
         executions = session.execute(select(Execution).where(Execution.execution_key.in_(keys))).scalars().all()
@@ -138,11 +147,13 @@ def measure_round(engine: Engine, keys: Sequence[str], signal_at: datetime) -> R
             )
             acks = [o.acknowledged_at for o in orders if o.acknowledged_at is not None]
             if len(acks) == 2:
-                result.latencies[execution.symbol] = (max(acks) - signal_at).total_seconds()
+                result.latencies[execution.symbol] = (max(acks) - signals[execution.symbol]).total_seconds()
                 spans.append((execution.created_at, max(acks)))  # in flight: intent recorded .. both legs answered
         pending = session.execute(
             select(Order.sent_at, Order.acknowledged_at).where(
-                Order.venue == str(VENUE), Order.sent_at >= signal_at, Order.acknowledged_at.is_not(None)
+                Order.venue == str(VENUE),
+                Order.sent_at >= min(signals.values()),
+                Order.acknowledged_at.is_not(None),
             )
         ).all()
     result.concurrent_executions = max_overlap(spans)
@@ -167,6 +178,55 @@ async def write_signal(client: VenueClient, engine: Engine, symbols: Sequence[st
     signal_at = datetime.now(UTC)
     store_snapshot(engine, await fetch_snapshot({VENUE: client}, signal_at))
     return signal_at
+
+
+def sensor_scan(harness: Harness, deps: ExecutionDeps) -> FundingScan:
+    """What the funding-opportunity sensor decides on the stored snapshots now (its function, its arguments)."""
+    cfg = harness.loaded.config
+    return scan_funding(
+        deps.engine,
+        deps.strategy,
+        venues=cfg.enabled_venues(),
+        symbols=cfg.strategy.symbols,
+        now=datetime.now(UTC),
+        anomaly_z=cfg.risk.anomaly_z,
+        scoring=scoring_params(cfg),
+    )
+
+
+def refusal(scan: FundingScan, busy: dict[str, str], symbol: str) -> str:
+    """Why the entry rules do not take ``symbol`` now, as ``scan_funding`` found it."""
+    if symbol in busy:
+        return f"position {busy[symbol]}"
+    kinds = [str(a.kind) for a in scan.anomalies if a.venue == str(VENUE) and a.symbol == symbol]
+    if kinds:
+        return ", ".join(kinds)
+    veto = scan.refused.get((str(VENUE), symbol))
+    return veto if veto is not None else "below the entry threshold or not tradable"
+
+
+async def signal_when_accepted(
+    harness: Harness, client: VenueClient, deps: ExecutionDeps, batch: Sequence[str]
+) -> dict[str, tuple[datetime, Opportunity]]:
+    """Spike ``batch`` and hold it, one snapshot after the other, until the entry rules accept every symbol (or
+    ``MAX_SPIKE_SNAPSHOTS``): symbol -> (its signal, the snapshot the rules first accepted it on; its opportunity).
+    Warns with the rules' own reason for a symbol they never accepted."""
+    spike(harness, batch)
+    accepted: dict[str, tuple[datetime, Opportunity]] = {}
+    scan = FundingScan([], [])
+    for _ in range(MAX_SPIKE_SNAPSHOTS):
+        signal_at = await write_signal(client, deps.engine, batch)
+        scan = sensor_scan(harness, deps)
+        for found in scan.opportunities:
+            if found.venue == VENUE and found.symbol in batch and found.symbol not in accepted:
+                accepted[found.symbol] = (signal_at, found)
+        if len(accepted) == len(batch):
+            return accepted
+    busy = {p.symbol: p.status for p in positions_with_status(deps.engine, ACTIVE_STATUSES)}
+    missing = [s for s in batch if s not in accepted]
+    why = ", ".join(f"{s} ({refusal(scan, busy, s)})" for s in missing)
+    print(f"    warning: {len(accepted)} signals for {len(batch)} spiked symbols; screened out: {why}")
+    return accepted
 
 
 async def close_all(deps: ExecutionDeps, clients: dict[str, VenueClient]) -> None:
@@ -207,18 +267,17 @@ async def in_process_rounds(harness: Harness, symbols: Sequence[str], rounds: in
     try:
         await asyncio.gather(*(c.markets() for c in clients.values()))
         for _ in range(rounds):
-            spike(harness, symbols)
-            signal_at = await write_signal(clients[symbols[0]], deps.engine, symbols)
-            found = funding_opportunities(
-                deps.engine, deps.strategy, venues=[VENUE], symbols=symbols, now=datetime.now(UTC)
-            )
+            accepted = await signal_when_accepted(harness, clients[symbols[0]], deps, symbols)
+            # no sensor here: every execution starts on the round's last snapshot, when all are accepted
+            signal_at = max((at for at, _ in accepted.values()), default=datetime.now(UTC))
+            found = [o for _, o in accepted.values()]
             await asyncio.gather(
                 *(
                     open_hedge(deps, clients[o.symbol], OpenRequest(VENUE, o.symbol, o.run_key, signal_at))
                     for o in found
                 )
             )
-            results.append(measure_round(deps.engine, [o.run_key for o in found], signal_at))
+            results.append(measure_round(deps.engine, [o.run_key for o in found], dict.fromkeys(symbols, signal_at)))
             await close_all(deps, clients)
             await next_settlement(harness, clients[symbols[0]], deps.engine, symbols)
     finally:
@@ -226,12 +285,12 @@ async def in_process_rounds(harness: Harness, symbols: Sequence[str], rounds: in
     return results
 
 
-async def _wait_for(engine: Engine, keys: Sequence[str], signal_at: datetime, timeout: float) -> Round:
+async def _wait_for(engine: Engine, keys: Sequence[str], signals: dict[str, datetime], timeout: float) -> Round:
     deadline = time.monotonic() + timeout
-    measured = measure_round(engine, keys, signal_at)
+    measured = measure_round(engine, keys, signals)
     while len(measured.latencies) < len(keys) and time.monotonic() < deadline:
         await asyncio.sleep(0.25)
-        measured = measure_round(engine, keys, signal_at)
+        measured = measure_round(engine, keys, signals)
     return measured
 
 
@@ -249,21 +308,14 @@ async def daemon_rounds(
     }
 
     async def one_round(batch: Sequence[str]) -> Round:
-        spike(harness, batch)
-        signal_at = await write_signal(clients[batch[0]], deps.engine, batch)
-        keys = [
-            o.run_key
-            for o in funding_opportunities(
-                deps.engine, deps.strategy, venues=[VENUE], symbols=batch, now=datetime.now(UTC)
-            )
-        ]
-        if len(keys) < len(batch):
-            busy = {p.symbol: p.status for p in positions_with_status(deps.engine, ACTIVE_STATUSES)}
-            missing = [s for s in batch if not any(k.startswith(f"open:{VENUE}:{s}:") for k in keys)]
-            why = ", ".join(f"{s} ({busy.get(s, 'price screen')})" for s in missing)
-            print(f"    warning: {len(keys)} signals for {len(batch)} spiked symbols; screened out: {why}")
-        measured = await _wait_for(deps.engine, keys, signal_at, timeout)
-        run_stages(home, measured, keys, signal_at)
+        # the sensor sees the same snapshots: each symbol's run starts on the snapshot the rules first accepted
+        accepted = await signal_when_accepted(harness, clients[batch[0]], deps, batch)
+        keys = [o.run_key for _, o in accepted.values()]
+        signals = {symbol: at for symbol, (at, _) in accepted.items()}
+        if not signals:
+            return Round()
+        measured = await _wait_for(deps.engine, keys, signals, timeout)
+        run_stages(home, measured, keys, signals)
         return measured
 
     async def settle_runs() -> None:

@@ -29,7 +29,7 @@ The run key ``open:{venue}:{symbol}:{next funding ms}`` makes a repeated signal 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -130,6 +130,8 @@ class SymbolAnomaly:
 class FundingScan:
     opportunities: list[Opportunity]
     anomalies: list[SymbolAnomaly]
+    #: (venue, symbol) -> why the forecast, persistence or score refused a candidate past the threshold and screens
+    refused: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def pause_all(self) -> bool:
@@ -196,13 +198,16 @@ def scan_funding(
         return FundingScan([], anomalies)
     history = recent_settlements(engine, [(str(o.venue), o.symbol) for o in found], now - HISTORY_SPAN)
     decided = []
+    refused: dict[tuple[str, str], str] = {}
     for item in found:
         settled = history.get((str(item.venue), item.symbol), [])
         decision = _decide(item, settled, strategy, scoring, expected_slippage_rate)
-        if decision is not None:
+        if isinstance(decision, str):
+            refused[(str(item.venue), item.symbol)] = decision
+        else:
             decided.append(decision)
     decided.sort(key=lambda o: (-o.score, -abs(o.annualized), str(o.venue), o.symbol))
-    return FundingScan(decided[:limit], anomalies)
+    return FundingScan(decided[:limit], anomalies, refused)
 
 
 def _anomalies(rows: Sequence[Any], threshold: float) -> list[tuple[AnomalyKind, str]]:
@@ -226,8 +231,8 @@ def _decide(
     strategy: StrategyParams,
     scoring: ScoringParams,
     slippage: Decimal,
-) -> Opportunity | None:
-    """The opportunity with its score and leverage, or None when the forecast, persistence or score refuse it."""
+) -> Opportunity | str:
+    """The opportunity with its score and leverage, or why the forecast, persistence or score refuse it."""
     rates = [float(s.rate) for s in settled[-funding_rules.FORECAST_WINDOW :]]
     hours = [float(s.interval_hours or found.interval_hours) for s in settled[-funding_rules.FORECAST_WINDOW :]]
     rates.append(float(found.rate))
@@ -247,8 +252,8 @@ def _decide(
         venue=found.venue,
         scoring=scoring,
     )
-    if not assessment.allowed:
-        return None
+    if assessment.veto is not None:
+        return assessment.veto
     marks = [float(s.mark_price) for s in settled if s.mark_price is not None]
     volatility = funding_rules.daily_volatility(marks, float(found.interval_hours)) if len(marks) > 2 else None
     leverage = funding_rules.choose_leverage(

@@ -90,3 +90,12 @@ def test_live_and_backtest_call_the_same_score_leverage_and_exit_functions(
     for name in ("opportunity_score", "choose_leverage", "assess_entry"):
         assert {"backtest", "live"} <= set(spy.calls[name]), name
     assert "backtest" in spy.calls["decide_exit"]
+
+
+def test_the_scan_says_why_the_users_rules_refuse_a_candidate(engine: Engine) -> None:
+    """Held for one settlement, 0.2 % of funding does not pay the round trip: the scan names the forecast's veto."""
+    scan = scan_funding(engine, StrategyParams(planned_holding_hours=8), venues=[Venue.BINANCE], now=NOW)
+    assert scan.opportunities == []
+    assert scan.refused[("binance", SYMBOL)].startswith("forecast_below_costs")
+    kept = scan_funding(engine, StrategyParams(), venues=[Venue.BINANCE], now=NOW)
+    assert [o.symbol for o in kept.opportunities] == [SYMBOL] and kept.refused == {}
