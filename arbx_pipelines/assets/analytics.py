@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from dagster import AllPartitionMapping, AssetDep, AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
+from arbx_pipelines.assets.funding_history import funding_history
+from arbx_pipelines.assets.market_data import funding_snapshot
 from arbx_pipelines.config.adapters import allocation_params, scoring_params
 from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import attach_prices, build_series
@@ -20,7 +22,9 @@ from arbx_pipelines.core.forecast.outlook import OutlookSettings, SymbolOutlook,
 from arbx_pipelines.core.forecast.ranking import RankedOpportunity, rank_outlooks
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.analytics_queries import load_prices, load_settlements, open_exposure
+from arbx_pipelines.storage.funding import latest_snapshots, settlements
+from arbx_pipelines.storage.pnl import open_exposure
+from arbx_pipelines.storage.prices import price_points
 
 TABLE_ROWS = 25
 
@@ -48,6 +52,7 @@ def _pct(value: float | None) -> str:
 
 @asset(
     group_name="analytics",
+    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping())],
     description="Per-symbol ARIMA forecasts of the annualized funding rate with persistence, anomaly z-scores, "
     "dynamic leverage and optimal holding time; out-of-sample accuracy vs the naive forecast on held-back months. "
     "Reads the funding_rates table (filled by funding_history or `arbx history import`).",
@@ -57,9 +62,9 @@ def funding_forecasts(
 ) -> Output[dict[str, Any]]:
     cfg = settings.config
     since = datetime.now(UTC) - timedelta(days=config.lookback_days)
-    records = load_settlements(database.engine, since=since, symbols=config.symbols or None)
+    records = settlements(database.engine, since=since, symbols=config.symbols or None)
     series = [s for s in build_series(records) if len(s) >= MIN_OBSERVATIONS]
-    unpriced = attach_prices(series, load_prices(database.engine, since=since), required=False)
+    unpriced = attach_prices(series, price_points(database.engine, since=since), required=False)
     settings_ = OutlookSettings(
         strategy=backtest_params(cfg, config.capital_usdt),
         anomaly_z=cfg.risk.anomaly_z,
@@ -118,11 +123,20 @@ def _accuracy_table(accuracy: dict[str, Any]) -> str:
     return head + _md_table(header, rows)
 
 
-@asset(group_name="analytics", description="Symbols ranked by forecast net return per day, with the live score.")
+@asset(
+    group_name="analytics",
+    deps=[funding_snapshot],
+    description="Symbols ranked by forecast net return per day, with the live score of the latest funding snapshot.",
+)
 def opportunity_ranking(
-    context: AssetExecutionContext, funding_forecasts: dict[str, Any], settings: SettingsResource
+    context: AssetExecutionContext,
+    funding_forecasts: dict[str, Any],
+    database: DatabaseResource,
+    settings: SettingsResource,
 ) -> Output[list[RankedOpportunity]]:
-    ranked = rank_outlooks(funding_forecasts["outlooks"], scoring_params(settings.config))
+    snapshot = next(iter(latest_snapshots(database.engine, 1)), None)
+    live = {f"{v}:{s}": rate for (v, s), rate in snapshot.annualized().items()} if snapshot is not None else {}
+    ranked = rank_outlooks(funding_forecasts["outlooks"], scoring_params(settings.config), live_annualized=live)
     eligible = [r for r in ranked if r.outlook.eligible]
     context.log.info(f"{len(eligible)} of {len(ranked)} symbols eligible")
     header = ["rank", "symbol", "forecast score", "live score", "annualized", "hold h", "lev", "eligible"]
@@ -135,6 +149,7 @@ def opportunity_ranking(
         "symbols": len(ranked),
         "eligible": len(eligible),
         "top": eligible[0].outlook.key if eligible else "-",
+        "live_snapshot": snapshot.time.isoformat() if snapshot is not None else "none yet (last settled rates)",
         "ranking": MetadataValue.md(_md_table(header, rows)),
     }
     return Output(ranked, metadata=metadata)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AllPartitionMapping,
+    AssetDep,
     AssetExecutionContext,
     Config,
     DailyPartitionsDefinition,
@@ -21,17 +23,21 @@ from dagster import (
 )
 from pydantic import Field
 
+from arbx_pipelines.assets.funding_history import funding_history
+from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import BacktestInputError, attach_prices, build_series, select_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import STRATEGIES, ParamError, parse_params
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
 from arbx_pipelines.reports.backtest_report import build_backtest_report
-from arbx_pipelines.reports.documents import Report, ReportFiles, metadata_markdown, write_report
+from arbx_pipelines.reports.documents import MIN_ANNUALIZE_DAYS, Report, ReportFiles, metadata_markdown, write_report
 from arbx_pipelines.reports.performance import build_performance_report
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.analytics_queries import activity, load_prices, load_settlements
+from arbx_pipelines.storage.funding import last_settlement_time, settlements
+from arbx_pipelines.storage.pnl import activity
+from arbx_pipelines.storage.prices import price_points
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
 
@@ -44,7 +50,7 @@ class PerformanceReportConfig(Config):
 class BacktestReportConfig(Config):
     strategy: str = "threshold"
     symbols: list[str] = Field(default_factory=list, description="empty: every symbol with history")
-    lookback_days: int = 365
+    lookback_days: int = Field(365, description="days of history before the newest stored settlement")
     capital_usdt: float = 500.0
     params: dict[str, str] = Field(default_factory=dict, description="backtest parameters, as arbx backtest --param")
 
@@ -69,6 +75,7 @@ def _report_metadata(report: Report, files: ReportFiles) -> dict[str, Any]:
 @asset(
     group_name="reports",
     partitions_def=DAILY_PARTITIONS,
+    deps=[positions, funding_payments],
     description="P&L of one UTC day: funding received, fees paid, price P&L of hedges closed that day.",
 )
 def daily_pnl(
@@ -112,7 +119,11 @@ def daily_pnl(
     )
 
 
-@asset(group_name="reports", description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.")
+@asset(
+    group_name="reports",
+    deps=[AssetDep("daily_pnl", partition_mapping=AllPartitionMapping())],
+    description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.",
+)
 def performance_report(
     context: AssetExecutionContext,
     config: PerformanceReportConfig,
@@ -129,6 +140,7 @@ def performance_report(
 
 @asset(
     group_name="reports",
+    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping())],
     description="On demand: backtest of the funding_rates table (funding_history or `arbx history import`) "
     "with charts.",
 )
@@ -141,13 +153,14 @@ def backtest_report(
     if config.strategy not in STRATEGIES:
         raise ValueError(f"strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
     params = parse_params(config.params, backtest_params(settings.config, config.capital_usdt))
-    since = datetime.now(UTC) - timedelta(days=config.lookback_days)
-    records = load_settlements(database.engine, since=since)
-    if not records:
-        raise ValueError(f"no funding history in the last {config.lookback_days} days: import or ingest some first")
+    last = last_settlement_time(database.engine)
+    if last is None:
+        raise ValueError("no funding history stored: run `arbx history import` or materialize funding_history first")
+    since = last - timedelta(days=config.lookback_days)  # the stored history's last year, however old it is
+    records = settlements(database.engine, since=since)
     try:
         series = select_series(build_series(records), config.symbols or None)
-        unpriced = attach_prices(series, load_prices(database.engine, since=since), required=False)
+        unpriced = attach_prices(series, price_points(database.engine, since=since), required=False)
         if unpriced:  # one constant-notional rule for the whole book keeps the symbols comparable
             for item in series:
                 item.prices = None
@@ -162,7 +175,7 @@ def backtest_report(
     return MaterializeResult(
         metadata={
             "net_pnl": float(total["net_pnl"]),
-            "annualized_return": float(total["annualized_return"]),
+            **({"annualized_return": float(total["annualized_return"])} if total["days"] >= MIN_ANNUALIZE_DAYS else {}),
             "sharpe": float(total["sharpe"]),
             "max_drawdown": float(total["max_drawdown"]),
             "round_trips": int(total["round_trips"]),

@@ -42,9 +42,16 @@ def backtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
 
 
+def stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds the idle stack is measured (default 60)")
+    parser.add_argument("--settle", type=float, default=20.0, help="seconds after start before measuring")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "ingest": ingest_arguments,
     "venues": venues_arguments,
     "execution": execution_arguments,
     "backtest": backtest_arguments,
+    "stack": stack_arguments,
 }

@@ -1,4 +1,4 @@
-"""``arbx bench ingest|venues|execution|backtest|all``: print performance figures.
+"""``arbx bench ingest|venues|execution|backtest|stack|all``: print performance figures.
 
 Each bench lives in its own module ``arbx_pipelines.bench.<name>`` exposing ``run(args) -> int``; its options are in
 ``arbx_pipelines.bench.arguments``, so building the parser imports no bench. A bench whose module does not exist yet
@@ -19,6 +19,7 @@ BENCHES: dict[str, str] = {
     "venues": "simulated venue latency and throughput",
     "execution": "signal-to-order latency of the execution path",
     "backtest": "backtest throughput over the recorded history",
+    "stack": "memory (PSS) and CPU of the idle stack that `arbx run` starts",
 }
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.sizing import at_least_one_lot
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.funding_income import collect_funding
@@ -44,7 +45,7 @@ from arbx_pipelines.execution.records import (
     utcnow,
 )
 from arbx_pipelines.execution.risk_state import OPEN_KIND
-from arbx_pipelines.execution.settle import finish_open, lot
+from arbx_pipelines.execution.settle import finish_open
 from arbx_pipelines.execution.venue_view import venue_view
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.venues.client import VenueClient
@@ -161,9 +162,8 @@ async def compare_holdings(
         mine = [p for p in active if p.symbol == symbol]
         recorded = sum((p.perp_amount for p in mine), ZERO)
         same_side = all((info.side == "short") == p.direction.short_perp for p in mine)
-        step = lot((await client.market(symbol)).rules)
         excess = info.amount - recorded if same_side else info.amount
-        if excess >= max(step, Decimal("1e-12")):
+        if at_least_one_lot(excess, (await client.market(symbol)).rules):
             found.append(
                 {
                     "venue": venue,
@@ -192,7 +192,7 @@ async def compare_holdings(
             difference, kind = expected - balance, "missing"
         else:
             continue
-        if difference < max(lot(rules), Decimal("1e-12")):
+        if not at_least_one_lot(difference, rules):
             continue
         book = await read_with_retry(deps, "order_book", lambda s=spot_symbol: client.order_book(s, 5))  # type: ignore[misc]
         price = book.best_bid or ZERO

@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.notify.channels import Channel, NotifyError
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Alert
+from arbx_pipelines.storage.alerts import record_alert, record_alert_notified
 from arbx_pipelines.storage.state import StateStore
 
 log = get_logger("arbx.notify")
@@ -47,14 +46,10 @@ class AlertSink:
         """Record the alert, then try to notify; returns the alert id."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity {severity!r}: allowed: {', '.join(SEVERITIES)}")
-        with transaction(self._engine) as session:
-            alert = Alert(
-                time=datetime.now(UTC), severity=severity, kind=kind, venue=venue, symbol=symbol,
-                message=message, details=details, acknowledged=False, notified=False,
-            )  # fmt: skip
-            session.add(alert)
-            session.flush()
-            alert_id = int(alert.id)
+        alert_id = record_alert(
+            self._engine, time=datetime.now(UTC), severity=severity, kind=kind, message=message, venue=venue,
+            symbol=symbol, details=details,
+        )  # fmt: skip
         log.log(40 if severity == "critical" else 30, message, extra={"alert": kind, "venue": venue, "symbol": symbol})
         if self._channels and self._within_rate_limit(severity):
             self._deliver(alert_id, f"[arbx {severity}] {kind}", message)
@@ -74,7 +69,4 @@ class AlertSink:
             except NotifyError as exc:
                 log.warning("notification failed", extra={"channel": channel.name, "error": str(exc)})
         if delivered:
-            with transaction(self._engine) as session:
-                alert = session.get(Alert, alert_id)
-                if alert is not None:
-                    alert.notified = True
+            record_alert_notified(self._engine, alert_id)

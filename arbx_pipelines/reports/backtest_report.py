@@ -7,7 +7,7 @@ import numpy as np
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray
 from arbx_pipelines.core.backtest.engine import BacktestResult
 from arbx_pipelines.reports import charts
-from arbx_pipelines.reports.documents import Report
+from arbx_pipelines.reports.documents import Report, annualized_text
 
 TABLE_ROWS = 30
 
@@ -44,7 +44,7 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
         ("spread + slippage", f"{total['spread_cost'] + total['slippage_cost']:.4f} USDT"),
         ("net P&L", f"{total['net_pnl']:.4f} USDT"),
         ("total return", f"{total['total_return']:.2%}"),
-        ("annualized return", f"{total['annualized_return']:.2%}"),
+        ("annualized return", annualized_text(total["total_return"], total["days"])),
         ("Sharpe / Sortino", f"{total['sharpe']:.2f} / {total['sortino']:.2f}"),
         ("max drawdown", f"{total['max_drawdown']:.2%} over {total['max_drawdown_duration_days']:.1f} days"),
         ("round trips / win rate", f"{total['round_trips']} / {total['win_rate']:.0%}"),
@@ -55,7 +55,8 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
     for key, m in ranked:
         rows.append([
             key, f"{m['funding_income']:.4f}", f"{m['trading_costs']:.4f}", f"{m['net_pnl']:.4f}",
-            f"{m['annualized_return']:.2%}", f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.2%}", str(m["round_trips"]),
+            annualized_text(m["total_return"], m["days"]), f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.2%}",
+            str(m["round_trips"]),
         ])  # fmt: skip
     return Report(
         title=title or f"Backtest: {result.strategy}",

@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.history.records import FundingRecord, PriceRecord
-from arbx_pipelines.history.writer import write_funding, write_prices
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.funding_history import write_funding, write_prices
 from arbx_pipelines.storage.models import Execution, Fill, FundingPayment, Order, Position
 from tests.analytics.synthetic import ar_rates
 

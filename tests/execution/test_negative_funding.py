@@ -7,9 +7,9 @@ the hedge is sized to it. (Undeclared coins and the declared amount: test_declar
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select

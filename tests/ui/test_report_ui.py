@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from arbx_pipelines.history.records import FundingRecord
-from arbx_pipelines.history.writer import write_funding
 from arbx_pipelines.storage.db import make_engine, upgrade
+from arbx_pipelines.storage.funding_history import write_funding
 from tests.analytics.synthetic import ar_rates
 from tests.support.dagster_ui import chromium_page, dagster_dev
 

@@ -17,6 +17,7 @@ from sim_http_support import SHARED_DIR, Admin
 
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import SimSettings
+from tests.conftest import missing_data
 
 
 def make_settings(**overrides: Any) -> SimSettings:
@@ -53,5 +54,5 @@ def admin(sim_server: SimServer) -> Iterator[Admin]:
 def ccxt_fixtures_dir() -> Path:
     path = SHARED_DIR / "fixtures" / "ccxt-static"
     if not path.is_dir():
-        pytest.skip(f"{path} is missing")
+        missing_data(path)
     return path
