@@ -1,11 +1,14 @@
 """Report assets: daily P&L (one partition per UTC day) and the on-demand performance and backtest reports.
 
-Reports are written under ``<data_dir>/reports/`` as markdown + PNG and as a self-contained HTML page; the
-materialization's metadata carries the same markdown with the charts inline, so the Dagster UI shows them.
+Reports are written under ``<data_dir>/reports/`` as markdown + PNG and as a self-contained HTML page. The
+materialization's *description* is the same markdown with the charts inline: the Dagster UI renders a description
+on the materialization page itself (markdown metadata would hide behind "Show Markdown"). That is why the two
+reports yield their ``AssetMaterialization`` instead of returning a result (which carries no description).
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation at definition time.
 """
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +18,7 @@ from dagster import (
     AllPartitionMapping,
     AssetDep,
     AssetExecutionContext,
+    AssetMaterialization,
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
@@ -63,13 +67,20 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _report_metadata(report: Report, files: ReportFiles) -> dict[str, Any]:
-    return {
-        "report": MetadataValue.md(metadata_markdown(report)),
-        "html": MetadataValue.path(str(files.html)),
-        "markdown": MetadataValue.path(str(files.markdown)),
-        "charts": MetadataValue.json([str(p) for p in files.charts]),
-    }
+def report_materialization(
+    context: AssetExecutionContext, report: Report, files: ReportFiles, figures: dict[str, Any]
+) -> AssetMaterialization:
+    """The report's materialization: its markdown with the charts inline as the description, files as metadata."""
+    return AssetMaterialization(
+        asset_key=context.asset_key,
+        description=metadata_markdown(report),
+        metadata={
+            **figures,
+            "html": MetadataValue.path(str(files.html)),
+            "markdown": MetadataValue.path(str(files.markdown)),
+            "charts": MetadataValue.json([str(p) for p in files.charts]),
+        },
+    )
 
 
 @asset(
@@ -121,6 +132,7 @@ def daily_pnl(
 
 @asset(
     group_name="reports",
+    output_required=False,
     deps=[AssetDep("daily_pnl", partition_mapping=AllPartitionMapping())],
     description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.",
 )
@@ -129,17 +141,18 @@ def performance_report(
     config: PerformanceReportConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> Iterator[AssetMaterialization]:
     end = datetime.now(UTC) + timedelta(days=1)
     days = activity(database.engine, end - timedelta(days=config.days + 1), end)
     report = build_performance_report(days, Decimal(str(config.capital_usdt)))
     files = write_report(report, reports_dir(settings) / f"performance-{_stamp()}")
     context.log.info(f"performance report over {len(days)} days written to {files.html}")
-    return MaterializeResult(metadata={"days_with_activity": len(days), **_report_metadata(report, files)})
+    yield report_materialization(context, report, files, {"days_with_activity": len(days)})
 
 
 @asset(
     group_name="reports",
+    output_required=False,
     deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping())],
     description="On demand: backtest of the funding_rates table (funding_history or `arbx history import`) "
     "with charts.",
@@ -149,7 +162,7 @@ def backtest_report(
     config: BacktestReportConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> Iterator[AssetMaterialization]:
     if config.strategy not in STRATEGIES:
         raise ValueError(f"strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
     params = parse_params(config.params, backtest_params(settings.config, config.capital_usdt))
@@ -172,14 +185,14 @@ def backtest_report(
     (files.directory / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     total = result.total()
     context.log.info(f"backtest report written to {files.html}")
-    return MaterializeResult(
-        metadata={
-            "net_pnl": float(total["net_pnl"]),
-            **({"annualized_return": float(total["annualized_return"])} if total["days"] >= MIN_ANNUALIZE_DAYS else {}),
-            "sharpe": float(total["sharpe"]),
-            "max_drawdown": float(total["max_drawdown"]),
-            "round_trips": int(total["round_trips"]),
-            "priced": not unpriced,
-            **_report_metadata(report, files),
-        }
-    )
+    figures: dict[str, Any] = {
+        "net_pnl": float(total["net_pnl"]),
+        "sharpe": float(total["sharpe"]),
+        "max_drawdown": float(total["max_drawdown"]),
+        "round_trips": int(total["round_trips"]),
+        "priced": not unpriced,
+        "history_until": last.isoformat(),
+    }
+    if total["days"] >= MIN_ANNUALIZE_DAYS:
+        figures["annualized_return"] = float(total["annualized_return"])
+    yield report_materialization(context, report, files, figures)
