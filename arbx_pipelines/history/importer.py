@@ -78,7 +78,7 @@ def import_file(
         engine, parsed.funding, parsed.prices, source=f"import:{parsed.format}", mark_prices=parsed.mark_prices,
         dry_run=dry_run,
     )  # fmt: skip
-    if not dry_run:
+    if not dry_run and result.funding.inserted:  # a re-import that added nothing materializes nothing
         result.partitions = covered_partitions(parsed.funding)
     log.info(
         "history file imported" if not dry_run else "history file checked (dry run)",
