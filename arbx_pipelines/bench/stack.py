@@ -21,8 +21,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 READY_TIMEOUT_S = 240.0
 SIMULATOR = "simulator"
@@ -47,10 +48,10 @@ def process_name(cmdline: list[str]) -> str:
     """What a process of the stack is, from its command line."""
     text = " ".join(cmdline)
     for needle, name in (
-        (" sim ", SIMULATOR), ("dagster-webserver", "webserver"), ("dagster_webserver", "webserver"),
-        ("dagster-daemon", "daemon"), ("dagster.daemon", "daemon"), ("forkserver", "run server"),
-        ("code-server", "code server"), ("api grpc", "code server"), ("grpc", "code server"),
-        ("dagster-run-", "run"), ("dagster dev", "dagster dev"), (" run ", "arbx run"),
+        (" sim ", SIMULATOR), ("dagster_webserver", "webserver"), ("dagster._daemon", "daemon"),
+        ("forkserver", "run server"), ("resource_tracker", "run server helper"),
+        ("code-server start", "code server proxy"), ("api grpc", "code server"), ("dagster dev", "dagster dev"),
+        ("arbx_pipelines.supervisor", "arbx run"), (" run ", "arbx run"),
     ):  # fmt: skip
         if needle in f" {text} ":
             return name
@@ -143,6 +144,36 @@ def measure(root: int, idle_s: float) -> list[ProcessFigure]:
     return figures
 
 
+def summarize(figures: list[ProcessFigure], idle_s: float) -> dict[str, Any]:
+    """The JSON figures: totals of the stack without the simulator, and every process."""
+    stack = [f for f in figures if f.name != SIMULATOR]
+    return {
+        "pss_mb": round(sum(f.pss_mb for f in stack), 1),
+        "cpu_percent": round(sum(f.cpu_percent for f in stack), 2),
+        "idle_seconds": idle_s,
+        "processes": [{"name": f.name, "pss_mb": f.pss_mb, "cpu_percent": f.cpu_percent} for f in figures],
+    }
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the stack's process group (it was started in a session of its own), SIGKILL after 60 s; returns
+    once no process of the group is left (the daemon's children may outlive the supervisor by a few seconds)."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _stack_config(workdir: Path, sim_port: int) -> Path:
     path = workdir / "arbx.yaml"
     path.write_text(f"data_dir: {workdir / 'data'}\nsimulator: {{port: {sim_port}}}\n", encoding="utf-8")
@@ -152,7 +183,7 @@ def _stack_config(workdir: Path, sim_port: int) -> Path:
 def run(args: argparse.Namespace) -> int:
     if args.idle <= 0:
         raise ValueError(f"--idle must be positive, got {args.idle}")
-    with tempfile.TemporaryDirectory(prefix="arbx-bench-stack-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="arbx-bench-stack-", ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp)
         config = _stack_config(workdir, free_port())
         port = free_port()
@@ -166,26 +197,15 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(args.settle)  # the start-up work (reconcile on start, first sensor ticks) is not idling
             figures = measure(proc.pid, args.idle)
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-    stack = [f for f in figures if f.name != SIMULATOR]
-    summary = {
-        "pss_mb": round(sum(f.pss_mb for f in stack), 1),
-        "cpu_percent": round(sum(f.cpu_percent for f in stack), 2),
-        "idle_seconds": args.idle,
-        "processes": [{k: v for k, v in asdict(f).items() if k != "pid"} for f in figures],
-    }
+            _stop_group(proc)
+    summary = summarize(figures, args.idle)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"idle stack over {args.idle:.0f} s (PSS from /proc/<pid>/smaps_rollup; CPU in % of one core)")
-    print(f"  {'process':<14} {'pid':>7} {'PSS MB':>9} {'CPU %':>7}")
+    print(f"  {'process':<18} {'pid':>7} {'PSS MB':>9} {'CPU %':>7}")
     for f in figures:
-        print(f"  {f.name:<14} {f.pid:>7} {f.pss_mb:>9.1f} {f.cpu_percent:>7.2f}")
+        print(f"  {f.name:<18} {f.pid:>7} {f.pss_mb:>9.1f} {f.cpu_percent:>7.2f}")
     with_sim = sum(f.pss_mb for f in figures)
     print(f"stack without the simulator: {summary['pss_mb']:.1f} MB PSS, {summary['cpu_percent']:.2f} % of one core")
     print(f"with the simulator: {with_sim:.1f} MB PSS, {sum(f.cpu_percent for f in figures):.2f} % of one core")

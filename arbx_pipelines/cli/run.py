@@ -6,10 +6,10 @@ In ``sim`` mode the simulated venues are started first on loopback, so nothing o
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from arbx_pipelines.config.startup import load_settings
@@ -39,6 +39,7 @@ def simulator_command(port: int) -> list[str] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Prepare (config, migrations, DAGSTER_HOME), then become the supervisor of the simulator and dagster dev."""
     settings = load_settings(args.config, live_flag=args.live)
     loaded = settings.loaded
     upgrade(loaded.database_url)
@@ -46,29 +47,26 @@ def _run(args: argparse.Namespace) -> int:
     env = dict(os.environ, DAGSTER_HOME=str(home))
     if args.config:
         env["ARBX_CONFIG"] = str(Path(args.config).resolve())
-    children: list[subprocess.Popen[bytes]] = []
+    commands: list[list[str]] = []
+    cwds: list[str | None] = []
     if loaded.config.mode.value == "sim":
         command = simulator_command(loaded.config.simulator.port)
         if command is not None:
-            children.append(subprocess.Popen(command, env=env))
+            commands.append(command)
+            cwds.append(None)
             log.info("simulated venues starting", extra={"port": loaded.config.simulator.port})
     workspace = PROJECT_DIR / "workspace.yaml"
     dagster = [sys.executable, "-m", "dagster", "dev", "-h", args.host, "-p", str(args.port)]
     dagster += ["-w", str(workspace)] if workspace.exists() else ["-m", "arbx_pipelines.definitions"]
     log.info("dagster starting", extra={"url": f"http://{args.host}:{args.port}", "dagster_home": str(home)})
-    children.append(subprocess.Popen(dagster, env=env, cwd=str(loaded.base_dir)))
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    return max((child.returncode or 0) for child in children)
+    commands.append(dagster)
+    cwds.append(str(loaded.base_dir))
+    # this process has the CLI, config, SQLAlchemy and Alembic loaded: hand over to a bare supervisor instead
+    os.environ.clear()
+    os.environ.update(env)
+    plan = json.dumps({"commands": commands, "cwds": cwds})
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "arbx_pipelines.supervisor", plan])
