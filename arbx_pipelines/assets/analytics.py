@@ -3,8 +3,10 @@
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation at definition time.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from dagster import AllPartitionMapping, AssetDep, AssetExecutionContext, Config, MetadataValue, Output, asset
@@ -88,9 +90,23 @@ def funding_forecasts(
     if accuracy is not None:
         metadata["accuracy_vs_naive"] = MetadataValue.md(_accuracy_table(accuracy))
         metadata["holdout_from"] = accuracy["cutoff"]
-    value = {"generated_at": datetime.now(UTC).isoformat(), "outlooks": modelled, "skipped": skipped,
-             "accuracy": accuracy}  # fmt: skip
+    generated_at = datetime.now(UTC).isoformat()
+    value = {"generated_at": generated_at, "outlooks": modelled, "skipped": skipped, "accuracy": accuracy}
+    write_outlook_file(settings, generated_at, modelled)
     return Output(value, metadata=metadata)
+
+
+def outlook_file(settings: SettingsResource) -> Path:
+    """Where funding_forecasts leaves its latest outlook for the reports (``reports/forecasts/latest.json``)."""
+    return settings.loaded().data_dir / "reports" / "forecasts" / "latest.json"
+
+
+def write_outlook_file(settings: SettingsResource, generated_at: str, outlooks: list[SymbolOutlook]) -> None:
+    rows = [{"symbol": o.key, "annualized": o.annualized, "forecast_mean": o.forecast_mean, "eligible": o.eligible,
+             "reason": o.reason} for o in outlooks]  # fmt: skip
+    path = outlook_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"generated_at": generated_at, "outlooks": rows}, indent=2) + "\n", encoding="utf-8")
 
 
 def _forecast_table(items: list[SymbolOutlook]) -> str:

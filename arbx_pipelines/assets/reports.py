@@ -27,6 +27,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from arbx_pipelines.assets.analytics import outlook_file
 from arbx_pipelines.assets.funding_history import funding_history
 from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.config.analytics_adapters import backtest_params
@@ -34,7 +35,7 @@ from arbx_pipelines.core.backtest.data import BacktestInputError, attach_prices,
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import STRATEGIES, ParamError, parse_params
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
-from arbx_pipelines.reports.backtest_report import build_backtest_report
+from arbx_pipelines.reports.backtest_report import add_forecast_outlook, build_backtest_report
 from arbx_pipelines.reports.documents import MIN_ANNUALIZE_DAYS, Report, ReportFiles, metadata_markdown, write_report
 from arbx_pipelines.reports.performance import build_performance_report
 from arbx_pipelines.resources.database import DatabaseResource
@@ -153,7 +154,7 @@ def performance_report(
 @asset(
     group_name="reports",
     output_required=False,
-    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping())],
+    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping()), "funding_forecasts"],
     description="On demand: backtest of the funding_rates table (funding_history or `arbx history import`) "
     "with charts.",
 )
@@ -181,6 +182,7 @@ def backtest_report(
     except (BacktestInputError, ParamError) as exc:
         raise ValueError(str(exc)) from exc
     report = build_backtest_report(result, f"Backtest: {config.strategy}, {len(series)} symbols")
+    add_forecast_outlook(report, outlook_file(settings), {item.key for item in series})
     files = write_report(report, reports_dir(settings) / f"backtest-{config.strategy}-{_stamp()}")
     (files.directory / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     total = result.total()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray
@@ -75,3 +78,18 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
             "Sharpe and Sortino: daily returns, risk-free 0, x sqrt(365).",
         ],
     )
+
+
+def add_forecast_outlook(report: Report, path: Path, symbols: set[str]) -> None:
+    """The latest ``funding_forecasts`` outlook of the backtested symbols, as a table of the report (what the
+    forecasts expect next beside what the past returned); a note instead when no forecast was materialized yet."""
+    if not path.is_file():
+        report.notes.append("no funding_forecasts materialized yet: the report shows no forecast outlook")
+        return
+    latest = json.loads(path.read_text(encoding="utf-8"))
+    rows = [["symbol", "annualized now", "forecast mean", "eligible"]]
+    for item in latest["outlooks"]:
+        if item["symbol"] in symbols:
+            eligible = "yes" if item["eligible"] else item["reason"] or "no"
+            rows.append([item["symbol"], f"{item['annualized']:.2%}", f"{item['forecast_mean']:.2%}", eligible])
+    report.tables[f"Forecast outlook (funding_forecasts of {latest['generated_at'][:16]})"] = rows

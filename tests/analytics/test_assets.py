@@ -80,6 +80,8 @@ def test_forecast_ranking_allocation_and_backtest_report(
     metadata = events[0].metadata
     images = _images(events[0].description or "")  # the charts are in the materialization's own page
     assert len(images) == 4 and all(img.startswith(PNG_MAGIC) for img in images)
+    outlook = (events[0].description or "").split("## Forecast outlook (funding_forecasts of ", 1)[1]
+    assert "| binance:HOT/USDT:USDT |" in outlook and "| binance:COLD/USDT:USDT |" in outlook
     html = Path(metadata["html"].value)  # type: ignore[arg-type]
     assert html.is_file() and html.parent.parent == tmp_path / "data" / "reports"
     pngs = sorted(html.parent.glob("*.png"))
@@ -100,6 +102,7 @@ def test_backtest_report_defaults_to_the_history_that_exists(
     assert event.metadata["history_until"].value == "2024-06-01T00:00:00+00:00"
     assert event.metadata["round_trips"].value > 0  # type: ignore[operator]
     assert "annualized_return" in event.metadata  # 133 days of history: long enough to annualize
+    assert "no funding_forecasts materialized yet" in (event.description or "")
 
 
 def _trading_day(engine: Engine, day: date) -> None:

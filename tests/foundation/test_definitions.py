@@ -30,6 +30,7 @@ LINEAGE = [
     ("funding_history", "funding_forecasts"),
     ("funding_forecasts", "opportunity_ranking"),
     ("funding_history", "backtest_report"),
+    ("funding_forecasts", "backtest_report"),
     ("positions", "daily_pnl"),
     ("funding_payments", "daily_pnl"),
     ("daily_pnl", "performance_report"),

@@ -13,14 +13,14 @@ from arbx_pipelines.cli.main import main
 from tests.support.dagster_ui import chromium_page, dagster_dev
 
 #: downstream asset -> its direct upstream assets (markets -> funding_snapshot -> opportunity_ranking ->
-#: capital_allocation; funding_history -> stats, forecasts, reports; positions, funding_payments -> daily_pnl -> report)
+#: capital_allocation; funding_history -> stats, forecasts -> reports; positions, funding_payments -> daily_pnl -> report)
 UPSTREAM = {
     "funding_snapshot": {"markets"},
     "opportunity_ranking": {"funding_snapshot", "funding_forecasts"},
     "capital_allocation": {"opportunity_ranking"},
     "symbol_funding_stats": {"funding_history"},
     "funding_forecasts": {"funding_history"},
-    "backtest_report": {"funding_history"},
+    "backtest_report": {"funding_history", "funding_forecasts"},
     "daily_pnl": {"positions", "funding_payments"},
     "performance_report": {"daily_pnl"},
 }
