@@ -13,7 +13,7 @@ from arbx_pipelines.cli.main import main
 from tests.support.dagster_ui import chromium_page, dagster_dev
 
 #: downstream asset -> its direct upstream assets (markets -> funding_snapshot -> opportunity_ranking ->
-#: capital_allocation; funding_history -> stats, forecasts -> reports; positions, funding_payments -> daily_pnl -> report)
+#: capital_allocation; funding_history -> stats, forecasts -> reports; positions, funding_payments -> daily_pnl)
 UPSTREAM = {
     "funding_snapshot": {"markets"},
     "opportunity_ranking": {"funding_snapshot", "funding_forecasts"},
