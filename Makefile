@@ -36,7 +36,7 @@ browser:
 
 # Two workers, one test file per worker at a time (--dist loadfile: a file's shared simulator and Dagster fixtures
 # start once); coverage of arbx_pipelines measured and printed, below 80 % fails.
-PYTEST_ARGS ?= -n 2 --dist loadfile --cov=arbx_pipelines --cov-report= --cov-fail-under=80
+PYTEST_ARGS ?= -n 2 --dist loadfile --cov=arbx_pipelines --cov-report= --cov-fail-under=80 --durations=15
 
 pytest: install browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)
