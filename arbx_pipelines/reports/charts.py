@@ -44,7 +44,7 @@ def _dates(times: IntArray) -> npt.NDArray[np.datetime64]:
     return np.asarray(times, dtype=np.int64).astype("datetime64[s]")
 
 
-def _fit_span(axes: Axes, times: IntArray) -> None:
+def fit_span(axes: Axes, times: IntArray) -> None:
     """A series at one instant (or none) would get matplotlib's default date span of years: show one day instead."""
     if times.size and int(np.max(times)) == int(np.min(times)):
         from matplotlib.dates import date2num
@@ -92,7 +92,7 @@ def funding_vs_costs(times: IntArray, funding: FloatArray, costs: FloatArray) ->
     if times.size == 1:  # a step needs two points; one day of activity still shows as two dots
         axes.plot(_dates(times), np.cumsum(funding), "o", color=FUNDING_COLOUR)
         axes.plot(_dates(times), np.cumsum(costs), "o", color=COST_COLOUR)
-    _fit_span(axes, times)
+    fit_span(axes, times)
     axes.legend(loc="upper left")
     axes.set_title("Funding vs costs, cumulative (USDT)")
     return _png(figure)
