@@ -9,7 +9,7 @@ from dagster import Definitions
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
 from arbx_pipelines.assets.inventory import inventory_rebalancing
-from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.market_data import funding_snapshot, markets
 from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.assets.spot_arbitrage import spot_arbitrage
@@ -30,6 +30,7 @@ from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.sensors.funding_opportunity import funding_opportunity
 from arbx_pipelines.sensors.ingestion import symbol_listings, volatile_snapshot_sensor
 from arbx_pipelines.sensors.position_risk import position_risk
+from arbx_pipelines.sensors.quotes import quotes, quotes_monitor_sensor
 from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
 from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat, spot_spread
@@ -98,6 +99,7 @@ def build_definitions(
             run_failure_alert,
             volatile_snapshot_sensor(cfg.schedules.funding_snapshot_volatile_minutes),
             symbol_listings,
+            quotes_monitor_sensor(cfg.schedules.quotes_minutes),
             funding_opportunity,
             position_risk,
             reconcile_on_start,

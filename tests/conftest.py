@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,13 @@ REDIS_TEST_URL = os.environ.get("ARBX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def missing_data(path: Path) -> None:
+    """Recorded data or fixtures absent: a failure under CI=true (every test must run there), a skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{path} is missing; CI runs with ../shared beside the checkout")
+    pytest.skip(f"{path} is missing")
+
+
 def _unavailable(what: str, exc: BaseException) -> None:
     message = f"{what} is not reachable: {exc}"
     if IN_CI:
@@ -27,12 +34,22 @@ def _unavailable(what: str, exc: BaseException) -> None:
     pytest.skip(message)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI=true a skip from any source (fixture, marker, parameter) is reported as a failure: every test runs."""
+    report = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {report.longrepr}"
+    return report
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED_DIR.exists():
-        if IN_CI:
-            pytest.fail(f"{SHARED_DIR} is missing; CI runs with ../shared beside the checkout")
-        pytest.skip(f"{SHARED_DIR} is missing")
+        missing_data(SHARED_DIR)
     return SHARED_DIR
 
 

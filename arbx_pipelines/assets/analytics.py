@@ -3,13 +3,17 @@
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation at definition time.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from dagster import AllPartitionMapping, AssetDep, AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
+from arbx_pipelines.assets.funding_history import funding_history
+from arbx_pipelines.assets.market_data import funding_snapshot
 from arbx_pipelines.config.adapters import allocation_params, scoring_params
 from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import attach_prices, build_series
@@ -20,7 +24,9 @@ from arbx_pipelines.core.forecast.outlook import OutlookSettings, SymbolOutlook,
 from arbx_pipelines.core.forecast.ranking import RankedOpportunity, rank_outlooks
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.analytics_queries import load_prices, load_settlements, open_exposure
+from arbx_pipelines.storage.funding import latest_snapshots, settlements
+from arbx_pipelines.storage.pnl import open_exposure
+from arbx_pipelines.storage.prices import price_points
 
 TABLE_ROWS = 25
 
@@ -48,6 +54,7 @@ def _pct(value: float | None) -> str:
 
 @asset(
     group_name="analytics",
+    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping())],
     description="Per-symbol ARIMA forecasts of the annualized funding rate with persistence, anomaly z-scores, "
     "dynamic leverage and optimal holding time; out-of-sample accuracy vs the naive forecast on held-back months. "
     "Reads the funding_rates table (filled by funding_history or `arbx history import`).",
@@ -57,9 +64,9 @@ def funding_forecasts(
 ) -> Output[dict[str, Any]]:
     cfg = settings.config
     since = datetime.now(UTC) - timedelta(days=config.lookback_days)
-    records = load_settlements(database.engine, since=since, symbols=config.symbols or None)
+    records = settlements(database.engine, since=since, symbols=config.symbols or None)
     series = [s for s in build_series(records) if len(s) >= MIN_OBSERVATIONS]
-    unpriced = attach_prices(series, load_prices(database.engine, since=since), required=False)
+    unpriced = attach_prices(series, price_points(database.engine, since=since), required=False)
     settings_ = OutlookSettings(
         strategy=backtest_params(cfg, config.capital_usdt),
         anomaly_z=cfg.risk.anomaly_z,
@@ -83,9 +90,23 @@ def funding_forecasts(
     if accuracy is not None:
         metadata["accuracy_vs_naive"] = MetadataValue.md(_accuracy_table(accuracy))
         metadata["holdout_from"] = accuracy["cutoff"]
-    value = {"generated_at": datetime.now(UTC).isoformat(), "outlooks": modelled, "skipped": skipped,
-             "accuracy": accuracy}  # fmt: skip
+    generated_at = datetime.now(UTC).isoformat()
+    value = {"generated_at": generated_at, "outlooks": modelled, "skipped": skipped, "accuracy": accuracy}
+    write_outlook_file(settings, generated_at, modelled)
     return Output(value, metadata=metadata)
+
+
+def outlook_file(settings: SettingsResource) -> Path:
+    """Where funding_forecasts leaves its latest outlook for the reports (``reports/forecasts/latest.json``)."""
+    return settings.loaded().data_dir / "reports" / "forecasts" / "latest.json"
+
+
+def write_outlook_file(settings: SettingsResource, generated_at: str, outlooks: list[SymbolOutlook]) -> None:
+    rows = [{"symbol": o.key, "annualized": o.annualized, "forecast_mean": o.forecast_mean, "eligible": o.eligible,
+             "reason": o.reason} for o in outlooks]  # fmt: skip
+    path = outlook_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"generated_at": generated_at, "outlooks": rows}, indent=2) + "\n", encoding="utf-8")
 
 
 def _forecast_table(items: list[SymbolOutlook]) -> str:
@@ -118,11 +139,20 @@ def _accuracy_table(accuracy: dict[str, Any]) -> str:
     return head + _md_table(header, rows)
 
 
-@asset(group_name="analytics", description="Symbols ranked by forecast net return per day, with the live score.")
+@asset(
+    group_name="analytics",
+    deps=[funding_snapshot],
+    description="Symbols ranked by forecast net return per day, with the live score of the latest funding snapshot.",
+)
 def opportunity_ranking(
-    context: AssetExecutionContext, funding_forecasts: dict[str, Any], settings: SettingsResource
+    context: AssetExecutionContext,
+    funding_forecasts: dict[str, Any],
+    database: DatabaseResource,
+    settings: SettingsResource,
 ) -> Output[list[RankedOpportunity]]:
-    ranked = rank_outlooks(funding_forecasts["outlooks"], scoring_params(settings.config))
+    snapshot = next(iter(latest_snapshots(database.engine, 1)), None)
+    live = {f"{v}:{s}": rate for (v, s), rate in snapshot.annualized().items()} if snapshot is not None else {}
+    ranked = rank_outlooks(funding_forecasts["outlooks"], scoring_params(settings.config), live_annualized=live)
     eligible = [r for r in ranked if r.outlook.eligible]
     context.log.info(f"{len(eligible)} of {len(ranked)} symbols eligible")
     header = ["rank", "symbol", "forecast score", "live score", "annualized", "hold h", "lev", "eligible"]
@@ -135,6 +165,7 @@ def opportunity_ranking(
         "symbols": len(ranked),
         "eligible": len(eligible),
         "top": eligible[0].outlook.key if eligible else "-",
+        "live_snapshot": snapshot.time.isoformat() if snapshot is not None else "none yet (last settled rates)",
         "ranking": MetadataValue.md(_md_table(header, rows)),
     }
     return Output(ranked, metadata=metadata)

@@ -21,11 +21,12 @@ from dagster import (
 
 from arbx_pipelines.core.models import ALL_VENUES, Venue
 from arbx_pipelines.history.checks import SymbolHistoryCheck, check_funding_history
-from arbx_pipelines.marketdata.history_fetch import fetch_venues_history, store_history
+from arbx_pipelines.history.materializations import HISTORY_START
+from arbx_pipelines.marketdata.history_fetch import fetch_venues_history
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.exchange import ExchangesResource
+from arbx_pipelines.storage.funding_history import record_funding
 
-HISTORY_START = "2024-01-01"
 funding_history_partitions = MultiPartitionsDefinition(
     {
         "date": DailyPartitionsDefinition(start_date=HISTORY_START),
@@ -74,7 +75,7 @@ def funding_history(
     fetched = exchanges.run(lambda clients: fetch_venues_history(clients, ranges))
     for venue, (records, venue_failures) in fetched.items():
         day_set = set(wanted[venue])
-        result = store_history(database.engine, [r for r in records if r.funding_time.date() in day_set])
+        result = record_funding(database.engine, [r for r in records if r.funding_time.date() in day_set], "venue")
         context.log.info(f"{venue}: {result.rows} settlements, {result.inserted} new, {result.already_present} present")
         totals["rows"] += result.rows
         totals["inserted"] += result.inserted

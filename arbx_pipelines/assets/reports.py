@@ -1,18 +1,24 @@
 """Report assets: daily P&L (one partition per UTC day) and the on-demand performance and backtest reports.
 
-Reports are written under ``<data_dir>/reports/`` as markdown + PNG and as a self-contained HTML page; the
-materialization's metadata carries the same markdown with the charts inline, so the Dagster UI shows them.
+Reports are written under ``<data_dir>/reports/`` as markdown + PNG and as a self-contained HTML page. The
+materialization's *description* is the same markdown with the charts inline: the Dagster UI renders a description
+on the materialization page itself (markdown metadata would hide behind "Show Markdown"). That is why the two
+reports yield their ``AssetMaterialization`` instead of returning a result (which carries no description).
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation at definition time.
 """
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AllPartitionMapping,
+    AssetDep,
     AssetExecutionContext,
+    AssetMaterialization,
     Config,
     DailyPartitionsDefinition,
     MaterializeResult,
@@ -21,17 +27,22 @@ from dagster import (
 )
 from pydantic import Field
 
+from arbx_pipelines.assets.analytics import outlook_file
+from arbx_pipelines.assets.funding_history import funding_history
+from arbx_pipelines.assets.positions import funding_payments, positions
 from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import BacktestInputError, attach_prices, build_series, select_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import STRATEGIES, ParamError, parse_params
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
-from arbx_pipelines.reports.backtest_report import build_backtest_report
-from arbx_pipelines.reports.documents import Report, ReportFiles, metadata_markdown, write_report
+from arbx_pipelines.reports.backtest_report import add_forecast_outlook, build_backtest_report
+from arbx_pipelines.reports.documents import MIN_ANNUALIZE_DAYS, Report, ReportFiles, metadata_markdown, write_report
 from arbx_pipelines.reports.performance import build_performance_report
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.analytics_queries import activity, load_prices, load_settlements
+from arbx_pipelines.storage.funding import last_settlement_time, settlements
+from arbx_pipelines.storage.pnl import activity
+from arbx_pipelines.storage.prices import price_points
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
 
@@ -44,7 +55,7 @@ class PerformanceReportConfig(Config):
 class BacktestReportConfig(Config):
     strategy: str = "threshold"
     symbols: list[str] = Field(default_factory=list, description="empty: every symbol with history")
-    lookback_days: int = 365
+    lookback_days: int = Field(365, description="days of history before the newest stored settlement")
     capital_usdt: float = 500.0
     params: dict[str, str] = Field(default_factory=dict, description="backtest parameters, as arbx backtest --param")
 
@@ -57,18 +68,26 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _report_metadata(report: Report, files: ReportFiles) -> dict[str, Any]:
-    return {
-        "report": MetadataValue.md(metadata_markdown(report)),
-        "html": MetadataValue.path(str(files.html)),
-        "markdown": MetadataValue.path(str(files.markdown)),
-        "charts": MetadataValue.json([str(p) for p in files.charts]),
-    }
+def report_materialization(
+    context: AssetExecutionContext, report: Report, files: ReportFiles, figures: dict[str, Any]
+) -> AssetMaterialization:
+    """The report's materialization: its markdown with the charts inline as the description, files as metadata."""
+    return AssetMaterialization(
+        asset_key=context.asset_key,
+        description=metadata_markdown(report),
+        metadata={
+            **figures,
+            "html": MetadataValue.path(str(files.html)),
+            "markdown": MetadataValue.path(str(files.markdown)),
+            "charts": MetadataValue.json([str(p) for p in files.charts]),
+        },
+    )
 
 
 @asset(
     group_name="reports",
     partitions_def=DAILY_PARTITIONS,
+    deps=[positions, funding_payments],
     description="P&L of one UTC day: funding received, fees paid, price P&L of hedges closed that day.",
 )
 def daily_pnl(
@@ -112,23 +131,30 @@ def daily_pnl(
     )
 
 
-@asset(group_name="reports", description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.")
+@asset(
+    group_name="reports",
+    output_required=False,
+    deps=[AssetDep("daily_pnl", partition_mapping=AllPartitionMapping())],
+    description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.",
+)
 def performance_report(
     context: AssetExecutionContext,
     config: PerformanceReportConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> Iterator[AssetMaterialization]:
     end = datetime.now(UTC) + timedelta(days=1)
     days = activity(database.engine, end - timedelta(days=config.days + 1), end)
     report = build_performance_report(days, Decimal(str(config.capital_usdt)))
     files = write_report(report, reports_dir(settings) / f"performance-{_stamp()}")
     context.log.info(f"performance report over {len(days)} days written to {files.html}")
-    return MaterializeResult(metadata={"days_with_activity": len(days), **_report_metadata(report, files)})
+    yield report_materialization(context, report, files, {"days_with_activity": len(days)})
 
 
 @asset(
     group_name="reports",
+    output_required=False,
+    deps=[AssetDep(funding_history, partition_mapping=AllPartitionMapping()), "funding_forecasts"],
     description="On demand: backtest of the funding_rates table (funding_history or `arbx history import`) "
     "with charts.",
 )
@@ -137,17 +163,18 @@ def backtest_report(
     config: BacktestReportConfig,
     database: DatabaseResource,
     settings: SettingsResource,
-) -> MaterializeResult:
+) -> Iterator[AssetMaterialization]:
     if config.strategy not in STRATEGIES:
         raise ValueError(f"strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
     params = parse_params(config.params, backtest_params(settings.config, config.capital_usdt))
-    since = datetime.now(UTC) - timedelta(days=config.lookback_days)
-    records = load_settlements(database.engine, since=since)
-    if not records:
-        raise ValueError(f"no funding history in the last {config.lookback_days} days: import or ingest some first")
+    last = last_settlement_time(database.engine)
+    if last is None:
+        raise ValueError("no funding history stored: run `arbx history import` or materialize funding_history first")
+    since = last - timedelta(days=config.lookback_days)  # the stored history's last year, however old it is
+    records = settlements(database.engine, since=since)
     try:
         series = select_series(build_series(records), config.symbols or None)
-        unpriced = attach_prices(series, load_prices(database.engine, since=since), required=False)
+        unpriced = attach_prices(series, price_points(database.engine, since=since), required=False)
         if unpriced:  # one constant-notional rule for the whole book keeps the symbols comparable
             for item in series:
                 item.prices = None
@@ -155,18 +182,19 @@ def backtest_report(
     except (BacktestInputError, ParamError) as exc:
         raise ValueError(str(exc)) from exc
     report = build_backtest_report(result, f"Backtest: {config.strategy}, {len(series)} symbols")
+    add_forecast_outlook(report, outlook_file(settings), {item.key for item in series})
     files = write_report(report, reports_dir(settings) / f"backtest-{config.strategy}-{_stamp()}")
     (files.directory / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     total = result.total()
     context.log.info(f"backtest report written to {files.html}")
-    return MaterializeResult(
-        metadata={
-            "net_pnl": float(total["net_pnl"]),
-            "annualized_return": float(total["annualized_return"]),
-            "sharpe": float(total["sharpe"]),
-            "max_drawdown": float(total["max_drawdown"]),
-            "round_trips": int(total["round_trips"]),
-            "priced": not unpriced,
-            **_report_metadata(report, files),
-        }
-    )
+    figures: dict[str, Any] = {
+        "net_pnl": float(total["net_pnl"]),
+        "sharpe": float(total["sharpe"]),
+        "max_drawdown": float(total["max_drawdown"]),
+        "round_trips": int(total["round_trips"]),
+        "priced": not unpriced,
+        "history_until": last.isoformat(),
+    }
+    if total["days"] >= MIN_ANNUALIZE_DAYS:
+        figures["annualized_return"] = float(total["annualized_return"])
+    yield report_materialization(context, report, files, figures)

@@ -3,12 +3,18 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from dagster import AssetExecutionContext, DynamicPartitionsDefinition, MaterializeResult, asset
-from sqlalchemy import select
+from dagster import (
+    AllPartitionMapping,
+    AssetDep,
+    AssetExecutionContext,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    asset,
+)
 
 from arbx_pipelines.core.funding import annualize
 from arbx_pipelines.resources.database import DatabaseResource
-from arbx_pipelines.storage.models import FundingRateRow
+from arbx_pipelines.storage.funding import symbol_settlements
 
 SYMBOLS_PARTITION = DynamicPartitionsDefinition(name="symbols")
 STATS_DAYS = 30
@@ -28,18 +34,14 @@ def split_partition_key(key: str) -> tuple[str, str]:
 @asset(
     group_name="analytics",
     partitions_def=SYMBOLS_PARTITION,
+    deps=[AssetDep("funding_history", partition_mapping=AllPartitionMapping())],
     description=f"Funding statistics of one perpetual over the last {STATS_DAYS} days of stored history.",
 )
 def symbol_funding_stats(context: AssetExecutionContext, database: DatabaseResource) -> MaterializeResult:
     venue, symbol = split_partition_key(context.partition_key)
     since = datetime.now(UTC) - timedelta(days=STATS_DAYS)
-    with database.transaction() as session:
-        rows = session.execute(
-            select(FundingRateRow.rate, FundingRateRow.interval_hours)
-            .where(FundingRateRow.venue == venue, FundingRateRow.symbol == symbol, FundingRateRow.funding_time >= since)
-            .order_by(FundingRateRow.funding_time)
-        ).all()
-    annualized = [annualize(Decimal(rate), interval or 8) for rate, interval in rows]
+    rows = symbol_settlements(database.engine, venue, symbol, since)
+    annualized = [annualize(rate, interval or 8) for rate, interval in rows]
     mean = sum(annualized, Decimal(0)) / len(annualized) if annualized else None
     return MaterializeResult(
         metadata={

@@ -66,6 +66,11 @@ def crash_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the first schedule (default 1)")
     parser.add_argument("--no-matrix", action="store_true", help="run the fuzzer schedules only (replay a seed)")
     parser.add_argument("--redis", metavar="URL", help="Redis URL: half the cases run with Redis as the state store")
+
+
+def stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds the idle stack is measured (default 60)")
+    parser.add_argument("--settle", type=float, default=20.0, help="seconds after start before measuring")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
@@ -76,4 +81,5 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "backtest": backtest_arguments,
     "spot": spot_arguments,
     "crash": crash_arguments,
+    "stack": stack_arguments,
 }

@@ -43,9 +43,10 @@ from arbx_pipelines.execution.context import ExecutionDeps, deps_from_config
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.signals import FundingScan, Opportunity, scan_funding
-from arbx_pipelines.marketdata.snapshot import fetch_snapshot, store_snapshot
+from arbx_pipelines.marketdata.snapshot import fetch_snapshot
 from arbx_pipelines.scenarios.harness import Harness, sim_harness
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.funding import record_snapshot
 from arbx_pipelines.storage.models import Execution, Order
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.client import VenueClient
@@ -176,7 +177,8 @@ def pick_symbols(server: SimServer, count: int) -> list[str]:
 async def write_signal(client: VenueClient, engine: Engine, symbols: Sequence[str]) -> datetime:
     """The signal: a funding snapshot written as the ``funding_snapshot`` asset writes it; its time is the signal's."""
     signal_at = datetime.now(UTC)
-    store_snapshot(engine, await fetch_snapshot({VENUE: client}, signal_at))
+    snapshot = await fetch_snapshot({VENUE: client}, signal_at)
+    record_snapshot(engine, snapshot.time, snapshot.rates)
     return signal_at
 
 

@@ -16,14 +16,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from arbx_pipelines.bench.pg_schema import bench_pg_url, temporary_schema
 from arbx_pipelines.history.records import FundingRecord
-from arbx_pipelines.history.writer import write_funding
 from arbx_pipelines.storage.db import make_engine
-from arbx_pipelines.storage.models import FundingRateRow
+from arbx_pipelines.storage.funding_history import delete_all_funding, insert_funding_row_by_row, write_funding
+from arbx_pipelines.storage.pg_schema import bench_pg_url, temporary_schema
 
 HISTORY_GOAL_ROWS_PER_S = 200_000
 SNAPSHOT_GOAL_S = 2.0
@@ -44,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             bulk = _timed_bulk(engine, records)
             remerge = _timed_bulk(engine, records, expect_inserted=0)
             naive_rows = records[: min(args.naive_rows, len(records))]
-            _truncate(engine)
+            delete_all_funding(engine)
             naive_s = _timed_naive(engine, naive_rows)
         finally:
             engine.dispose()
@@ -127,26 +125,11 @@ def _process_cpu(pid: int) -> float | None:
 def _timed_naive(engine: Engine, records: list[FundingRecord]) -> float:
     """One ORM object and one INSERT round trip per row (flush per row), committed once at the end."""
     started = time.perf_counter()
-    with Session(engine) as session, session.begin():
-        for r in records:
-            session.add(
-                FundingRateRow(
-                    venue=r.venue, symbol=r.symbol, funding_time=r.funding_time, rate=r.rate,
-                    interval_hours=r.interval_hours, source="bench-naive",
-                )
-            )  # fmt: skip
-            session.flush()
+    stored = insert_funding_row_by_row(engine, records, "bench-naive")
     elapsed = time.perf_counter() - started
-    with Session(engine) as session:
-        stored = session.scalar(select(func.count()).select_from(FundingRateRow))
     if stored != len(records):
         raise RuntimeError(f"naive insert stored {stored} rows, expected {len(records)}")
     return elapsed
-
-
-def _truncate(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE funding_rates")
 
 
 def _load() -> str:

@@ -1,4 +1,4 @@
-"""``arbx bench ingest|venues|execution|backtest|spot|crash|all``: print performance figures.
+"""``arbx bench ingest|venues|execution|backtest|spot|crash|stack|all``: print performance figures.
 
 Each bench lives in its own module ``arbx_pipelines.bench.<name>`` exposing ``run(args) -> int``; its options are in
 ``arbx_pipelines.bench.arguments``, so building the parser imports no bench. A bench whose module does not exist yet
@@ -21,6 +21,7 @@ BENCHES: dict[str, str] = {
     "backtest": "backtest throughput over the recorded history",
     "spot": "the spot arbitrage engine on the simulator with injected latency",
     "crash": "kill every execution job at every crash point, fuzz faults; reconcile and check the invariants",
+    "stack": "memory (PSS) and CPU of the idle stack that `arbx run` starts",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from arbx_pipelines.cli.history_backfill import add_backfill_parser
 from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.history.checks import SymbolHistoryCheck, check_funding_history
-from arbx_pipelines.history.importer import describe, import_files
+from arbx_pipelines.history.importer import FileResult, describe, import_files
+from arbx_pipelines.history.materializations import record_import_materializations
 from arbx_pipelines.history.progress import ProgressBar
-from arbx_pipelines.history.stats import SeriesStats, funding_stats, price_stats
+from arbx_pipelines.instance import default_dagster_home, ensure_dagster_home
 from arbx_pipelines.storage.db import make_engine
+from arbx_pipelines.storage.funding import SeriesStats, funding_stats
+from arbx_pipelines.storage.prices import price_stats
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check.add_argument("--venue", help="only this venue")
     check.add_argument("--freshness", action="store_true", help="also flag symbols whose next settlement is overdue")
     check.add_argument("--all", action="store_true", help="print every symbol, not only those with findings")
+    check.add_argument(
+        "--since", type=_since, metavar="DATE", help="only settlements from DATE on (YYYY-MM-DD or ISO time, UTC)"
+    )
     check.set_defaults(handler=_check)
     add_backfill_parser(history_sub)
 
@@ -69,12 +76,27 @@ def _import(args: argparse.Namespace) -> int:
             print(f"arbx: {result.error}", file=sys.stderr)
         else:
             print(("(dry run) " if args.dry_run else "") + describe(result))
+    _record_materializations(args, results)
     if len(results) > 1:
         inserted = sum(r.total.inserted for r in results if r.error is None)
         present = sum(r.total.already_present for r in results if r.error is None)
         verb = "would insert" if args.dry_run else "inserted"
         print(f"{len(results) - failed} of {len(results)} files imported: {verb} {inserted}, already present {present}")
     return 2 if failed else 0
+
+
+def _record_materializations(args: argparse.Namespace, results: list[FileResult]) -> None:
+    """Each imported partition shows as materialized on the ``funding_history`` asset in the Dagster UI."""
+    partitions: Counter[tuple[str, str]] = Counter()
+    for result in results:
+        partitions.update(result.partitions)
+    if not partitions:
+        return
+    loaded = load_config(args.config)
+    home = ensure_dagster_home(default_dagster_home(loaded.base_dir))
+    source = ", ".join(Path(r.path).name for r in results if r.partitions)
+    recorded = record_import_materializations(home, partitions, source)
+    print(f"funding_history: {recorded} partitions (day x venue) recorded as materialized in Dagster")
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -107,16 +129,40 @@ def _check(args: argparse.Namespace) -> int:
             engine,
             now=datetime.now(UTC) if args.freshness else None,
             venue=args.venue,
+            since=args.since,
             rate_caps=config.history.rate_caps,
             grace=timedelta(minutes=config.history.freshness_grace_minutes),
         )
     finally:
         engine.dispose()
     failed = [r for r in results if not r.passed]
+    print(check_summary(results, args.since))
     for r in results if args.all else failed:
         print(_check_line(r))
-    print(f"{len(results)} symbols checked, {len(failed)} with findings")
     return 1 if failed else 0
+
+
+def _since(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or ISO time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def check_summary(results: list[SymbolHistoryCheck], since: datetime | None) -> str:
+    """The first thing ``arbx history check`` prints: how many symbols, how many with findings, of which kind."""
+    failed = [r for r in results if not r.passed]
+    scope = f" since {since:%Y-%m-%d %H:%M}" if since is not None else ""
+    line = f"{len(results)} symbols checked{scope}, {len(failed)} with findings"
+    kinds = {
+        "missing settlements": sum(len(r.missing) for r in results),
+        "duplicated settlements": sum(len(r.duplicates) for r in results),
+        "rates beyond the cap": sum(len(r.out_of_range) for r in results),
+        "stale symbols": sum(1 for r in results if r.overdue_by),
+    }
+    found = [f"{count} {kind}" for kind, count in kinds.items() if count]
+    return line + (f": {', '.join(found)}" if found else "")
 
 
 def _check_line(r: SymbolHistoryCheck) -> str:

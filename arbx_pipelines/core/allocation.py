@@ -13,7 +13,6 @@ Public API::
     capital_for(notional, leverage) -> Decimal
     notional_for(capital, leverage) -> Decimal                 # rounded down to the cent
     AllocationRequest(venue, symbol, notional)                 # notional wanted (quote)
-    requests_from_ranked(ranked) -> list[AllocationRequest]
     allocate(requests, total_capital, params, *, leverage, used_by_coin={}, used_total=0) -> AllocationPlan
         AllocationPlan(leverage, allocations: tuple[Allocation, ...], skipped: tuple[SkippedRequest, ...])
         Allocation(venue, symbol, coin, notional, capital, leverage)
@@ -30,7 +29,6 @@ from typing import Literal
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.money import CENT, ZERO, quantize_down
-from arbx_pipelines.core.scoring import RankedSignal
 
 ONE = Decimal(1)
 
@@ -102,10 +100,6 @@ def notional_for(capital: Decimal, leverage: int) -> Decimal:
     if leverage < 1:
         raise ValueError(f"leverage must be at least 1, got {leverage}")
     return quantize_down(max(capital, ZERO) * Decimal(leverage) / Decimal(leverage + 1), CENT)
-
-
-def requests_from_ranked(ranked: Sequence[RankedSignal]) -> list[AllocationRequest]:
-    return [AllocationRequest(r.signal.venue, r.signal.symbol, r.signal.notional) for r in ranked]
 
 
 def allocate(

@@ -1,4 +1,4 @@
-"""One day's P&L components per symbol (see ``storage.analytics_queries`` for where each comes from).
+"""One day's P&L components per symbol (see ``storage.pnl`` for where each comes from).
 
 net = funding received - fees paid + price P&L of hedges closed that day.
 """

@@ -12,13 +12,10 @@ Conventions used throughout ``core``:
 Public API::
 
     HOURS_PER_YEAR: Decimal                                          # 8760
-    settlements_per_year(interval_hours) -> Decimal
     annualize(rate, interval_hours) -> Decimal                       # rate * (24 / interval_hours) * 365
-    per_settlement_rate(annualized, interval_hours) -> Decimal       # inverse of annualize
     settlements_within(horizon_hours, interval_hours, *, now=None, next_funding_time=None) -> int
     round_trip_cost_rate(spot_fee, perp_fee, spread_cost_rate=0) -> Decimal
     break_even_settlements(rate, cost_rate, *, carry_cost_per_settlement=0) -> int | None
-    expected_funding(rate, notional, settlements, *, receiving_short=True) -> Decimal
     funding_payment(rate, notional, *, short_perp) -> Decimal        # one settlement, signed, for us
 """
 
@@ -45,22 +42,12 @@ def _interval(interval_hours: int | Decimal) -> Decimal:
     return value
 
 
-def settlements_per_year(interval_hours: int | Decimal) -> Decimal:
-    """How many funding settlements a year at this interval: 8h -> 1095, 4h -> 2190, 1h -> 8760."""
-    return HOURS_PER_YEAR / _interval(interval_hours)
-
-
 def annualize(rate: Decimal, interval_hours: int | Decimal) -> Decimal:
     """Annualized rate = rate x (24 / interval_hours) x 365, as a fraction (0.5 = 50 % a year).
 
     Multiplies before dividing so the usual intervals (1, 2, 4, 8 h) give exact results.
     """
     return rate * HOURS_PER_YEAR / _interval(interval_hours)
-
-
-def per_settlement_rate(annualized: Decimal, interval_hours: int | Decimal) -> Decimal:
-    """The per-settlement rate that annualizes to ``annualized`` at this interval."""
-    return annualized * _interval(interval_hours) / HOURS_PER_YEAR
 
 
 def settlements_within(
@@ -126,13 +113,3 @@ def funding_payment(rate: Decimal, notional: Decimal, *, short_perp: bool) -> De
     """One settlement's payment to us (negative: we pay). Shorts receive positive funding."""
     received_by_short = rate * notional
     return received_by_short if short_perp else -received_by_short
-
-
-def expected_funding(rate: Decimal, notional: Decimal, settlements: int, *, receiving_short: bool = True) -> Decimal:
-    """Funding collected over ``settlements`` at a constant ``rate`` by the side we hold.
-
-    ``receiving_short`` says whether we are short the perp (positive funding pays us) or long.
-    """
-    if settlements < 0:
-        raise FundingMathError(f"settlements must not be negative, got {settlements}")
-    return funding_payment(rate, notional, short_perp=receiving_short) * settlements

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -49,8 +49,3 @@ def quantize_down(value: Decimal, step: Decimal) -> Decimal:
     if step <= 0:
         raise MoneyError(f"step must be positive, got {step}")
     return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
-
-
-def round_cents(value: Decimal) -> Decimal:
-    """Round to the cent with banker's rounding, for reports."""
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)

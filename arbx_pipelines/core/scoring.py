@@ -16,7 +16,6 @@ Public API::
     persistence(recent_rates, direction) -> Decimal
     liquidity_score(expected_slippage_rate, max_slippage) -> Decimal
     score(annualized, persistence_share, expected_slippage_rate, venue, params) -> ScoreBreakdown
-    rank_signals(signals, persistence_by_market, params) -> list[RankedSignal]     # best first
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from arbx_pipelines.core.decision import EntrySignal
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.money import ZERO
@@ -64,17 +62,6 @@ class ScoreBreakdown:
     liquidity_score: Decimal
     risk_factor: Decimal
     score: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class RankedSignal:
-    rank: int
-    signal: EntrySignal
-    breakdown: ScoreBreakdown
-
-    @property
-    def score(self) -> Decimal:
-        return self.breakdown.score
 
 
 def _clamp01(value: Decimal) -> Decimal:
@@ -116,27 +103,3 @@ def score(
         + params.liquidity_weight * liquidity_part
     ) * factor
     return ScoreBreakdown(yield_part, persistence_share, liquidity_part, factor, total)
-
-
-def rank_signals(
-    signals: Sequence[EntrySignal],
-    persistence_by_market: Mapping[tuple[Venue, str], Decimal],
-    params: ScoringParams,
-) -> list[RankedSignal]:
-    """Signals best first. Ties break on |annualized|, then venue and symbol, so the order is deterministic.
-    A market missing from ``persistence_by_market`` scores 0 persistence."""
-    scored = [
-        (
-            signal,
-            score(
-                signal.annualized,
-                persistence_by_market.get((signal.venue, signal.symbol), ZERO),
-                signal.expected_slippage_rate,
-                signal.venue,
-                params,
-            ),
-        )
-        for signal in signals
-    ]
-    scored.sort(key=lambda pair: (-pair[1].score, -abs(pair[0].annualized), pair[0].venue, pair[0].symbol))
-    return [RankedSignal(rank, signal, breakdown) for rank, (signal, breakdown) in enumerate(scored, start=1)]

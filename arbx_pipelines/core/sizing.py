@@ -13,6 +13,7 @@ Public API::
     base_to_contracts(base_amount, contract_size) -> Decimal          # exact, not rounded
     contracts_to_base(contracts, contract_size) -> Decimal
     NO_RULES = MarketRules()                                          # a market with no published limits
+    at_least_one_lot(difference, rules) -> bool                       # reconcile's reporting boundary
     round_amount(amount, rules) -> Decimal                            # down to amount_step (market unit)
     round_price(price, rules, side) -> Decimal                        # buy: down, sell: up (never worse)
     common_step(a, b) -> Decimal                                      # least common multiple of two steps
@@ -68,6 +69,13 @@ class MarketRules:
 
 
 NO_RULES = MarketRules()
+SMALLEST_DIFFERENCE = Decimal("1e-12")  #: below this two amounts are the same, whatever the market's step
+
+
+def at_least_one_lot(difference: Decimal, rules: MarketRules) -> bool:
+    """Whether a difference between the venue and the records is one lot (the base step) or more: anything smaller
+    could not be traded away, so reconcile reports nothing below it."""
+    return difference >= max(rules.base_step or ZERO, SMALLEST_DIFFERENCE)
 
 
 @dataclass(frozen=True, slots=True)

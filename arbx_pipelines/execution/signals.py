@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from arbx_pipelines.core import funding_rules
 from arbx_pipelines.core.anomaly import RESPONSES, AnomalyKind, classify, z_score
@@ -47,10 +47,9 @@ from arbx_pipelines.core.scoring import ScoringParams
 from arbx_pipelines.execution.inventory import declared_left, recorded_inventory
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_status
 from arbx_pipelines.execution.prepare import minimum_hedge_base
-from arbx_pipelines.marketdata.markets import stored_rules
-from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.funding import snapshots_since
 from arbx_pipelines.storage.market_history import SettledFunding, recent_settlements
-from arbx_pipelines.storage.models import FundingSnapshotRow
+from arbx_pipelines.storage.markets import stored_rules
 
 DEFAULT_MAX_AGE = timedelta(minutes=30)
 #: inventory records older than this are not trusted (reconcile records them every ``reconcile_minutes`` <= 1 day)
@@ -84,19 +83,6 @@ class Opportunity:
     @property
     def run_key(self) -> str:
         return f"open:{self.venue}:{self.symbol}:{self.settlement_ms}"
-
-
-def _latest_rows(engine: Engine, since: datetime) -> dict[tuple[str, str], list[FundingSnapshotRow]]:
-    """Recent snapshots per (venue, symbol), newest first."""
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(FundingSnapshotRow).where(FundingSnapshotRow.time >= since).order_by(FundingSnapshotRow.time.desc())
-        ).scalars()
-        grouped: dict[tuple[str, str], list[FundingSnapshotRow]] = {}
-        for row in rows:
-            session.expunge(row)
-            grouped.setdefault((row.venue, row.symbol), []).append(row)
-    return grouped
 
 
 def can_sell_inventory(
@@ -163,7 +149,7 @@ def scan_funding(
     active = {(str(p.venue), p.symbol) for p in positions}
     inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
     found = []
-    for (venue, symbol), rows in _latest_rows(engine, now - max_age).items():
+    for (venue, symbol), rows in snapshots_since(engine, now - max_age).items():
         latest = rows[0]
         if venue not in {str(v) for v in venues} or (symbols and symbol not in symbols) or (venue, symbol) in active:
             continue

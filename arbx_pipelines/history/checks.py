@@ -10,18 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from arbx_pipelines.core.history_checks import (
     OutOfRange,
-    Settlement,
     duplicate_settlements,
     missing_settlements,
     overdue,
     rate_cap,
     rates_out_of_range,
 )
-from arbx_pipelines.storage.models import FundingRateRow
+from arbx_pipelines.storage.funding import settlements_by_symbol
 
 
 @dataclass(slots=True)
@@ -45,20 +44,13 @@ def check_funding_history(
     *,
     now: datetime | None = None,
     venue: str | None = None,
+    since: datetime | None = None,
     rate_caps: Mapping[str, Decimal] | None = None,
     grace: timedelta = timedelta(minutes=30),
 ) -> list[SymbolHistoryCheck]:
-    """One result per stored (venue, symbol); freshness is checked only when ``now`` is given."""
-    t = FundingRateRow
-    query = select(t.venue, t.symbol, t.funding_time, t.rate, t.interval_hours).order_by(
-        t.venue, t.symbol, t.funding_time
-    )
-    if venue is not None:
-        query = query.where(t.venue == venue)
-    grouped: dict[tuple[str, str], list[Settlement]] = {}
-    with engine.connect() as conn:
-        for row_venue, symbol, time, rate, interval in conn.execute(query):
-            grouped.setdefault((row_venue, symbol), []).append(Settlement(time, rate, interval))
+    """One result per stored (venue, symbol) with settlements since ``since`` (all when None); freshness is checked
+    only when ``now`` is given."""
+    grouped = settlements_by_symbol(engine, venue=venue, since=since)
     results: list[SymbolHistoryCheck] = []
     for (row_venue, symbol), settlements in grouped.items():
         last = settlements[-1]

@@ -6,23 +6,21 @@ A malformed row stops its file before anything of it is written; the other files
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Engine
 
 from arbx_pipelines.history.formats import parse_file
+from arbx_pipelines.history.materializations import covered_partitions
 from arbx_pipelines.history.progress import ProgressBar
-from arbx_pipelines.history.records import HistoryFormatError, ParsedFile
-from arbx_pipelines.history.writer import WriteResult, write_funding, write_prices
+from arbx_pipelines.history.records import HistoryFormatError
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.funding_history import WriteResult, missing_history_tables, record_history
 
 log = get_logger(__name__)
-
-
-class _DryRunRollback(Exception):
-    """Raised inside the transaction of a dry run so it is rolled back."""
 
 
 @dataclass(slots=True)
@@ -35,6 +33,7 @@ class FileResult:
     duplicate_rows: int = 0
     missing_values: int = 0
     error: str | None = None
+    partitions: Counter[tuple[str, str]] = field(default_factory=Counter)  #: settlements per (day, venue) written
 
     @property
     def total(self) -> WriteResult:
@@ -75,13 +74,12 @@ def import_file(
         duplicate_rows=parsed.duplicate_rows,
         missing_values=parsed.missing_values,
     )
-    try:
-        with engine.begin() as conn:
-            result.funding, result.prices = _write(conn, parsed)
-            if dry_run:
-                raise _DryRunRollback
-    except _DryRunRollback:
-        pass
+    result.funding, result.prices = record_history(
+        engine, parsed.funding, parsed.prices, source=f"import:{parsed.format}", mark_prices=parsed.mark_prices,
+        dry_run=dry_run,
+    )  # fmt: skip
+    if not dry_run and result.funding.inserted:  # a re-import that added nothing materializes nothing
+        result.partitions = covered_partitions(parsed.funding)
     log.info(
         "history file imported" if not dry_run else "history file checked (dry run)",
         extra={"path": str(path), "format": parsed.format, "inserted": result.total.inserted,
@@ -90,16 +88,8 @@ def import_file(
     return result
 
 
-def _write(conn: Connection, parsed: ParsedFile) -> tuple[WriteResult, WriteResult]:
-    source = f"import:{parsed.format}"
-    funding = write_funding(conn, parsed.funding, source=source, mark_prices=parsed.mark_prices)
-    prices = write_prices(conn, parsed.prices, source=source)
-    return funding, prices
-
-
 def _require_tables(engine: Engine) -> None:
-    with engine.connect() as conn:
-        missing = [t for t in ("funding_rates", "prices") if not inspect(conn).has_table(t)]
+    missing = missing_history_tables(engine)
     if missing:
         raise RuntimeError(f"table(s) {', '.join(missing)} missing: run `arbx db upgrade` first")
 

@@ -1,4 +1,4 @@
-"""Ingestion jobs and their schedules: funding snapshot every 10 minutes, quotes every minute, markets daily."""
+"""Ingestion jobs and their schedules: funding snapshot every 10 minutes, markets daily (quotes: a sensor)."""
 
 from dagster import (
     AssetSelection,
@@ -10,23 +10,17 @@ from dagster import (
 from arbx_pipelines.config.schema import ScheduleConfig
 
 funding_snapshot_job = define_asset_job("funding_snapshot_job", selection=AssetSelection.assets("funding_snapshot"))
-quotes_job = define_asset_job("quotes_job", selection=AssetSelection.assets("quotes"))
 markets_job = define_asset_job("markets_job", selection=AssetSelection.assets("markets"))
 
-INGESTION_JOBS = [funding_snapshot_job, quotes_job, markets_job]
+INGESTION_JOBS = [funding_snapshot_job, markets_job]
 
 
 def ingestion_schedules(config: ScheduleConfig) -> list[ScheduleDefinition]:
     """Running by default, so `arbx run` ingests from the first minute."""
     every = f"*/{config.funding_snapshot_minutes} * * * *" if config.funding_snapshot_minutes < 60 else "0 * * * *"
-    quotes_every = f"*/{config.quotes_minutes} * * * *" if config.quotes_minutes > 1 else "* * * * *"
     return [
         ScheduleDefinition(
             name="funding_snapshot_schedule", job=funding_snapshot_job, cron_schedule=every,
-            default_status=DefaultScheduleStatus.RUNNING, execution_timezone="UTC",
-        ),
-        ScheduleDefinition(
-            name="quotes_schedule", job=quotes_job, cron_schedule=quotes_every,
             default_status=DefaultScheduleStatus.RUNNING, execution_timezone="UTC",
         ),
         ScheduleDefinition(

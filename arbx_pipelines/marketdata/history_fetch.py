@@ -6,11 +6,8 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import Engine
-
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.history.records import FundingRecord
-from arbx_pipelines.history.writer import WriteResult, write_funding
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -44,12 +41,6 @@ async def fetch_venue_history(
     await asyncio.gather(*(one(s) for s in names))
     records.sort(key=lambda r: (r.symbol, r.funding_time))
     return records, failures
-
-
-def store_history(engine: Engine, records: list[FundingRecord], source: str = "venue") -> WriteResult:
-    """All of it or nothing, keyed on (venue, symbol, funding_time): a re-run adds and changes nothing."""
-    with engine.begin() as conn:
-        return write_funding(conn, records, source=source)
 
 
 async def fetch_venues_history(

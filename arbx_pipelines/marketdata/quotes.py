@@ -7,13 +7,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.venue_data import OrderBook
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import QuoteRow
+from arbx_pipelines.storage.quotes import record_quotes
 from arbx_pipelines.storage.state import StateStore
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
@@ -56,7 +55,4 @@ def store_quotes(engine: Engine, books: list[OrderBook], now: datetime, state: S
         rows.append(row)
         if state is not None:
             state.put_quote(book.venue.value, book.symbol, {k: str(v) for k, v in row.items() if v is not None})
-    if rows:
-        with transaction(engine) as session:
-            session.execute(insert(QuoteRow), rows)
-    return len(rows)
+    return record_quotes(engine, rows)

@@ -7,13 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, insert
-
-from arbx_pipelines.core.funding import annualize
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.venue_data import FundingInfo
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import FundingSnapshotRow
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
@@ -44,20 +39,3 @@ async def fetch_snapshot(clients: Mapping[Venue, VenueClient], now: datetime) ->
         else:
             result.rates.extend(answer)
     return result
-
-
-def store_snapshot(engine: Engine, result: SnapshotResult) -> int:
-    """One row per perpetual, all stamped with the snapshot time (one transaction)."""
-    rows = [
-        {
-            "venue": info.venue.value, "symbol": info.symbol, "time": result.time, "rate": info.rate,
-            "interval_hours": info.interval_hours, "annualized": annualize(info.rate, info.interval_hours),
-            "next_funding_time": info.next_funding_time, "mark_price": info.mark_price,
-            "index_price": info.index_price,
-        }
-        for info in result.rates
-    ]  # fmt: skip
-    if rows:
-        with transaction(engine) as session:
-            session.execute(insert(FundingSnapshotRow), rows)
-    return len(rows)

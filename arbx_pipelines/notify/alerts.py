@@ -18,8 +18,7 @@ from arbx_pipelines.logs import get_logger
 from arbx_pipelines.notify.channels import Channel, NotifyError
 from arbx_pipelines.notify.messages import Note, body_of, digest, subject_of
 from arbx_pipelines.storage.alert_log import held_back_alerts, mark_notified
-from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Alert
+from arbx_pipelines.storage.alerts import record_alert
 from arbx_pipelines.storage.state import StateStore
 
 log = get_logger("arbx.notify")
@@ -68,14 +67,10 @@ class AlertSink:
         if severity not in SEVERITIES:
             raise ValueError(f"severity {severity!r}: allowed: {', '.join(SEVERITIES)}")
         now = self._now()
-        with transaction(self._engine) as session:
-            alert = Alert(
-                time=now, severity=severity, kind=kind, venue=venue, symbol=symbol,
-                message=message, details=details, acknowledged=False, notified=False,
-            )  # fmt: skip
-            session.add(alert)
-            session.flush()
-            alert_id = int(alert.id)
+        alert_id = record_alert(
+            self._engine, time=now, severity=severity, kind=kind, message=message, venue=venue, symbol=symbol,
+            details=details,
+        )  # fmt: skip
         log.log(LOG_LEVELS[severity], message, extra={"alert": kind, "venue": venue, "symbol": symbol})
         if not self._channels:
             return alert_id

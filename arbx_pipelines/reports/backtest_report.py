@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray
 from arbx_pipelines.core.backtest.engine import BacktestResult
 from arbx_pipelines.reports import charts
-from arbx_pipelines.reports.documents import Report
+from arbx_pipelines.reports.documents import Report, annualized_text
 
 TABLE_ROWS = 30
 
@@ -44,7 +47,7 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
         ("spread + slippage", f"{total['spread_cost'] + total['slippage_cost']:.4f} USDT"),
         ("net P&L", f"{total['net_pnl']:.4f} USDT"),
         ("total return", f"{total['total_return']:.2%}"),
-        ("annualized return", f"{total['annualized_return']:.2%}"),
+        ("annualized return", annualized_text(total["total_return"], total["days"])),
         ("Sharpe / Sortino", f"{total['sharpe']:.2f} / {total['sortino']:.2f}"),
         ("max drawdown", f"{total['max_drawdown']:.2%} over {total['max_drawdown_duration_days']:.1f} days"),
         ("round trips / win rate", f"{total['round_trips']} / {total['win_rate']:.0%}"),
@@ -55,7 +58,8 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
     for key, m in ranked:
         rows.append([
             key, f"{m['funding_income']:.4f}", f"{m['trading_costs']:.4f}", f"{m['net_pnl']:.4f}",
-            f"{m['annualized_return']:.2%}", f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.2%}", str(m["round_trips"]),
+            annualized_text(m["total_return"], m["days"]), f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.2%}",
+            str(m["round_trips"]),
         ])  # fmt: skip
     return Report(
         title=title or f"Backtest: {result.strategy}",
@@ -74,3 +78,18 @@ def build_backtest_report(result: BacktestResult, title: str | None = None) -> R
             "Sharpe and Sortino: daily returns, risk-free 0, x sqrt(365).",
         ],
     )
+
+
+def add_forecast_outlook(report: Report, path: Path, symbols: set[str]) -> None:
+    """The latest ``funding_forecasts`` outlook of the backtested symbols, as a table of the report (what the
+    forecasts expect next beside what the past returned); a note instead when no forecast was materialized yet."""
+    if not path.is_file():
+        report.notes.append("no funding_forecasts materialized yet: the report shows no forecast outlook")
+        return
+    latest = json.loads(path.read_text(encoding="utf-8"))
+    rows = [["symbol", "annualized now", "forecast mean", "eligible"]]
+    for item in latest["outlooks"]:
+        if item["symbol"] in symbols:
+            eligible = "yes" if item["eligible"] else item["reason"] or "no"
+            rows.append([item["symbol"], f"{item['annualized']:.2%}", f"{item['forecast_mean']:.2%}", eligible])
+    report.tables[f"Forecast outlook (funding_forecasts of {latest['generated_at'][:16]})"] = rows

@@ -44,6 +44,15 @@ def _dates(times: IntArray) -> npt.NDArray[np.datetime64]:
     return np.asarray(times, dtype=np.int64).astype("datetime64[s]")
 
 
+def fit_span(axes: Axes, times: IntArray) -> None:
+    """A series at one instant (or none) would get matplotlib's default date span of years: show one day instead."""
+    if times.size and int(np.max(times)) == int(np.min(times)):
+        from matplotlib.dates import date2num
+
+        at = np.datetime64(int(times[0]), "s")
+        axes.set_xlim(float(date2num(at - np.timedelta64(12, "h"))), float(date2num(at + np.timedelta64(12, "h"))))
+
+
 def _time_axis(figure: Figure) -> Axes:
     axes = figure.add_subplot()
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -80,6 +89,10 @@ def funding_vs_costs(times: IntArray, funding: FloatArray, costs: FloatArray) ->
     axes = _time_axis(figure)
     axes.step(_dates(times), np.cumsum(funding), where="post", color=FUNDING_COLOUR, label="funding")
     axes.step(_dates(times), np.cumsum(costs), where="post", color=COST_COLOUR, label="costs (fees, spread, slippage)")
+    if times.size == 1:  # a step needs two points; one day of activity still shows as two dots
+        axes.plot(_dates(times), np.cumsum(funding), "o", color=FUNDING_COLOUR)
+        axes.plot(_dates(times), np.cumsum(costs), "o", color=COST_COLOUR)
+    fit_span(axes, times)
     axes.legend(loc="upper left")
     axes.set_title("Funding vs costs, cumulative (USDT)")
     return _png(figure)

@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+MIN_ANNUALIZE_DAYS = 7  #: below this a yearly figure is noise blown up (one bad hour read as -108 % a year)
+
+
+def annualized_text(total_return: float, days: float) -> str:
+    """``total_return`` over ``days`` as a simple yearly rate, or "n/a" when the span is under a week."""
+    if days < MIN_ANNUALIZE_DAYS:
+        return f"n/a (less than {MIN_ANNUALIZE_DAYS} days)"
+    return f"{total_return * 365 / days:.2%}"
 
 
 @dataclass

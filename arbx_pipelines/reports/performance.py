@@ -10,7 +10,7 @@ import numpy as np
 from arbx_pipelines.core.backtest.metrics import max_drawdown, sharpe_ratio, sortino_ratio
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
 from arbx_pipelines.reports import charts
-from arbx_pipelines.reports.documents import Report
+from arbx_pipelines.reports.documents import Report, annualized_text
 
 
 def build_performance_report(days: Sequence[DayActivity], capital: Decimal, title: str = "Performance") -> Report:
@@ -39,7 +39,7 @@ def build_performance_report(days: Sequence[DayActivity], capital: Decimal, titl
         ("fees", f"{fees.sum():.4f} USDT"),
         ("price P&L of closed hedges", f"{sum(float(d.price_pnl) for d in days):.4f} USDT"),
         ("net P&L", f"{total_net:.4f} USDT"),
-        ("annualized return", f"{total_net / float(capital) * 365 / max(span_days, 1):.2%}"),
+        ("annualized return", annualized_text(total_net / float(capital), span_days)),
         ("Sharpe / Sortino", f"{sharpe_ratio(daily):.2f} / {sortino_ratio(daily):.2f}"),
         ("max drawdown", f"{drawdown.max_fraction:.2%} over {drawdown.duration_seconds / 86_400:.1f} days"),
         ("hedges opened / closed", f"{_count(days, 'opened')} / {_count(days, 'closed')}"),
@@ -64,7 +64,9 @@ def build_performance_report(days: Sequence[DayActivity], capital: Decimal, titl
         charts={
             "Equity curve": charts.equity_curve(curve_times, equity),
             "Drawdown": charts.drawdown(curve_times, equity),
-            "Funding vs fees": charts.funding_vs_costs(times, funding, fees),
+            "Funding vs fees": charts.funding_vs_costs(
+                curve_times, np.concatenate([[0.0], funding]), np.concatenate([[0.0], fees])
+            ),
             "Per-symbol contribution": charts.contribution(list(per_symbol), list(per_symbol.values())),
         },
         tables={"Last 31 days with activity": rows},

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 
 from dagster import ConfigurableResource
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from arbx_pipelines.storage.db import make_engine, transaction
+from arbx_pipelines.storage.db import make_engine
 from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.state import DatabaseState, StateStore
 
@@ -23,11 +20,6 @@ class DatabaseResource(ConfigurableResource):
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.url)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with transaction(self.engine) as session:
-            yield session
 
 
 class StateResource(ConfigurableResource):

@@ -50,18 +50,6 @@ class ExchangeResource(ConfigurableResource):
         return make_client(venue, mode, credentials=credentials, sim_url=self.sim_url, rate_limit_ms=self.rate_limit_ms)
 
 
-def exchange_resources(
-    venues: list[Venue], mode: Mode, *, sim_url: str | None, config_path: str | None, live_opt_in: bool = False
-) -> dict[str, ExchangeResource]:
-    """``exchange_binance``, ``exchange_okx``, ``exchange_bitget`` for the enabled venues."""
-    return {
-        f"exchange_{venue.value}": ExchangeResource(
-            venue=venue.value, mode=mode.value, sim_url=sim_url, config_path=config_path, live_opt_in=live_opt_in
-        )
-        for venue in venues
-    }
-
-
 class ExchangesResource(ConfigurableResource):
     """Every enabled venue in one resource, for assets and ops that work across venues."""
 

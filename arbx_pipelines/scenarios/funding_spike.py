@@ -20,8 +20,10 @@ from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.positions import PositionRecord, get_position, positions_with_status
 from arbx_pipelines.scenarios.harness import Harness, SimAdmin, sim_harness
+from arbx_pipelines.storage.alerts import alerts_in_order
 from arbx_pipelines.storage.db import transaction
-from arbx_pipelines.storage.models import Alert, FundingSnapshotRow, Order
+from arbx_pipelines.storage.funding import latest_interval_hours
+from arbx_pipelines.storage.models import Order
 
 SPIKE_RATE = 0.003
 CALM_RATE = 0.00001
@@ -85,24 +87,8 @@ def _orders(harness: Harness) -> list[dict[str, Any]]:
         ]
 
 
-def _interval_hours(harness: Harness, venue: str, symbol: str) -> int:
-    with transaction(harness.engine()) as session:
-        interval = (
-            session.execute(
-                select(FundingSnapshotRow.interval_hours)
-                .where(FundingSnapshotRow.venue == venue, FundingSnapshotRow.symbol == symbol)
-                .order_by(FundingSnapshotRow.time.desc())
-            )
-            .scalars()
-            .first()
-        )
-    return int(interval or 8)
-
-
 def _alerts(harness: Harness) -> list[dict[str, str]]:
-    with transaction(harness.engine()) as session:
-        rows = session.execute(select(Alert).order_by(Alert.id)).scalars().all()
-        return [{"kind": a.kind, "severity": a.severity, "message": a.message} for a in rows]
+    return [{"kind": a.kind, "severity": a.severity, "message": a.message} for a in alerts_in_order(harness.engine())]
 
 
 def run_funding_spike(settings: ScenarioSettings = ScenarioSettings()) -> dict[str, Any]:
@@ -130,7 +116,7 @@ def run_funding_spike(settings: ScenarioSettings = ScenarioSettings()) -> dict[s
         position_open = _position_view(opened)
 
         t = time.monotonic()
-        interval = _interval_hours(harness, settings.venue, settings.symbol)
+        interval = latest_interval_hours(harness.engine(), settings.venue, settings.symbol) or 8
         for _ in range(settings.settlements):
             admin.advance_hours(interval)
         harness.materialize("funding_payments", "positions")

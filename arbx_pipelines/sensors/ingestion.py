@@ -1,7 +1,6 @@
 """Ingestion sensors: extra funding snapshots while the market is volatile; symbol listings -> dynamic partitions."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from dagster import (
     DefaultSensorStatus,
@@ -12,41 +11,17 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from sqlalchemy import select
 
 from arbx_pipelines.assets.symbols import SYMBOLS_PARTITION, symbol_partition_key
 from arbx_pipelines.core.models import MarketType
 from arbx_pipelines.core.volatility import market_is_volatile
 from arbx_pipelines.jobs.ingestion import funding_snapshot_job
-from arbx_pipelines.marketdata.markets import fetch_markets, store_markets
+from arbx_pipelines.marketdata.markets import fetch_markets
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.exchange import ExchangesResource
 from arbx_pipelines.resources.settings import SettingsResource
-from arbx_pipelines.storage.models import FundingSnapshotRow
-
-
-def _latest_two(
-    database: DatabaseResource,
-) -> tuple[datetime | None, dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
-    with database.transaction() as session:
-        times = (
-            session.execute(
-                select(FundingSnapshotRow.time).distinct().order_by(FundingSnapshotRow.time.desc()).limit(2)
-            )
-            .scalars()
-            .all()
-        )
-        snapshots = []
-        for time in times:
-            rows = session.execute(
-                select(FundingSnapshotRow.venue, FundingSnapshotRow.symbol, FundingSnapshotRow.annualized).where(
-                    FundingSnapshotRow.time == time
-                )
-            ).all()
-            snapshots.append({(str(v), str(s)): Decimal(a) for v, s, a in rows})
-    latest = snapshots[0] if snapshots else {}
-    previous = snapshots[1] if len(snapshots) > 1 else {}
-    return (times[0] if times else None), latest, previous
+from arbx_pipelines.storage.funding import latest_snapshots
+from arbx_pipelines.storage.markets import record_markets
 
 
 def volatile_snapshot_sensor(volatile_minutes: int) -> SensorDefinition:
@@ -63,9 +38,11 @@ def volatile_snapshot_sensor(volatile_minutes: int) -> SensorDefinition:
     def volatile_funding_snapshot(
         context: SensorEvaluationContext, database: DatabaseResource, settings: SettingsResource
     ) -> RunRequest | SkipReason:
-        last_time, latest, previous = _latest_two(database)
-        if last_time is None:
+        snapshots = latest_snapshots(database.engine, 2)
+        if not snapshots:
             return SkipReason("no funding snapshot yet")
+        last_time, latest = snapshots[0].time, snapshots[0].annualized()
+        previous = snapshots[1].annualized() if len(snapshots) > 1 else {}
         volatile, why = market_is_volatile(latest, previous, settings.config.strategy.entry_annualized)
         if not volatile:
             return SkipReason(f"calm market: {why}")
@@ -89,7 +66,7 @@ def symbol_listings(
 ) -> SensorResult:
     now = datetime.now(UTC)
     fetched = exchanges.run(fetch_markets)
-    diff = store_markets(database.engine, fetched, now)
+    diff = record_markets(database.engine, fetched, now)
     perps = [
         symbol_partition_key(venue.value, info.symbol)
         for venue, infos in fetched.items()

@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
 from arbx_pipelines.history.records import FundingRecord, PriceRecord
-from arbx_pipelines.history.writer import write_funding, write_prices
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.funding_history import write_funding, write_prices
 from arbx_pipelines.storage.models import Execution, Fill, FundingPayment, Order, Position
 from tests.analytics.synthetic import ar_rates
 
@@ -35,8 +35,8 @@ def resources(migrated_engine: Engine, tmp_path: Path) -> dict[str, object]:
     return {"database": DatabaseResource(url=url), "settings": SettingsResource(config_path=str(config))}
 
 
-def _history(engine: Engine) -> None:
-    last = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+def _history(engine: Engine, last: datetime | None = None) -> None:
+    last = last or datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     first = last - timedelta(hours=8 * (SETTLEMENTS - 1))
     funding, closes = [], []
     rng = np.random.default_rng(9)
@@ -78,8 +78,10 @@ def test_forecast_ranking_allocation_and_backtest_report(
 
     events = result.asset_materializations_for_node("backtest_report")
     metadata = events[0].metadata
-    images = _images(metadata["report"].value)  # type: ignore[arg-type]
+    images = _images(events[0].description or "")  # the charts are in the materialization's own page
     assert len(images) == 4 and all(img.startswith(PNG_MAGIC) for img in images)
+    outlook = (events[0].description or "").split("## Forecast outlook (funding_forecasts of ", 1)[1]
+    assert "| binance:HOT/USDT:USDT |" in outlook and "| binance:COLD/USDT:USDT |" in outlook
     html = Path(metadata["html"].value)  # type: ignore[arg-type]
     assert html.is_file() and html.parent.parent == tmp_path / "data" / "reports"
     pngs = sorted(html.parent.glob("*.png"))
@@ -87,6 +89,20 @@ def test_forecast_ranking_allocation_and_backtest_report(
     assert "equity-curve.png" in (html.parent / "report.md").read_text()
     assert html.read_text().count("data:image/png;base64,") == 4
     assert metadata["round_trips"].value > 0  # type: ignore[operator]
+
+
+def test_backtest_report_defaults_to_the_history_that_exists(
+    migrated_engine: Engine, resources: dict[str, object]
+) -> None:
+    """History that ended two years ago (an import of older data): the default lookback counts back from its end."""
+    _history(migrated_engine, last=datetime(2024, 6, 1, tzinfo=UTC))
+    result = materialize([backtest_report], resources=resources)
+    assert result.success
+    (event,) = result.asset_materializations_for_node("backtest_report")
+    assert event.metadata["history_until"].value == "2024-06-01T00:00:00+00:00"
+    assert event.metadata["round_trips"].value > 0  # type: ignore[operator]
+    assert "annualized_return" in event.metadata  # 133 days of history: long enough to annualize
+    assert "no funding_forecasts materialized yet" in (event.description or "")
 
 
 def _trading_day(engine: Engine, day: date) -> None:
@@ -147,5 +163,7 @@ def test_daily_pnl_and_performance_report(migrated_engine: Engine, resources: di
     assert report.success
     meta = report.asset_materializations_for_node("performance_report")[0].metadata
     assert meta["days_with_activity"].value == 1
-    assert len(_images(meta["report"].value)) == 4  # type: ignore[arg-type]
+    description = report.asset_materializations_for_node("performance_report")[0].description or ""
+    assert len(_images(description)) == 4
+    assert "| annualized return | n/a (less than 7 days) |" in description  # one day is no basis for a year
     assert Path(meta["html"].value).is_file()  # type: ignore[arg-type]

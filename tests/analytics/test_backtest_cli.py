@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from arbx_pipelines.cli.main import main
-
-formats = pytest.importorskip("arbx_pipelines.history.formats")
+from arbx_pipelines.history import formats
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 RATES = {

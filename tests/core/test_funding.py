@@ -11,11 +11,8 @@ from arbx_pipelines.core.funding import (
     FundingMathError,
     annualize,
     break_even_settlements,
-    expected_funding,
     funding_payment,
-    per_settlement_rate,
     round_trip_cost_rate,
-    settlements_per_year,
     settlements_within,
 )
 
@@ -23,19 +20,17 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("interval", "per_year", "annualized"),
+    ("interval", "annualized"),
     [
         # 0.01 % per settlement: 8h -> 3 a day x 365; 4h -> 6 x 365; 1h -> 24 x 365
-        (8, D("1095"), D("0.1095")),
-        (4, D("2190"), D("0.2190")),
-        (2, D("4380"), D("0.4380")),
-        (1, D("8760"), D("0.8760")),
+        (8, D("0.1095")),
+        (4, D("0.2190")),
+        (2, D("0.4380")),
+        (1, D("0.8760")),
     ],
 )
-def test_annualize_uses_the_symbols_interval(interval: int, per_year: D, annualized: D) -> None:
-    assert settlements_per_year(interval) == per_year
+def test_annualize_uses_the_symbols_interval(interval: int, annualized: D) -> None:
     assert annualize(D("0.0001"), interval) == annualized
-    assert per_settlement_rate(annualized, interval) == D("0.0001")
 
 
 def test_annualize_keeps_sign_and_rejects_bad_interval() -> None:
@@ -81,10 +76,10 @@ def test_break_even_settlements() -> None:
     assert break_even_settlements(D("0.0005"), D("0.003"), carry_cost_per_settlement=D("0.0005")) is None
 
 
-def test_expected_funding_and_payment_sign() -> None:
-    # 0.1 % of 1000 USDT for 9 settlements, short perp receives positive funding
-    assert expected_funding(D("0.001"), D("1000"), 9) == D("9")
-    assert expected_funding(D("0.001"), D("1000"), 9, receiving_short=False) == D("-9")
+def test_funding_payment_sign() -> None:
+    # short perp receives positive funding
+    assert funding_payment(D("0.001"), D("1000"), short_perp=True) == D("1")
+    assert funding_payment(D("0.001"), D("1000"), short_perp=False) == D("-1")
     # long perp receives negative funding
     assert funding_payment(D("-0.0002"), D("500"), short_perp=False) == D("0.1")
     assert funding_payment(D("-0.0002"), D("500"), short_perp=True) == D("-0.1")

@@ -17,28 +17,50 @@ from arbx_pipelines.config.adapters import (
 from arbx_pipelines.config.schema import ArbxConfig, RiskConfig, StrategyConfig, VenueConfig
 from arbx_pipelines.core.models import Venue
 
-FORBIDDEN = {"dagster", "ccxt", "sqlalchemy", "aiohttp", "redis", "psycopg", "requests", "socket", "urllib"}
-FORBIDDEN_INTERNAL = (
-    "arbx_pipelines.config",
-    "arbx_pipelines.storage",
-    "arbx_pipelines.venues",
-    "arbx_pipelines.resources",
-)
+# Libraries that do I/O or belong to a framework; the core computes, the layers above talk to the world.
+FORBIDDEN = {
+    "dagster", "ccxt", "sqlalchemy", "alembic", "aiohttp", "redis", "psycopg", "requests", "httpx", "socket",
+    "urllib", "http", "smtplib", "sqlite3", "subprocess", "shutil", "os", "pathlib", "io", "asyncio", "yaml",
+    "matplotlib", "playwright",
+}  # fmt: skip
 
 
-def test_core_imports_nothing_with_io() -> None:
+def _imported_names(source: str, package: list[str]) -> list[str]:
+    """Absolute names of every import in one module's source (relative imports resolved against its package)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names += [module] if node.module else [f"{module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def _offenders(source: str, package: list[str]) -> list[str]:
+    offenders = []
+    for name in _imported_names(source, package):
+        top = name.split(".")[0]
+        if top in FORBIDDEN or (top == "arbx_pipelines" and not (name + ".").startswith("arbx_pipelines.core.")):
+            offenders.append(name)
+    return offenders
+
+
+def test_core_imports_nothing_with_io_nor_any_other_arbx_package() -> None:
+    root = Path(core_pkg.__file__).parents[1]
     offenders = []
     for path in sorted(Path(core_pkg.__file__).parent.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                if name.split(".")[0] in FORBIDDEN or name.startswith(FORBIDDEN_INTERNAL):
-                    offenders.append(f"{path.name}: {name}")
+        package = ["arbx_pipelines", *path.relative_to(root).parent.parts]
+        offenders += [f"{path.name}: {name}" for name in _offenders(path.read_text(), package)]
     assert offenders == []
+
+
+def test_the_purity_check_catches_relative_internal_and_io_imports() -> None:
+    package = ["arbx_pipelines", "core", "backtest"]
+    source = "from ...storage import db\nfrom .. import funding\nfrom arbx_pipelines.notify.alerts import x\n"
+    source += "import os.path\nfrom arbx_pipelines.core.money import ZERO\nfrom . import engine\n"
+    assert _offenders(source, package) == ["arbx_pipelines.storage", "arbx_pipelines.notify.alerts", "os.path"]
 
 
 def test_adapters_carry_config_values() -> None:

@@ -13,12 +13,11 @@ from arbx_pipelines.core.allocation import (
     allocate,
     capital_for,
     notional_for,
-    requests_from_ranked,
 )
 from arbx_pipelines.core.decision import EntrySignal, StrategyParams, decide_entry
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Venue
-from arbx_pipelines.core.scoring import ScoringParams, persistence, rank_signals, score
+from arbx_pipelines.core.scoring import ScoringParams, persistence, score
 from tests.core.builders import snapshot
 
 PARAMS = ScoringParams()
@@ -57,19 +56,18 @@ def _signal(rate: str, venue: Venue, symbol: str) -> EntrySignal:
     return result
 
 
-def test_ranking_uses_score_and_venue_risk_factor() -> None:
+def test_score_orders_by_yield_persistence_and_venue_risk_factor() -> None:
     btc = _signal("0.001", Venue.BINANCE, "BTC/USDT:USDT")  # annualized 1.095
     eth = _signal("0.002", Venue.BITGET, "ETH/USDT:USDT")  # annualized 2.19 -> capped yield 1
-    history = {(Venue.BINANCE, "BTC/USDT:USDT"): D("1")}
+
+    def of(signal: EntrySignal, share: str, params: ScoringParams = PARAMS) -> D:
+        return score(signal.annualized, D(share), signal.expected_slippage_rate, signal.venue, params).score
+
     # BTC: 0.6 x 0.5475 + 0.2 x 1 + 0.2 x 1 = 0.7285; ETH: 0.6 + 0 + 0.2 = 0.8
-    ranked = rank_signals([btc, eth], history, PARAMS)
-    assert [r.signal.symbol for r in ranked] == ["ETH/USDT:USDT", "BTC/USDT:USDT"]
-    assert [r.score for r in ranked] == [D("0.8"), D("0.7285")]
-    assert [r.rank for r in ranked] == [1, 2]
+    assert (of(eth, "0"), of(btc, "1")) == (D("0.8"), D("0.7285"))
     # Bitget at risk factor 0.5: ETH 0.4 drops below BTC
     risky = replace(PARAMS, venue_risk_factor={Venue.BITGET: D("0.5")})
-    assert [r.signal.symbol for r in rank_signals([btc, eth], history, risky)] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
-    assert [r.notional for r in requests_from_ranked(ranked)] == [eth.notional, btc.notional]
+    assert of(eth, "0", risky) == D("0.4") < of(btc, "1", risky)
 
 
 ALLOC = AllocationParams(max_trade_usdt=D("1000"))

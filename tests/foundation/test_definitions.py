@@ -22,6 +22,29 @@ def test_definitions_load_with_sim_defaults(tmp_path: Path) -> None:
     assert str(tmp_path) in loaded.database_url
 
 
+LINEAGE = [
+    ("markets", "funding_snapshot"),
+    ("funding_snapshot", "opportunity_ranking"),
+    ("opportunity_ranking", "capital_allocation"),
+    ("funding_history", "symbol_funding_stats"),
+    ("funding_history", "funding_forecasts"),
+    ("funding_forecasts", "opportunity_ranking"),
+    ("funding_history", "backtest_report"),
+    ("funding_forecasts", "backtest_report"),
+    ("positions", "daily_pnl"),
+    ("funding_payments", "daily_pnl"),
+    ("daily_pnl", "performance_report"),
+    ("funding_snapshot", "quotes"),
+]
+
+
+def test_assets_declare_the_data_flow(tmp_path: Path) -> None:
+    graph = build_definitions(load_config(env={"ARBX_DATA_DIR": str(tmp_path)})).resolve_asset_graph()
+    edges = {(parent.to_user_string(), key.to_user_string()) for key in graph.get_all_asset_keys()
+             for parent in graph.get(key).parent_keys}  # fmt: skip
+    assert set(LINEAGE) <= edges, set(LINEAGE) - edges
+
+
 def test_database_schema_asset_creates_every_table(db_url: str) -> None:
     result = materialize([database_schema], resources={"database": DatabaseResource(url=db_url)})
     assert result.success

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, build_run_status_sensor_context, job, op
-from sqlalchemy import select
 
 from arbx_pipelines.resources.notifier import NotifierResource
 from arbx_pipelines.sensors.run_failure import run_failure_alert
-from arbx_pipelines.storage.db import make_engine, transaction, upgrade
-from arbx_pipelines.storage.models import Alert
+from arbx_pipelines.storage.alerts import alerts_in_order
+from arbx_pipelines.storage.db import make_engine, upgrade
 
 
 @op
@@ -40,8 +39,7 @@ def test_failed_run_is_recorded_as_alert(tmp_path: Path) -> None:
             dagster_event=failure.dagster_event,  # type: ignore[arg-type]
         ).for_run_failure()
         run_failure_alert(context, notifier=NotifierResource(config_path=str(config)))
-    with transaction(make_engine(f"sqlite:///{tmp_path / 'arbx.db'}")) as session:
-        (alert,) = session.execute(select(Alert)).scalars()
+    (alert,) = alerts_in_order(make_engine(f"sqlite:///{tmp_path / 'arbx.db'}"))
     assert alert.kind == "run_failure" and alert.symbol == "BTC/USDT:USDT"
-    assert alert.message.startswith(f"doomed run {result.run_id[:8]} failed")
+    assert alert.message == f"doomed run {result.run_id[:8]} failed: explode: RuntimeError: venue answered 503"
     assert alert.details == {"run_id": result.run_id, "job": "doomed"}

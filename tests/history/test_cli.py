@@ -71,6 +71,31 @@ def test_bad_file_exits_2_with_file_line_reason_and_good_files_still_import(
     assert code == 1 and "okx BTC/USDT:USDT: 2 settlements, 2 missing (first 2024-01-01 08:00)" in out
 
 
+def test_check_prints_its_summary_first_and_takes_since(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "venue,symbol,funding_time,rate\nokx,BTC/USDT:USDT,2024-01-01T00:00:00Z,0.0001\n"
+        "okx,BTC/USDT:USDT,2024-01-02T00:00:00Z,0.0001\n"
+        "okx,ETH/USDT:USDT,2024-01-02T00:00:00Z,0.04\n"
+    )  # fmt: skip (4 %: beyond OKX's 3 % cap)
+    assert arbx(capsys, config, "history", "import", str(rates))[0] == 0
+    code, out, _ = arbx(capsys, config, "history", "check")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0] == "2 symbols checked, 2 with findings: 2 missing settlements, 1 rates beyond the cap"
+    assert lines[1].startswith("okx BTC/USDT:USDT: 2 settlements, 2 missing (first 2024-01-01 08:00)")
+    code, out, _ = arbx(capsys, config, "history", "check", "--since", "2024-01-01T12:00")
+    assert code == 1 and out.splitlines()[0] == (
+        "2 symbols checked since 2024-01-01 12:00, 1 with findings: 1 rates beyond the cap"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        arbx(capsys, config, "history", "check", "--since", "yesterday")
+    assert exit_info.value.code == 2
+    assert "--since: 'yesterday' is not a date (YYYY-MM-DD) or ISO time" in capsys.readouterr().err
+
+
 def test_dry_run_writes_nothing(config: Path, shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     code, out, _ = arbx(capsys, config, "history", "import", "--dry-run", str(shared_dir / BLZ_JSON))

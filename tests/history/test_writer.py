@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, func, select
 
-from arbx_pipelines.history import writer
 from arbx_pipelines.history.formats import FundingKey, FundingRecord, PriceRecord, parse_file
 from arbx_pipelines.history.importer import import_file, import_files
-from arbx_pipelines.history.writer import write_funding, write_prices
+from arbx_pipelines.storage import funding_history as writer
+from arbx_pipelines.storage.funding_history import write_funding, write_prices
 from arbx_pipelines.storage.models import FundingRateRow, PriceRow
 
 AHA = "data/aha_hh_btc_eth_binance_bybit_okx"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import ccxt
-from dagster import AssetSelection, DagsterInstance, materialize
+from dagster import AssetSelection, DagsterInstance, SensorResult, build_sensor_context, materialize
 from sqlalchemy import func, select
 
 from arbx_pipelines.assets.funding_history import FUNDING_HISTORY_CHECKS, funding_history
-from arbx_pipelines.assets.market_data import funding_snapshot, markets, quotes
+from arbx_pipelines.assets.market_data import funding_snapshot, markets
 from arbx_pipelines.marketdata.backfill import RANGE_END_TAG, RANGE_START_TAG, last_complete_day, partition_range
+from arbx_pipelines.sensors.quotes import quotes_monitor_sensor
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import FundingRateRow, FundingSnapshotRow, Market, QuoteRow
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
@@ -39,7 +40,13 @@ def test_funding_snapshot_covers_every_perpetual(ingestion: IngestionSetup) -> N
 
 
 def test_markets_then_quotes_of_the_top_symbols(ingestion: IngestionSetup) -> None:
-    assert materialize([markets, funding_snapshot, quotes], resources=ingestion.resources).success
+    assert materialize([markets, funding_snapshot], resources=ingestion.resources).success
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, resources=ingestion.resources)
+        result = quotes_monitor_sensor(1)(context)
+    assert isinstance(result, SensorResult) and not result.run_requests
+    (event,) = result.asset_events or []
+    assert event.asset_key.path == ["quotes"] and event.metadata["books"].value == 20
     with transaction(ingestion.engine) as session:
         stored = session.execute(select(Market).where(Market.symbol == "BTC/USDT:USDT")).scalars().all()
         quote_rows = session.execute(select(QuoteRow)).scalars().all()

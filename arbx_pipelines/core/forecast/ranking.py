@@ -10,7 +10,7 @@ ARIMA forecast disagrees with what the live path does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -51,13 +51,21 @@ class RankedOpportunity:
 
 
 def rank_outlooks(
-    outlooks: Sequence[SymbolOutlook], params: ScoringParams, *, expected_slippage_rate: Decimal = Decimal("0.0001")
+    outlooks: Sequence[SymbolOutlook],
+    params: ScoringParams,
+    *,
+    expected_slippage_rate: Decimal = Decimal("0.0001"),
+    live_annualized: Mapping[str, Decimal] | None = None,
 ) -> list[RankedOpportunity]:
+    """``live_annualized`` (by ``venue:symbol``, from the latest funding snapshot) replaces the last settled rate in
+    the live score where a symbol has one: the live sensors score what the venue quotes now."""
+    live_annualized = live_annualized or {}
     ordered = sorted(outlooks, key=lambda o: (not o.eligible, -o.score, o.key))
     ranked = []
     for rank, item in enumerate(ordered, start=1):
         direction = FundingDirection.POSITIVE if item.direction > 0 else FundingDirection.NEGATIVE
         share = persistence([to_decimal(r) for r in item.recent_rates], direction)
-        live = score(to_decimal(item.annualized), share, expected_slippage_rate, venue_of(item.venue), params)
+        annualized = live_annualized.get(item.key, to_decimal(item.annualized))
+        live = score(annualized, share, expected_slippage_rate, venue_of(item.venue), params)
         ranked.append(RankedOpportunity(rank, item, float(live.score), float(share)))
     return ranked

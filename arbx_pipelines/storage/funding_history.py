@@ -24,8 +24,9 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy import Connection, Engine, Table, and_, func, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from arbx_pipelines.core.funding_history import settlement_instant
 from arbx_pipelines.history.records import FundingKey, FundingRecord, PriceRecord
@@ -314,3 +315,64 @@ def _sqlite_conflicts(
             if mine is not None and mine != stored:
                 conflicting += 1
     return conflicting
+
+
+class _DryRunRollback(Exception):
+    """Raised inside the transaction of a dry run so it is rolled back."""
+
+
+def record_history(
+    engine: Engine,
+    funding: Sequence[FundingRecord],
+    prices: Sequence[PriceRecord],
+    *,
+    source: str,
+    mark_prices: Mapping[FundingKey, Decimal] | None = None,
+    dry_run: bool = False,
+) -> tuple[WriteResult, WriteResult]:
+    """Settlements and prices of one file in ONE transaction (all or nothing); a dry run counts, then rolls back."""
+    results = (WriteResult(0, 0), WriteResult(0, 0))
+    try:
+        with engine.begin() as conn:
+            results = (
+                write_funding(conn, funding, source=source, mark_prices=mark_prices),
+                write_prices(conn, prices, source=source),
+            )
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    return results
+
+
+def record_funding(engine: Engine, records: Sequence[FundingRecord], source: str) -> WriteResult:
+    """Settlements fetched from a venue, in one transaction."""
+    with engine.begin() as conn:
+        return write_funding(conn, records, source=source)
+
+
+def missing_history_tables(engine: Engine) -> list[str]:
+    """The history tables a database lacks (before ``arbx db upgrade``)."""
+    with engine.connect() as conn:
+        return [t for t in ("funding_rates", "prices") if not inspect(conn).has_table(t)]
+
+
+def insert_funding_row_by_row(engine: Engine, records: Sequence[FundingRecord], source: str) -> int:
+    """The naive way, for the ingest bench's comparison: one ORM object and one INSERT per row; returns rows stored."""
+    with Session(engine) as session, session.begin():
+        for r in records:
+            session.add(
+                FundingRateRow(
+                    venue=r.venue, symbol=r.symbol, funding_time=r.funding_time, rate=r.rate,
+                    interval_hours=r.interval_hours, source=source,
+                )
+            )  # fmt: skip
+            session.flush()
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(FundingRateRow)) or 0)
+
+
+def delete_all_funding(engine: Engine) -> None:
+    """Empty ``funding_rates`` (PostgreSQL; the ingest bench's scratch schema between measurements)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE funding_rates")

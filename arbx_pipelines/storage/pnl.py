@@ -1,4 +1,4 @@
-"""Reads for analytics and reports: funding history, prices, open exposure and per-day P&L components.
+"""Reads for the P&L assets and reports: open exposure and per-day P&L components.
 
 P&L components per UTC day and symbol (no double counting):
 - funding: funding payments settled that day (``funding_payments.amount``, positive = received);
@@ -10,61 +10,17 @@ P&L components per UTC day and symbol (no double counting):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, and_, or_, select
 
-from arbx_pipelines.core.backtest.data import PricePoint, Settlement
 from arbx_pipelines.core.daily_pnl import DayActivity
 from arbx_pipelines.core.money import ZERO
-from arbx_pipelines.storage.models import Fill, FundingPayment, FundingRateRow, Position, PriceRow
+from arbx_pipelines.storage.models import Fill, FundingPayment, Position
 
 OPEN_STATUSES = ("opening", "open", "closing")
 USD_FEE_CURRENCIES = ("USDT", "USD", "USDC")
-
-
-def load_settlements(
-    engine: Engine,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    symbols: Sequence[str] | None = None,
-) -> list[Settlement]:
-    query = select(
-        FundingRateRow.venue,
-        FundingRateRow.symbol,
-        FundingRateRow.funding_time,
-        FundingRateRow.rate,
-        FundingRateRow.interval_hours,
-    )
-    if since is not None:
-        query = query.where(FundingRateRow.funding_time >= since)
-    if until is not None:
-        query = query.where(FundingRateRow.funding_time < until)
-    if symbols:
-        query = query.where(FundingRateRow.symbol.in_(list(symbols)))
-    with engine.connect() as conn:
-        return [Settlement(v, s, t, r, None if i is None else float(i)) for v, s, t, r, i in conn.execute(query)]
-
-
-def load_prices(engine: Engine, *, since: datetime | None = None, until: datetime | None = None) -> list[PricePoint]:
-    """Closes from the prices table, else the mark prices recorded with the funding settlements."""
-    query = select(PriceRow.venue, PriceRow.symbol, PriceRow.time, PriceRow.close)
-    marks = select(FundingRateRow.venue, FundingRateRow.symbol, FundingRateRow.funding_time, FundingRateRow.mark_price)
-    marks = marks.where(FundingRateRow.mark_price.is_not(None))
-    if since is not None:
-        query = query.where(PriceRow.time >= since)
-        marks = marks.where(FundingRateRow.funding_time >= since)
-    if until is not None:
-        query = query.where(PriceRow.time < until)
-        marks = marks.where(FundingRateRow.funding_time < until)
-    with engine.connect() as conn:
-        points = [PricePoint(v, s, t, c) for v, s, t, c in conn.execute(query)]
-        have = {(p.venue, p.symbol) for p in points}
-        points += [PricePoint(v, s, t, c) for v, s, t, c in conn.execute(marks) if (v, s) not in have and c is not None]
-    return points
 
 
 def open_exposure(engine: Engine) -> tuple[dict[str, Decimal], Decimal]:
