@@ -28,13 +28,12 @@ from typing import Any
 
 import ccxt
 import redis
-from sqlalchemy import event
 
 from arbx_pipelines.core.models import Mode, Venue
 from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
 from arbx_pipelines.execution.open_hedge import OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.notify.alerts import AlertSink
-from arbx_pipelines.storage.db import make_engine, upgrade
+from arbx_pipelines.storage.db import make_engine, skip_sqlite_fsync, upgrade
 from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.state import DatabaseState, StateStore
 from arbx_pipelines.storage.venue_audit import AuditPosition, records_of
@@ -166,7 +165,7 @@ class CrashWorld:
         self._replace_db(self.empty_db)
         self.engine = make_engine(f"sqlite:///{self.db_path}")
         # a SIGKILL loses nothing the OS already holds: fsync on every commit would only slow the sweep down
-        event.listen(self.engine, "connect", lambda connection, _record: connection.execute("PRAGMA synchronous=OFF"))
+        skip_sqlite_fsync(self.engine)
         self.server: SimServer | None = None
         self.redis_prefix = ""
         self._client: tuple[VenueClient, Any] | None = None

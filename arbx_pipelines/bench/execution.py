@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance, RunsFilter
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from arbx_pipelines.bench.daemon import DagsterDev
 from arbx_pipelines.config.adapters import scoring_params
@@ -45,9 +45,9 @@ from arbx_pipelines.execution.positions import ACTIVE_STATUSES, positions_with_s
 from arbx_pipelines.execution.signals import FundingScan, Opportunity, scan_funding
 from arbx_pipelines.marketdata.snapshot import fetch_snapshot
 from arbx_pipelines.scenarios.harness import Harness, sim_harness
-from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.execution_timings import round_timings
+from arbx_pipelines.storage.executions import any_execution_sending
 from arbx_pipelines.storage.funding import record_snapshot
-from arbx_pipelines.storage.models import Execution, Order
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.sim.server import SimServer
@@ -135,30 +135,15 @@ def measure_round(engine: Engine, keys: Sequence[str], signals: dict[str, dateti
     """Latency per execution (its symbol's signal -> both first legs acknowledged) and the round's concurrency
     figures."""
     result = Round()
-    with transaction(engine) as session:
-        executions = session.execute(select(Execution).where(Execution.execution_key.in_(keys))).scalars().all()
-        spans = []
-        for execution in executions:
-            orders = (
-                session.execute(
-                    select(Order).where(Order.execution_id == execution.id, Order.leg.in_(("spot", "perp")))
-                )
-                .scalars()
-                .all()
-            )
-            acks = [o.acknowledged_at for o in orders if o.acknowledged_at is not None]
-            if len(acks) == 2:
-                result.latencies[execution.symbol] = (max(acks) - signals[execution.symbol]).total_seconds()
-                spans.append((execution.created_at, max(acks)))  # in flight: intent recorded .. both legs answered
-        pending = session.execute(
-            select(Order.sent_at, Order.acknowledged_at).where(
-                Order.venue == str(VENUE),
-                Order.sent_at >= min(signals.values()),
-                Order.acknowledged_at.is_not(None),
-            )
-        ).all()
+    timings = round_timings(engine, keys, str(VENUE), min(signals.values()))
+    spans = []
+    for execution in timings.executions:
+        acks = execution.first_legs_acknowledged
+        if len(acks) == 2:
+            result.latencies[execution.symbol] = (max(acks) - signals[execution.symbol]).total_seconds()
+            spans.append((execution.created_at, max(acks)))  # in flight: intent recorded .. both legs answered
     result.concurrent_executions = max_overlap(spans)
-    result.max_pending = max_overlap([(s, a) for s, a in pending if s is not None and a is not None])
+    result.max_pending = max_overlap(timings.order_spans)
     return result
 
 
@@ -324,9 +309,8 @@ async def daemon_rounds(
         """Wait until no open is still sending (a run finishing its corrections), then close every hedge."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with transaction(deps.engine) as session:
-                if session.execute(select(Execution.id).where(Execution.status == "sending")).first() is None:
-                    break
+            if not any_execution_sending(deps.engine):
+                break
             await asyncio.sleep(0.5)
         await close_all(deps, clients)
 

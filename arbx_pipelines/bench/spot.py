@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import tempfile
 import urllib.request
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -40,6 +39,7 @@ from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.scenarios.harness import SimAdmin
 from arbx_pipelines.storage.db import make_engine, upgrade
+from arbx_pipelines.storage.pg_schema import empty_schema
 from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.spot_arbitrage import fills_of_kind
 from arbx_pipelines.storage.state import DatabaseState, StateStore
@@ -157,17 +157,8 @@ def _database(url: str | None, workdir: Path) -> Iterator[str]:
         return
     if not url.startswith("postgresql"):
         raise ValueError(f"--database-url must be a postgresql URL, got {url.split(':')[0]}")
-    import psycopg
-
-    schema = f"bench_spot_{uuid.uuid4().hex[:10]}"
-    plain = url.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with empty_schema(url, prefix="bench_spot", id_length=10) as schema_url:
+        yield schema_url
 
 
 def run(args: argparse.Namespace) -> int:

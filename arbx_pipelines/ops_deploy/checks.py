@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.secrets import SecretsError, check_required_secrets, load_secrets, secrets_path
 from arbx_pipelines.core.models import Mode
-from arbx_pipelines.storage.db import alembic_config, current_revision, normalize_url
+from arbx_pipelines.storage.db import alembic_config, normalize_url, postgres_connect_error, revision_of
 
 CONNECT_TIMEOUT_SECONDS = 3
 DAGSTER_PG_VARS = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
@@ -45,28 +44,17 @@ def head_revision(url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
-def _probe_engine(url: str) -> Engine:
-    """An engine that fails fast and never creates anything (make_engine would create a SQLite file's folder)."""
-    url = normalize_url(url)
-    if make_url(url).get_backend_name() == "postgresql":
-        return create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_engine(url)
-
-
 def check_database(url: str) -> list[Finding]:
     """Reachable, then migrated to the newest revision (``arbx db upgrade`` applies it)."""
     parsed = make_url(normalize_url(url))
     sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
         return [Finding("database", False, f"SQLite file {parsed.database} does not exist: run `arbx db upgrade`")]
-    engine = _probe_engine(url)
     try:
-        current = current_revision(engine)
+        current = revision_of(url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     except Exception as exc:  # any driver error means the same to the operator: not reachable
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return [Finding("database", False, f"not reachable at {safe_url(url)}: {reason}")]
-    finally:
-        engine.dispose()
     found = [Finding("database", True, f"reachable at {safe_url(url)}")]
     head = head_revision(url)
     if current == head:
@@ -124,16 +112,12 @@ def check_dagster_storage(environ: Mapping[str, str], app_url: str) -> list[Find
     if app.get_backend_name() == "postgresql" and same and not own_schema:
         detail = f"DAGSTER_PG_DB {app.database} is the application database; give Dagster a database of its own"
         return [Finding("dagster storage", False, f"{detail} (both keep an alembic_version table)")]
-    import psycopg
-
-    try:
-        psycopg.connect(
-            host=environ["DAGSTER_PG_HOST"], port=environ["DAGSTER_PG_PORT"], user=environ["DAGSTER_PG_USER"],
-            password=environ.get("DAGSTER_PG_PASSWORD") or None, dbname=environ["DAGSTER_PG_DB"],
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        ).close()  # fmt: skip
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0]
+    reason = postgres_connect_error(
+        host=environ["DAGSTER_PG_HOST"], port=environ["DAGSTER_PG_PORT"], user=environ["DAGSTER_PG_USER"],
+        password=environ.get("DAGSTER_PG_PASSWORD") or None, dbname=environ["DAGSTER_PG_DB"],
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    if reason is not None:
         return [Finding("dagster storage", False, f"PostgreSQL database {environ['DAGSTER_PG_DB']}: {reason}")]
     where = f"{environ['DAGSTER_PG_HOST']}:{environ['DAGSTER_PG_PORT']}/{environ['DAGSTER_PG_DB']}"
     return [Finding("dagster storage", True, f"PostgreSQL reachable at {where}")]

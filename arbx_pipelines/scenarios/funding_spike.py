@@ -14,16 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from arbx_pipelines.core.hedge import base_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.positions import PositionRecord, get_position, positions_with_status
 from arbx_pipelines.scenarios.harness import Harness, SimAdmin, sim_harness
 from arbx_pipelines.storage.alerts import alerts_in_order
-from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.funding import latest_interval_hours
-from arbx_pipelines.storage.models import Order
+from arbx_pipelines.storage.orders import all_orders
 
 SPIKE_RATE = 0.003
 CALM_RATE = 0.00001
@@ -67,24 +64,22 @@ def _position_view(position: PositionRecord) -> dict[str, Any]:
 
 
 def _orders(harness: Harness) -> list[dict[str, Any]]:
-    with transaction(harness.engine()) as session:
-        rows = session.execute(select(Order).order_by(Order.id)).scalars().all()
-        return [
-            {
-                "venue": o.venue,
-                "symbol": o.symbol,
-                "side": o.side,
-                "amount": str(o.amount),
-                "client_order_id": o.client_order_id,
-                "status": o.status,
-                "leg": o.leg,
-                "filled": str(o.filled),
-                "average_price": None if o.average_price is None else str(o.average_price),
-                "fee": None if o.fee is None else str(o.fee),
-                "fee_currency": o.fee_currency,
-            }
-            for o in rows
-        ]
+    return [
+        {
+            "venue": o.venue,
+            "symbol": o.symbol,
+            "side": str(o.side),
+            "amount": str(o.amount),
+            "client_order_id": o.client_order_id,
+            "status": o.status,
+            "leg": o.leg,
+            "filled": str(o.filled),
+            "average_price": None if o.average_price is None else str(o.average_price),
+            "fee": None if o.fee is None else str(o.fee),
+            "fee_currency": o.fee_currency,
+        }
+        for o in all_orders(harness.engine())
+    ]
 
 
 def _alerts(harness: Harness) -> list[dict[str, str]]:

@@ -79,6 +79,41 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+def skip_sqlite_fsync(engine: Engine) -> None:
+    """Turn off fsync on every commit of this SQLite engine's connections: for harnesses whose SIGKILLs lose nothing
+    the OS already holds, where fsync would only slow the sweep down. Never for the application database."""
+    event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA synchronous=OFF"))
+
+
+def revision_of(url: str, *, connect_timeout: int) -> str | None:
+    """The migrated revision of the database at ``url``, through an engine that fails fast and never creates anything
+    (make_engine would create a SQLite file's folder); any driver error propagates to the caller."""
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "postgresql":
+        engine = create_engine(url, connect_args={"connect_timeout": connect_timeout})
+    else:
+        engine = create_engine(url)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def postgres_connect_error(
+    *, host: str, port: str, user: str, password: str | None, dbname: str, connect_timeout: int
+) -> str | None:
+    """Why a PostgreSQL database cannot be connected to (the driver's first line), or None when it can."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host=host, port=port, user=user, password=password, dbname=dbname, connect_timeout=connect_timeout
+        ).close()
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -194,6 +194,12 @@ def executions_of_position(engine: Engine, position_id: int) -> list[ExecutionRe
         return [_execution_ref(row) for row in rows]
 
 
+def any_execution_sending(engine: Engine) -> bool:
+    """Whether any execution is still sending orders (a run finishing its corrections)."""
+    with transaction(engine) as session:
+        return session.execute(select(Execution.id).where(Execution.status == "sending")).first() is not None
+
+
 def opens_still_sending(engine: Engine) -> list[tuple[str, str, int]]:
     """(venue, planned notional, leverage) of the opens still sending whose position is still opening."""
     with transaction(engine) as session:

@@ -53,6 +53,9 @@ class OrderRecord:
     filled: Decimal
     reduce_only: bool
     time_in_force: str | None
+    average_price: Decimal | None = None
+    fee: Decimal | None = None
+    fee_currency: str | None = None
 
     @property
     def market_type(self) -> MarketType:
@@ -79,6 +82,9 @@ def _order_record(row: Order) -> OrderRecord:
         filled=row.filled or ZERO,
         reduce_only=row.reduce_only,
         time_in_force=row.time_in_force,
+        average_price=row.average_price,
+        fee=row.fee,
+        fee_currency=row.fee_currency,
     )
 
 
@@ -115,6 +121,12 @@ def find_order(engine: Engine, client_order_id: str) -> OrderRecord | None:
     with transaction(engine) as session:
         row = session.execute(select(Order).where(Order.client_order_id == client_order_id)).scalar_one_or_none()
         return None if row is None else _order_record(row)
+
+
+def all_orders(engine: Engine) -> list[OrderRecord]:
+    """Every order ever recorded, oldest first (a scenario's summary of what it sent)."""
+    with transaction(engine) as session:
+        return [_order_record(row) for row in session.execute(select(Order).order_by(Order.id)).scalars()]
 
 
 def orders_of_execution(engine: Engine, execution_id: int) -> list[OrderRecord]:

@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL schema with every migration applied, for benchmarks; dropped afterwards."""
+"""Throw-away PostgreSQL schemas for benchmarks (empty, or with every migration applied); dropped afterwards."""
 
 from __future__ import annotations
 
@@ -20,17 +20,23 @@ def bench_pg_url() -> str:
 
 
 @contextmanager
-def temporary_schema(base_url: str, *, prefix: str = "bench") -> Iterator[str]:
-    """Yield a SQLAlchemy URL whose search_path is a new, migrated schema; the schema is dropped on exit."""
+def empty_schema(base_url: str, *, prefix: str = "bench", id_length: int = 12) -> Iterator[str]:
+    """Yield a SQLAlchemy URL whose search_path is a new, empty schema; the schema is dropped on exit."""
     plain = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:id_length]}"
     with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
     try:
-        upgrade(url)
-        yield url
+        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def temporary_schema(base_url: str, *, prefix: str = "bench") -> Iterator[str]:
+    """Yield a SQLAlchemy URL whose search_path is a new, migrated schema; the schema is dropped on exit."""
+    with empty_schema(base_url, prefix=prefix) as url:
+        upgrade(url)
+        yield url
