@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.secrets import SecretsError, check_required_secrets, load_secrets, secrets_path
 from arbx_pipelines.core.models import Mode
-from arbx_pipelines.storage.db import alembic_config, normalize_url, postgres_connect_error, revision_of
+from arbx_pipelines.storage.db import alembic_config, display_url, normalize_url, postgres_connect_error, revision_of
 
 CONNECT_TIMEOUT_SECONDS = 3
 DAGSTER_PG_VARS = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
@@ -36,8 +36,8 @@ class Finding:
 
 
 def safe_url(url: str) -> str:
-    """The URL without its password, for printing."""
-    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    """The URL without its password, for printing; not only database URLs (Redis too), so not normalized."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def head_revision(url: str) -> str | None:
@@ -54,8 +54,8 @@ def check_database(url: str) -> list[Finding]:
         current = revision_of(url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     except Exception as exc:  # any driver error means the same to the operator: not reachable
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return [Finding("database", False, f"not reachable at {safe_url(url)}: {reason}")]
-    found = [Finding("database", True, f"reachable at {safe_url(url)}")]
+        return [Finding("database", False, f"not reachable at {display_url(url)}: {reason}")]
+    found = [Finding("database", True, f"reachable at {display_url(url)}")]
     head = head_revision(url)
     if current == head:
         found.append(Finding("migrations", True, f"at head revision {head}"))
