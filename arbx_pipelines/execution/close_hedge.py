@@ -43,6 +43,9 @@ log = get_logger("arbx.execution.close")
 CLOSE_KIND = "close"
 REDUCE_KIND = "reduce"
 ONE = Decimal(1)
+#: the ``fraction`` that cuts nothing more: both legs down to the smaller one as the venue holds them (reconcile
+#: completing an interrupted cut, whose own fraction is already partly applied)
+HEDGE_ONLY = ZERO
 #: USDT kept in the spot wallet for a buy-back beyond amount x limit price (fees charged in USDT, rounding)
 BUY_BACK_BUFFER = Decimal("0.01")
 
@@ -106,6 +109,18 @@ def _closing_intents(
             correction_intent(key, f"{leg}{suffix}", info, side, amount, base, prices[leg], reduce_only=leg is Leg.PERP)
         )
     return intents
+
+
+def close_targets(position: PositionRecord, fraction: Decimal, step: Decimal) -> dict[Leg, Decimal]:
+    """What each leg is brought down to: 0 for a close; for a cut, both legs less the same cut; for ``HEDGE_ONLY``,
+    both legs to the smaller (nothing is ever added)."""
+    if fraction >= 1:
+        return {Leg.SPOT: ZERO, Leg.PERP: ZERO}
+    if fraction == HEDGE_ONLY:
+        hedge = max(min(position.spot_amount, position.perp_amount), ZERO)
+        return {Leg.SPOT: hedge, Leg.PERP: hedge}
+    cut = quantize_down(position.perp_amount * fraction, step) if step else ZERO
+    return {Leg.SPOT: position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
 
 
 async def _buy_back_collateral(
@@ -182,8 +197,7 @@ async def _close_recorded(
         log.warning("funding not collected before close", extra={"position": position_id, "error": str(exc)})
     position = await follow_venue(deps, client, refresh_from_fills(deps.engine, position_id), markets)
     step = max(lot(markets.spot.rules), lot(markets.perp.rules))
-    cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
-    targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
+    targets = close_targets(position, fraction, step)
     await _buy_back_collateral(deps, client, position, markets, position.spot_amount - targets[Leg.SPOT], key)
     sent_all: list[SentOrder] = []
     for round_number in range(1, deps.settings.correction_rounds + 1):

@@ -53,6 +53,8 @@ class OrderRecord:
     filled: Decimal
     reduce_only: bool
     time_in_force: str | None
+    #: when its last request left (a request sent later than this may still be on its way)
+    sent_at: datetime | None = None
 
     @property
     def market_type(self) -> MarketType:
@@ -79,6 +81,7 @@ def _order_record(row: Order) -> OrderRecord:
         filled=row.filled or ZERO,
         reduce_only=row.reduce_only,
         time_in_force=row.time_in_force,
+        sent_at=row.sent_at,
     )
 
 
@@ -180,7 +183,7 @@ class DbOrderJournal:
             row = _order_row(session, client_order_id)
             if row.status == "intent":
                 row.status = "sending"
-            row.sent_at = row.sent_at or utcnow()
+            row.sent_at = utcnow()  # the latest send: reconcile counts its in-flight window from it
             row.updated_at = utcnow()
 
     def record_state(
