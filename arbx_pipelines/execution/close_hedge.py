@@ -34,7 +34,13 @@ from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.settle import book_realized, end_broken, lot
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.storage.executions import ExecutionRef, executions_of_position, record_intent, set_execution_status
+from arbx_pipelines.storage.executions import (
+    BROKEN,
+    ExecutionRef,
+    executions_of_position,
+    record_intent,
+    set_execution_status,
+)
 from arbx_pipelines.storage.orders import add_intents
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
@@ -221,7 +227,7 @@ async def _close_recorded(
         sent_all.extend(sent)
         if any(not s.known for s in sent):
             mark_broken(deps, get_position(deps.engine, position_id), execution, f"{kind} order outcome unknown")
-            set_execution_status(deps.engine, execution.id, "failed", "order outcome unknown")
+            set_execution_status(deps.engine, execution.id, BROKEN, "order outcome unknown")  # reconcile finishes it
             return CloseOutcome("broken", position_id, "order outcome unknown", None, key, tuple(sent_all))
     return _finish(deps, execution, key, kind, position_id, markets, targets, reason, full, sent_all)
 
@@ -240,10 +246,16 @@ def _finish(
 ) -> CloseOutcome:
     position = refresh_from_fills(deps.engine, position_id)
     left_perp = position.perp_amount - targets[Leg.PERP]
-    if abs(left_perp) >= max(lot(markets.perp.rules), Decimal("1e-12")):
-        mark_broken(deps, position, execution, f"{kind}: perp still {position.perp_amount}")
-        set_execution_status(deps.engine, execution.id, "failed", "perp leg not closed")
-        return CloseOutcome("broken", position_id, "perp leg not closed", None, key, tuple(sent))
+    left_spot = position.spot_amount - targets[Leg.SPOT]
+    perp_lot = max(lot(markets.perp.rules), Decimal("1e-12"))
+    # a leg left over (its orders rejected or expired every round) is a naked one: the execution stays ``broken``,
+    # the marker reconcile completes (to the hedge the venue holds), never ``failed`` with the leg left alone; spot
+    # less than a perp lot over its target is within the hedge (and may be dust no order can sell)
+    if abs(left_perp) >= perp_lot or abs(left_spot) >= max(perp_lot, lot(markets.spot.rules)):
+        why = f"{kind}: legs {position.spot_amount} / {position.perp_amount} not at their targets"
+        mark_broken(deps, position, execution, why)
+        set_execution_status(deps.engine, execution.id, BROKEN, why)
+        return CloseOutcome("broken", position_id, "legs not closed", None, key, tuple(sent))
     if not full:
         set_status(deps.engine, position_id, "open")
         crash_point("position.committed")
