@@ -4,11 +4,14 @@ DESIGN, "Execution protocol"; issue 10).
 1. Every order the database has not seen settle (no final answer, or its trades not all stored: ``fills_pending``,
    or final with fewer stored fills than its filled amount) is looked up on the venue by its client order id: its
    answer and its trades are stored together; an intent the venue does not have is marked abandoned (never sent, or
-   lost before arriving), so nothing is ever sent twice.
+   lost before arriving), so nothing is ever sent twice, but only once no request of it can still arrive (the
+   protocol's in-flight window from its last send, waited out here), so no delayed request fills after it.
 2. Only then is every unfinished execution (interrupted, or ``broken`` because an answer was missing) completed,
    under its symbol lock (a lock whose owner died is taken over at once): an open whose legs differ on the venue is
    corrected as a live open would be (each correction's client order id looked up first); an open whose legs match
-   heals to ``open`` (item 4); an interrupted close is finished. A leg is never traded to make a record balance:
+   heals to ``open`` (item 4); an interrupted close is finished; an interrupted cut is completed to the hedge the
+   venue holds (both legs to the smaller); a position an interrupted rebalance left ``broken`` is ``open`` again once
+   its legs recorded equal the venue's. A leg is never traded to make a record balance:
    nothing is decided while an order of the execution is still unanswered.
 3. Funding income of open positions is recorded.
 4. Holdings are compared both ways (:mod:`arbx_pipelines.execution.holdings`): unknown exposure on the venue is
