@@ -66,6 +66,7 @@ def crash_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the first schedule (default 1)")
     parser.add_argument("--no-matrix", action="store_true", help="run the fuzzer schedules only (replay a seed)")
     parser.add_argument("--redis", metavar="URL", help="Redis URL: half the cases run with Redis as the state store")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
 def stack_arguments(parser: argparse.ArgumentParser) -> None:

@@ -56,8 +56,13 @@ SIM_SEED = 7
 CREDENTIALS = {"api_key": DEFAULT_API_KEY, "secret": DEFAULT_SECRET, "passphrase": DEFAULT_PASSPHRASE}
 #: the client's request timeout: short, so a "timeout after accept" fault shows within a second
 CLIENT_TIMEOUT_MS = 1000
+#: the simulator delays a request at most 600 ms before handling it (its latency fault): a request older than this
+#: can no longer arrive, so look-ups may call its order absent (production keeps the venue's window, e.g. 6 s)
+IN_FLIGHT_S = 2.0
 #: the execution settings of every case: quick back-off so faults cost little time, the rest as configured
-SETTINGS = ExecutionSettings(order_timeout_s=8.0, backoff_s=0.05, backoff_max_s=0.3, leverage=5)
+SETTINGS = ExecutionSettings(
+    order_timeout_s=8.0, backoff_s=0.05, backoff_max_s=0.3, leverage=5, order_in_flight_s=IN_FLIGHT_S
+)
 #: liquidation distance a reduce_leverage case starts from: below the 20 % tier, so the job acts
 REDUCE_DISTANCE = Decimal("0.12")
 #: USDT left spare in the spot wallet of a reduce_leverage case: the margin it can add is too little, so it also cuts

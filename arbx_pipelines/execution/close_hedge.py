@@ -34,7 +34,13 @@ from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.settle import book_realized, end_broken, lot
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.storage.executions import ExecutionRef, executions_of_position, record_intent, set_execution_status
+from arbx_pipelines.storage.executions import (
+    BROKEN,
+    ExecutionRef,
+    executions_of_position,
+    record_intent,
+    set_execution_status,
+)
 from arbx_pipelines.storage.orders import add_intents
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
@@ -43,6 +49,9 @@ log = get_logger("arbx.execution.close")
 CLOSE_KIND = "close"
 REDUCE_KIND = "reduce"
 ONE = Decimal(1)
+#: the ``fraction`` that cuts nothing more: both legs down to the smaller one as the venue holds them (reconcile
+#: completing an interrupted cut, whose own fraction is already partly applied)
+HEDGE_ONLY = ZERO
 #: USDT kept in the spot wallet for a buy-back beyond amount x limit price (fees charged in USDT, rounding)
 BUY_BACK_BUFFER = Decimal("0.01")
 
@@ -106,6 +115,18 @@ def _closing_intents(
             correction_intent(key, f"{leg}{suffix}", info, side, amount, base, prices[leg], reduce_only=leg is Leg.PERP)
         )
     return intents
+
+
+def close_targets(position: PositionRecord, fraction: Decimal, step: Decimal) -> dict[Leg, Decimal]:
+    """What each leg is brought down to: 0 for a close; for a cut, both legs less the same cut; for ``HEDGE_ONLY``,
+    both legs to the smaller (nothing is ever added)."""
+    if fraction >= 1:
+        return {Leg.SPOT: ZERO, Leg.PERP: ZERO}
+    if fraction == HEDGE_ONLY:
+        hedge = max(min(position.spot_amount, position.perp_amount), ZERO)
+        return {Leg.SPOT: hedge, Leg.PERP: hedge}
+    cut = quantize_down(position.perp_amount * fraction, step) if step else ZERO
+    return {Leg.SPOT: position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
 
 
 async def _buy_back_collateral(
@@ -182,8 +203,7 @@ async def _close_recorded(
         log.warning("funding not collected before close", extra={"position": position_id, "error": str(exc)})
     position = await follow_venue(deps, client, refresh_from_fills(deps.engine, position_id), markets)
     step = max(lot(markets.spot.rules), lot(markets.perp.rules))
-    cut = position.perp_amount if full else quantize_down(position.perp_amount * fraction, step) if step else ZERO
-    targets = {Leg.SPOT: ZERO if full else position.spot_amount - cut, Leg.PERP: position.perp_amount - cut}
+    targets = close_targets(position, fraction, step)
     await _buy_back_collateral(deps, client, position, markets, position.spot_amount - targets[Leg.SPOT], key)
     sent_all: list[SentOrder] = []
     for round_number in range(1, deps.settings.correction_rounds + 1):
@@ -207,7 +227,7 @@ async def _close_recorded(
         sent_all.extend(sent)
         if any(not s.known for s in sent):
             mark_broken(deps, get_position(deps.engine, position_id), execution, f"{kind} order outcome unknown")
-            set_execution_status(deps.engine, execution.id, "failed", "order outcome unknown")
+            set_execution_status(deps.engine, execution.id, BROKEN, "order outcome unknown")  # reconcile finishes it
             return CloseOutcome("broken", position_id, "order outcome unknown", None, key, tuple(sent_all))
     return _finish(deps, execution, key, kind, position_id, markets, targets, reason, full, sent_all)
 
@@ -226,10 +246,16 @@ def _finish(
 ) -> CloseOutcome:
     position = refresh_from_fills(deps.engine, position_id)
     left_perp = position.perp_amount - targets[Leg.PERP]
-    if abs(left_perp) >= max(lot(markets.perp.rules), Decimal("1e-12")):
-        mark_broken(deps, position, execution, f"{kind}: perp still {position.perp_amount}")
-        set_execution_status(deps.engine, execution.id, "failed", "perp leg not closed")
-        return CloseOutcome("broken", position_id, "perp leg not closed", None, key, tuple(sent))
+    left_spot = position.spot_amount - targets[Leg.SPOT]
+    perp_lot = max(lot(markets.perp.rules), Decimal("1e-12"))
+    # a leg left over (its orders rejected or expired every round) is a naked one: the execution stays ``broken``,
+    # the marker reconcile completes (to the hedge the venue holds), never ``failed`` with the leg left alone; spot
+    # less than a perp lot over its target is within the hedge (and may be dust no order can sell)
+    if abs(left_perp) >= perp_lot or abs(left_spot) >= max(perp_lot, lot(markets.spot.rules)):
+        why = f"{kind}: legs {position.spot_amount} / {position.perp_amount} not at their targets"
+        mark_broken(deps, position, execution, why)
+        set_execution_status(deps.engine, execution.id, BROKEN, why)
+        return CloseOutcome("broken", position_id, "legs not closed", None, key, tuple(sent))
     if not full:
         set_status(deps.engine, position_id, "open")
         crash_point("position.committed")

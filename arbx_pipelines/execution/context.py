@@ -33,6 +33,9 @@ class ExecutionSettings:
     leverage: int = 5
     #: per order: look-ups by client order id and safe resends stop after this many seconds
     order_timeout_s: float = 25.0
+    #: how long after its last send an order's request may still reach the venue (Binance recvWindow 5 s): an order
+    #: the venue does not list is called absent only after this, by the protocol and by reconcile alike
+    order_in_flight_s: float = 6.0
     pending_orders_per_venue: int = 3
     correction_rounds: int = 4
     #: HEDGE corrections tried before the leading leg is unwound instead

@@ -74,7 +74,12 @@ class BalanceResult(StrEnum):
 
 def timing(deps: ExecutionDeps) -> ProtocolTiming:
     s = deps.settings
-    return ProtocolTiming(timeout_s=s.order_timeout_s, backoff_s=s.backoff_s, backoff_max_s=s.backoff_max_s)
+    return ProtocolTiming(
+        timeout_s=s.order_timeout_s,
+        backoff_s=s.backoff_s,
+        backoff_max_s=s.backoff_max_s,
+        in_flight_s=s.order_in_flight_s,
+    )
 
 
 async def read_with_retry(deps: ExecutionDeps, what: str, factory: Callable[[], Awaitable[T]]) -> T:

@@ -126,6 +126,8 @@ async def send_order(
     ever_lost = False  # some send's answer was lost: a later "duplicate" rejection may mean it arrived after all
     while True:
         sends += 1
+        if sends > 1:  # a resend: its request may be in flight from now on (reconcile reads this)
+            journal.mark_sent(cid)
         try:
             async with slots.pending(intent.venue):
                 crash_point("order.slot_acquired")

@@ -4,11 +4,14 @@ DESIGN, "Execution protocol"; issue 10).
 1. Every order the database has not seen settle (no final answer, or its trades not all stored: ``fills_pending``,
    or final with fewer stored fills than its filled amount) is looked up on the venue by its client order id: its
    answer and its trades are stored together; an intent the venue does not have is marked abandoned (never sent, or
-   lost before arriving), so nothing is ever sent twice.
+   lost before arriving), so nothing is ever sent twice, but only once no request of it can still arrive (the
+   protocol's in-flight window from its last send, waited out here), so no delayed request fills after it.
 2. Only then is every unfinished execution (interrupted, or ``broken`` because an answer was missing) completed,
    under its symbol lock (a lock whose owner died is taken over at once): an open whose legs differ on the venue is
    corrected as a live open would be (each correction's client order id looked up first); an open whose legs match
-   heals to ``open`` (item 4); an interrupted close is finished. A leg is never traded to make a record balance:
+   heals to ``open`` (item 4); an interrupted close is finished; an interrupted cut is completed to the hedge the
+   venue holds (both legs to the smaller); a position an interrupted rebalance left ``broken`` is ``open`` again once
+   its legs recorded equal the venue's. A leg is never traded to make a record balance:
    nothing is decided while an order of the execution is still unanswered.
 3. Funding income of open positions is recorded.
 4. Holdings are compared both ways (:mod:`arbx_pipelines.execution.holdings`): unknown exposure on the venue is
@@ -20,22 +23,31 @@ Alerts of both kinds repeat at most hourly while the amounts stay the same; the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from arbx_pipelines.execution.close_hedge import CLOSE_KIND, REDUCE_KIND, close_locked, markets_of
+from arbx_pipelines.execution.close_hedge import CLOSE_KIND, HEDGE_ONLY, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.holdings import compare_holdings, mark_missing_positions
 from arbx_pipelines.execution.inventory import QUOTE
-from arbx_pipelines.execution.legs import BalanceResult, balance_open_legs, read_with_retry, sync_order_fills
+from arbx_pipelines.execution.legs import (
+    BalanceResult,
+    LegMarkets,
+    balance_open_legs,
+    read_with_retry,
+    sync_order_fills,
+)
 from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
-from arbx_pipelines.execution.positions import positions_with_status, refresh_from_fills
+from arbx_pipelines.execution.monitor import REBALANCE_KIND
+from arbx_pipelines.execution.positions import PositionRecord, positions_with_status, refresh_from_fills, set_status
 from arbx_pipelines.execution.risk_state import OPEN_KIND, record_execution_result
-from arbx_pipelines.execution.settle import finish_open
-from arbx_pipelines.execution.venue_view import venue_view
+from arbx_pipelines.execution.settle import finish_open, lot
+from arbx_pipelines.execution.venue_view import legs_on_venue, venue_view
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import (
     FINAL_EXECUTION_STATUSES,
@@ -94,6 +106,17 @@ async def settle_orders(
             lambda o=order: client.order_by_client_id(o.symbol, o.client_order_id),  # type: ignore[misc]
         )
         crash_point("order.lookup_answered")
+        in_flight = in_flight_left(order, deps.settings.order_in_flight_s, datetime.now(UTC))
+        if state is None and in_flight > 0:  # a request of it may still arrive: absent only once none can
+            log.info("order not on the venue yet; waiting out its in-flight window", extra={"order": order.id})
+            await asyncio.sleep(in_flight)
+            crash_point("order.lookup_sent")
+            state = await read_with_retry(
+                deps,
+                "order_by_client_id",
+                lambda o=order: client.order_by_client_id(o.symbol, o.client_order_id),  # type: ignore[misc]
+            )
+            crash_point("order.lookup_answered")
         if state is None:
             if order.status != "abandoned":
                 journal.mark_abandoned(
@@ -110,6 +133,15 @@ async def settle_orders(
         position_id = get_execution(deps.engine, order.execution_id).position_id if order.execution_id else None
         await sync_order_fills(deps, client, order.client_order_id, state, position_id)
         report.orders_updated += 1
+
+
+def in_flight_left(order: OrderRecord, window_s: float, now: datetime) -> float:
+    """Seconds until no request of ``order`` can still reach the venue (0 when none was sent or the window passed):
+    the protocol's rule (DESIGN, "Execution protocol"), so reconcile never abandons, then re-sends, an order whose
+    delayed request fills afterwards."""
+    if order.sent_at is None or order.status == "abandoned":
+        return 0.0
+    return max(0.0, window_s - (now - order.sent_at).total_seconds())
 
 
 def _orders_to_settle(deps: ExecutionDeps, execution_id: int, venue: str) -> list[OrderRecord]:
@@ -140,12 +172,19 @@ async def _repair(deps: ExecutionDeps, client: VenueClient, execution: Execution
                 report.pending.append(execution.key)
                 return
     elif execution.kind in (CLOSE_KIND, REDUCE_KIND) and position.status in ("closing", "open", "broken"):
-        full = execution.kind == CLOSE_KIND
-        fraction = Decimal(1) if full else Decimal(str(execution.planned.get("fraction", "0.5")))
+        # a close is finished (both legs to 0); a cut is completed to a hedge of what the venue holds now (both legs
+        # to the smaller one), never cut again by its fraction: that would re-apply it to legs already half cut
+        fraction = Decimal(1) if execution.kind == CLOSE_KIND else HEDGE_ONLY
         set_execution_status(deps.engine, execution.id, "repaired", "interrupted; finished by a new execution")
         outcome = await close_locked(deps, client, position.id, position.close_reason or "reconcile", fraction, None)
         if outcome.status == "broken":
             report.positions_broken.append(position.id)
+    elif (
+        execution.kind == REBALANCE_KIND
+        and position.status == "broken"
+        and not await heal_if_venue_agrees(deps, client, position, markets)
+    ):
+        report.positions_broken.append(position.id)
     set_execution_status(deps.engine, execution.id, "repaired", "completed by reconcile")
     report.executions_repaired.append(execution.key)
     deps.alerts.raise_alert(
@@ -156,6 +195,22 @@ async def _repair(deps: ExecutionDeps, client: VenueClient, execution: Execution
         symbol=execution.symbol,
         details={"execution": execution.key, "position_id": execution.position_id},
     )
+
+
+async def heal_if_venue_agrees(
+    deps: ExecutionDeps, client: VenueClient, position: PositionRecord, markets: LegMarkets
+) -> bool:
+    """A position an interrupted rebalance left ``broken``, its orders all settled: back to ``open`` when each leg
+    recorded equals the venue's within one lot (a hedge drifted apart is then the normal rebalance's to correct);
+    otherwise it stays broken for a human. Nothing is traded."""
+    spot, perp = legs_on_venue(position, await venue_view(deps, client, [position.symbol]))
+    spot_lot, perp_lot = (max(lot(m.rules), Decimal("1e-12")) for m in (markets.spot, markets.perp))
+    if abs(position.spot_amount - spot) >= spot_lot or abs(position.perp_amount - perp) >= perp_lot:
+        log.warning("broken position differs from the venue", extra={"position": position.id})
+        return False
+    set_status(deps.engine, position.id, "open")
+    crash_point("position.committed")
+    return True
 
 
 async def _reconcile_execution(

@@ -56,6 +56,8 @@ class OrderRecord:
     average_price: Decimal | None = None
     fee: Decimal | None = None
     fee_currency: str | None = None
+    #: when its last request left (a request sent later than this may still be on its way)
+    sent_at: datetime | None = None
 
     @property
     def market_type(self) -> MarketType:
@@ -85,6 +87,7 @@ def _order_record(row: Order) -> OrderRecord:
         average_price=row.average_price,
         fee=row.fee,
         fee_currency=row.fee_currency,
+        sent_at=row.sent_at,
     )
 
 
@@ -192,7 +195,7 @@ class DbOrderJournal:
             row = _order_row(session, client_order_id)
             if row.status == "intent":
                 row.status = "sending"
-            row.sent_at = row.sent_at or utcnow()
+            row.sent_at = utcnow()  # the latest send: reconcile counts its in-flight window from it
             row.updated_at = utcnow()
 
     def record_state(

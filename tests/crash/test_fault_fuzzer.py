@@ -9,7 +9,9 @@ import pytest
 from arbx_pipelines.bench.crash_fuzz import make_schedule, run_schedule
 from arbx_pipelines.bench.crash_sweep import Worlds, registry
 
-SEEDS = range(1, 4)
+#: the first few, and fixed regressions (116: a rebalance interrupted by the state store left its position broken
+#: although records and venue agreed)
+SEEDS = (1, 2, 3, 116)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
