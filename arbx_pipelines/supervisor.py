@@ -245,8 +245,16 @@ class Supervisor:
     def stop(self, budget: float = STOP_SECONDS) -> list[int]:
         """Stop every child (reverse start order), then kill any descendant left. Returns pids that survived."""
         self._stopping.set()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)  # a second signal must not interrupt the cleanup
+        # a second signal must not interrupt the cleanup; the dispositions come back after it, since an ignored
+        # signal would be inherited by every process this one starts later (exec keeps SIG_IGN)
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        try:
+            return self._stop_all(budget)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _stop_all(self, budget: float) -> list[int]:
         started = time.monotonic()
         deadline = started + budget - _FINAL_RESERVE
         tree = {pid for c in self._children for pid in (c.process.pid, *descendants(c.process.pid))}

@@ -62,3 +62,4 @@ class EngineSupervisor:
             self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()

@@ -82,10 +82,11 @@ def test_heartbeat_sensor_alerts_once_when_the_engine_is_silent(tmp_path: Path) 
     resources = {"settings": SettingsResource(config_path=str(config)), "state": StateResource(database_url=url),
                  "notifier": NotifierResource(config_path=str(config))}  # fmt: skip
     store = DatabaseState(make_engine(url))
-    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": NOW.isoformat()}))
+    now = datetime.now(UTC)  # the sensor measures the heartbeat's age on the wall clock: stamp it at this moment
+    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": now.isoformat()}))
     alive = spot_engine_heartbeat(build_sensor_context(resources=resources))
     assert isinstance(alive, SkipReason) and "alive" in str(alive.skip_message)
-    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": (NOW - timedelta(minutes=5)).isoformat()}))
+    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": (now - timedelta(minutes=5)).isoformat()}))
     for _ in range(2):
         spot_engine_heartbeat(build_sensor_context(resources=resources))
     with transaction(make_engine(url)) as session:
