@@ -12,6 +12,7 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from arbx_pipelines.bench import spot
@@ -32,6 +33,8 @@ from arbx_pipelines.storage.state import DatabaseState
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import SimSettings
+
+pytestmark = pytest.mark.isolated  # signals and child processes: alone in a fresh process
 
 SYMBOL = "ETH/USDT"
 BUY, SELL = "binance", "okx"

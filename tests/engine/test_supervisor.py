@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from arbx_pipelines.engine.supervisor import EngineSupervisor, next_delay
+
+pytestmark = pytest.mark.isolated  # signals and child processes: alone in a fresh process
 
 
 def test_backoff_doubles_while_starts_fail_and_resets_after_a_healthy_run() -> None:

@@ -19,6 +19,8 @@ import pytest
 
 from arbx_pipelines.supervisor import alive, descendants
 
+pytestmark = pytest.mark.isolated  # signals and child processes: alone in a fresh process
+
 PROJECT = Path(__file__).resolve().parents[2]
 STOP_SECONDS = 10.0
 

@@ -13,7 +13,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from arbx_pipelines.supervisor import ChildSpec, Supervisor, alive
+
+pytestmark = pytest.mark.isolated  # signals and child processes: alone in a fresh process
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, " \
     "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"  # fmt: skip
@@ -82,12 +86,9 @@ def test_a_oneshot_task_is_reported_not_a_reason_to_stop(tmp_path: Path) -> None
 
 def test_stop_gives_back_the_signal_dispositions_it_ignored_during_cleanup(tmp_path: Path) -> None:
     """Ignored signals are inherited across exec: a stop that left SIGTERM ignored would make every process this one
-    starts afterwards deaf to it."""
+    starts afterwards deaf to it (what made later tests' children outlive their stop under xdist)."""
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     supervisor = Supervisor(tmp_path / "run.json", dict(os.environ), print)
     supervisor.start(ChildSpec("service", [sys.executable, "-c", "import time; time.sleep(60)"]))
     assert supervisor.stop(budget=3.0) == []
     assert {sig: signal.getsignal(sig) for sig in before} == before
-    later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    later.terminate()
-    assert later.wait(timeout=10) == -signal.SIGTERM

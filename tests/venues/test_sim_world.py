@@ -112,6 +112,7 @@ def test_a_running_clock_never_continues_behind_the_wall_clock() -> None:
     assert continued_clock(saved, make_settings(clock_running=False)) == (1_000_000, 8 * 3_600_000)
 
 
+@pytest.mark.isolated  # runs `arbx` in process: its stderr must be its own, not shaped by earlier tests
 def test_a_world_this_simulator_cannot_continue_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "world.json"
     Simulator(make_settings(venues=("binance",), state_path=path)).save()
@@ -126,7 +127,9 @@ def test_a_world_this_simulator_cannot_continue_is_refused(tmp_path: Path, capsy
     config = tmp_path / "arbx.yaml"
     config.write_text(f"data_dir: {tmp_path}\n", encoding="utf-8")
     assert main(["--config", str(config), "sim", "--state", str(path), "--port", "0", "--no-history"]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    (line,) = err
     assert "is not valid JSON" in line and "arbx sim --reset" in line
 
 
