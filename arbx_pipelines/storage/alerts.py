@@ -47,14 +47,6 @@ def record_alert(
         return int(alert.id)
 
 
-def record_alert_notified(engine: Engine, alert_id: int) -> None:
-    """At least one channel delivered the alert."""
-    with transaction(engine) as session:
-        alert = session.get(Alert, alert_id)
-        if alert is not None:
-            alert.notified = True
-
-
 def alerts_in_order(engine: Engine) -> list[AlertRecord]:
     """Every stored alert, oldest first."""
     with transaction(engine) as session:
