@@ -38,8 +38,9 @@ _KILL_WAIT = 0.3
 LineFilter = Callable[[str], bool]
 
 
-class StopRequested(Exception):
-    """A stop signal arrived; carries its name."""
+class StopRequested(BaseException):
+    """A stop signal arrived while starting; carries its name. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way (a library's "log and go on") swallows the stop."""
 
 
 @dataclass
@@ -157,6 +158,8 @@ class Supervisor:
         self._echo = echo
         self._children: list[_Child] = []
         self._stopping = threading.Event()
+        self._stop_signal: str | None = None  # the first stop signal's name, once one arrived
+        self._raise_on_stop = True  # while starting, a stop interrupts; from wait() on, the loop looks at the flag
         self._reported: set[int] = set()
 
     # -- start ---------------------------------------------------------------------------------------------------
@@ -205,10 +208,16 @@ class Supervisor:
 
     # -- run -----------------------------------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
+        """TERM, INT and HUP stop the start, whatever dispositions this process inherited (a shell's background job
+        starts with SIGINT ignored). The first one is remembered, so a stop can never be lost: while starting it
+        interrupts, and :meth:`wait` looks at it on every turn, even when something on the way swallowed it."""
+
         def handler(signum: int, _frame: object) -> None:
-            if not self._stopping.is_set():
+            if self._stop_signal is None:
+                self._stop_signal = signal.Signals(signum).name
                 self._stopping.set()
-                raise StopRequested(signal.Signals(signum).name)
+                if self._raise_on_stop:
+                    raise StopRequested(self._stop_signal)
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, handler)
@@ -227,19 +236,20 @@ class Supervisor:
         return None
 
     def wait(self, tick: Callable[[], None] | None = None, interval: float = 0.5) -> str:
-        """Block until a stop signal or a child's exit; ``tick`` runs every ``interval``. Returns why it ended."""
-        try:
-            while True:
-                gone = self.exited()
-                if gone is not None:
-                    return f"{gone.spec.name} exited with code {gone.process.returncode}"
-                if tick is not None:
-                    tick()
-                if self._owns_all:
-                    self._reap_orphans()
-                time.sleep(interval)
-        except StopRequested as stop:
-            return f"received {stop}"
+        """Block until a stop signal or a child's exit; ``tick`` runs every ``interval``. Returns why it ended.
+        Signals no longer raise here: the flag is read on every turn, so no ``tick`` can swallow a stop."""
+        self._raise_on_stop = False
+        while True:
+            if self._stop_signal is not None:
+                return f"received {self._stop_signal}"
+            gone = self.exited()
+            if gone is not None:
+                return f"{gone.spec.name} exited with code {gone.process.returncode}"
+            if tick is not None:
+                tick()
+            if self._owns_all:
+                self._reap_orphans()
+            self._stopping.wait(interval)
 
     # -- stop ----------------------------------------------------------------------------------------------------
     def stop(self, budget: float = STOP_SECONDS) -> list[int]:

@@ -92,3 +92,55 @@ def test_stop_gives_back_the_signal_dispositions_it_ignored_during_cleanup(tmp_p
     supervisor.start(ChildSpec("service", [sys.executable, "-c", "import time; time.sleep(60)"]))
     assert supervisor.stop(budget=3.0) == []
     assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+SWALLOWING = textwrap.dedent("""
+    import json, os, signal, sys, time
+    from pathlib import Path
+    from arbx_pipelines.supervisor import StopRequested, Supervisor
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)  # what a CI job started in the background hands down
+    sup = Supervisor(Path(sys.argv[1]), dict(), print)
+    sup.install_signal_handlers()
+    report = {}
+    try:
+        try:  # a library's "log and go on" while starting
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+            report["starting"] = "slept on"
+        except Exception:
+            report["starting"] = "swallowed"
+    except StopRequested as stop:
+        report["starting"] = f"stopped by {stop}"
+    sup = Supervisor(Path(sys.argv[1]), dict(), print)
+    sup.install_signal_handlers()
+    turns = []
+
+    def tick():
+        turns.append(1)
+        if len(turns) == 2:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.2)
+            except Exception:
+                report["tick"] = "swallowed"
+        if len(turns) > 50:
+            raise SystemExit("the stop was lost")
+
+    report["wait"] = sup.wait(tick=tick, interval=0.05)
+    report["turns"] = len(turns)
+    print(json.dumps(report))
+""")
+
+
+def test_a_stop_signal_is_never_lost_to_inherited_dispositions_or_a_swallowing_except(tmp_path: Path) -> None:
+    """A start under a background shell inherits SIGINT and SIGTERM ignored, and a signal can land inside some
+    library's ``except Exception``: the stop must still interrupt the start and end the wait loop."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SWALLOWING, str(tmp_path / "run.json")], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["starting"] == "stopped by SIGINT"
+    assert report["wait"] == "received SIGTERM" and report["turns"] == 2
+    assert "tick" not in report  # while waiting, the handler only flags: nothing is raised into the tick
