@@ -9,6 +9,7 @@ marks the execution repaired, with an alert.
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from arbx_pipelines.storage.orders import FILLS_PENDING, orders_of_execution
 from arbx_pipelines.storage.state import DatabaseState
 from arbx_pipelines.venues import make_client
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import SimSettings
+from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
 
 pytestmark = pytest.mark.isolated  # signals and child processes: alone in a fresh process
 
@@ -56,7 +57,10 @@ async def _kill_mid_arbitrage_then_restart(base_url: str, url: str) -> str:
         SimAdmin(base_url).add_fault(kind="timeout_after_accept", venue=SELL, endpoint="POST /api/v5/trade/order",
                                      hang_ms=60000, times=1)  # fmt: skip
         task = asyncio.create_task(executor.arbitrage(Opportunity(SYMBOL, BUY, SELL, quote, 0.0), 1))
-        while not _buy_answered(engine):
+        deadline = time.monotonic() + 30
+        while not _buy_answered(engine):  # bounded: a buy that never answers fails the test, never hangs it
+            assert not task.done(), f"the arbitrage ended before its buy was answered: {task}"
+            assert time.monotonic() < deadline, "the buy was not answered within 30 s"
             await asyncio.sleep(0.02)
         task.cancel()  # the kill: the sell's answer never arrives
         await asyncio.gather(task, return_exceptions=True)
@@ -85,7 +89,10 @@ def _buy_answered(engine: Engine) -> bool:
 def test_killed_arbitrage_is_settled_from_the_venues_and_left_flat(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     upgrade(url)
-    with SimServer(SimSettings(port=0, seed=5, history_dir=None)) as server:
+    # a stepped clock: the books do not move between reading them and sending, so the buy fills the same every run
+    settings = SimSettings(port=0, seed=5, history_dir=None, market_start_ms=REPRODUCIBLE_MARKET_START_MS,
+                           clock_running=False)  # fmt: skip
+    with SimServer(settings) as server:
         spot._fund(server.base_url)
         key = asyncio.run(_kill_mid_arbitrage_then_restart(server.base_url, url))
     engine = make_engine(url)
