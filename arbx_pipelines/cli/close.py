@@ -11,7 +11,7 @@ from arbx_pipelines.cli.main import CliError
 from arbx_pipelines.rpc import tables
 from arbx_pipelines.rpc.context import rpc_context
 from arbx_pipelines.rpc.steering import RpcError, closable_position, close_position, open_positions
-from arbx_pipelines.storage.views import PositionRow
+from arbx_pipelines.storage.views import PositionRecord
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     close.set_defaults(handler=_close)
 
 
-def _confirm(rows: list[PositionRow]) -> None:
+def _confirm(rows: list[PositionRecord]) -> None:
     names = ", ".join(f"{r.id} ({r.venue} {r.symbol})" for r in rows)
     if not sys.stdin.isatty():
         raise CliError(f"closing {names} needs --yes when not asked on a terminal")

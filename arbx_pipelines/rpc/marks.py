@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from arbx_pipelines.core.position_risk import hedge_deviation, liquidation_distance
-from arbx_pipelines.storage.views import PositionRow
+from arbx_pipelines.storage.views import PositionRecord
 
 ZERO = Decimal(0)
 
@@ -23,7 +23,7 @@ def direction_label(direction: str) -> str:
     return "short perp + long spot" if direction == "positive" else "long perp + short spot"
 
 
-def mark(position: PositionRow, price: Decimal | None) -> Marked:
+def mark(position: PositionRecord, price: Decimal | None) -> Marked:
     """Both legs marked at ``price`` plus the funding received minus the fees paid so far (what closing at that price
     would realize before the closing fees). Without a price only the hedge deviation is known."""
     deviation = None

@@ -15,7 +15,7 @@ from arbx_pipelines.execution.risk_state import halt, halted, reset_breaker, res
 from arbx_pipelines.rpc.context import RpcContext
 from arbx_pipelines.rpc.daemon import running_ui_url
 from arbx_pipelines.rpc.views import breaker_status
-from arbx_pipelines.storage.views import PositionRow, position_for_view, positions_for_view
+from arbx_pipelines.storage.views import PositionRecord, position_for_view, positions_for_view
 
 CLOSABLE = ("open", "broken")
 LOCATION = "arbx"
@@ -54,7 +54,7 @@ def reset_circuit_breaker(ctx: RpcContext) -> dict[str, Any]:
     return {"was": before, "now": breaker_status(ctx)}
 
 
-def closable_position(ctx: RpcContext, position_id: int) -> PositionRow:
+def closable_position(ctx: RpcContext, position_id: int) -> PositionRecord:
     row = position_for_view(ctx.engine, position_id)
     if row is None:
         raise RpcError(f"no position {position_id}")
@@ -63,7 +63,7 @@ def closable_position(ctx: RpcContext, position_id: int) -> PositionRow:
     return row
 
 
-def open_positions(ctx: RpcContext) -> list[PositionRow]:
+def open_positions(ctx: RpcContext) -> list[PositionRecord]:
     return [row for row in positions_for_view(ctx.engine) if row.status == "open"]
 
 
@@ -71,13 +71,13 @@ def _run_config(position_id: int, reason: str) -> dict[str, Any]:
     return {"ops": {"close_position_op": {"config": {"position_id": position_id, "reason": reason}}}}
 
 
-def _tags(row: PositionRow) -> dict[str, str]:
+def _tags(row: PositionRecord) -> dict[str, str]:
     from arbx_pipelines.jobs.common import run_tags
 
     return run_tags(row.symbol, "close", row.venue)
 
 
-def _submit(ui_url: str, row: PositionRow, reason: str) -> str:
+def _submit(ui_url: str, row: PositionRecord, reason: str) -> str:
     from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
     parts = urlsplit(ui_url)
@@ -102,7 +102,7 @@ def _answers(ui_url: str) -> bool:
         return False
 
 
-def _in_process(ctx: RpcContext, row: PositionRow, reason: str) -> str:
+def _in_process(ctx: RpcContext, row: PositionRecord, reason: str) -> str:
     from dagster import DagsterInstance
 
     from arbx_pipelines.definitions import build_definitions

@@ -15,7 +15,7 @@ from arbx_pipelines.rpc.daemon import daemon_state
 from arbx_pipelines.rpc.marks import direction_label, mark
 from arbx_pipelines.storage.pnl_views import fees_by_day, funding_by_day, realized_by_day
 from arbx_pipelines.storage.views import (
-    PositionRow,
+    PositionRecord,
     latest_mark_prices,
     latest_snapshot_time,
     positions_for_view,
@@ -74,7 +74,7 @@ def breaker_status(ctx: RpcContext) -> dict[str, Any]:
     }
 
 
-def position_view(row: PositionRow, price: Decimal | None, now: datetime) -> dict[str, Any]:
+def position_view(row: PositionRecord, price: Decimal | None, now: datetime) -> dict[str, Any]:
     marked = mark(row, price)
     return {
         "id": row.id,

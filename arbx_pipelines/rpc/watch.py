@@ -32,7 +32,7 @@ from arbx_pipelines.rpc.views import breaker_status
 from arbx_pipelines.storage.pnl_views import funding_by_symbol
 from arbx_pipelines.storage.state import DatabaseState
 from arbx_pipelines.storage.views import (
-    PositionRow,
+    PositionRecord,
     max_position_id,
     opening_plan,
     positions_after,
@@ -104,7 +104,7 @@ class LifecycleWatcher:
             last = row.id
             self.flags.set_flag(OPENED, str(last))
 
-    def _announce_open(self, row: PositionRow, planned: dict[str, Any]) -> None:
+    def _announce_open(self, row: PositionRecord, planned: dict[str, Any]) -> None:
         size = row.perp_amount if row.perp_amount > 0 else (_decimal(planned.get("base_amount")) or row.perp_amount)
         notify_hedge_opened(
             self.ctx.sink,

@@ -58,7 +58,8 @@ class PositionRecord:
         return self.entry_notional * (1 + Decimal(1) / Decimal(max(self.leverage, 1)))
 
 
-def _record(row: Position) -> PositionRecord:
+def position_record(row: Position) -> PositionRecord:
+    """The typed record of one positions row (also what the operator views show)."""
     return PositionRecord(
         id=row.id,
         venue=Venue(row.venue),
@@ -86,7 +87,7 @@ def get_position(engine: Engine, position_id: int) -> PositionRecord:
         row = session.get(Position, position_id)
         if row is None:
             raise LookupError(f"no position {position_id}")
-        return _record(row)
+        return position_record(row)
 
 
 def active_position(engine: Engine, venue: str, symbol: str) -> PositionRecord | None:
@@ -100,7 +101,7 @@ def active_position(engine: Engine, venue: str, symbol: str) -> PositionRecord |
             .scalars()
             .first()
         )
-        return None if row is None else _record(row)
+        return None if row is None else position_record(row)
 
 
 def positions_with_status(engine: Engine, statuses: tuple[str, ...], venue: str | None = None) -> list[PositionRecord]:
@@ -108,7 +109,7 @@ def positions_with_status(engine: Engine, statuses: tuple[str, ...], venue: str 
         query = select(Position).where(Position.status.in_(statuses))
         if venue is not None:
             query = query.where(Position.venue == venue)
-        return [_record(row) for row in session.execute(query.order_by(Position.id)).scalars()]
+        return [position_record(row) for row in session.execute(query.order_by(Position.id)).scalars()]
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def store_legs(engine: Engine, position_id: int, legs: Legs) -> PositionRecord:
         row.fees_paid = legs.fees
         row.funding_received = _funding_sum(session, position_id)
         row.updated_at = utcnow()
-        return _record(row)
+        return position_record(row)
 
 
 def record_funding_payment(
@@ -238,7 +239,7 @@ def set_status(
         if closed:
             row.closed_at = utcnow()
         row.updated_at = utcnow()
-        return _record(row)
+        return position_record(row)
 
 
 def set_liquidation_price(engine: Engine, position_id: int, liquidation_price: Decimal | None) -> None:

@@ -14,30 +14,10 @@ from sqlalchemy import Engine, func, select
 
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Execution, FundingSnapshotRow, Order, Position
+from arbx_pipelines.storage.positions import PositionRecord, position_record
 
 #: positions still holding (or possibly holding) exposure
 ACTIVE_STATUSES = ("opening", "open", "closing", "broken")
-
-
-@dataclass(frozen=True)
-class PositionRow:
-    id: int
-    venue: str
-    symbol: str
-    direction: str
-    status: str
-    perp_amount: Decimal
-    spot_amount: Decimal
-    perp_entry_price: Decimal | None
-    spot_entry_price: Decimal | None
-    leverage: int
-    liquidation_price: Decimal | None
-    fees_paid: Decimal
-    funding_received: Decimal
-    realized_pnl: Decimal | None
-    close_reason: str | None
-    opened_at: datetime
-    closed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -68,41 +48,29 @@ class ExecutionRow:
     planned: dict[str, Any] | None = None
 
 
-def _position_row(row: Position) -> PositionRow:
-    zero = Decimal(0)
-    return PositionRow(
-        id=row.id, venue=row.venue, symbol=row.symbol, direction=row.direction, status=row.status,
-        perp_amount=row.perp_amount or zero, spot_amount=row.spot_amount or zero,
-        perp_entry_price=row.perp_entry_price, spot_entry_price=row.spot_entry_price, leverage=row.leverage,
-        liquidation_price=row.liquidation_price, fees_paid=row.fees_paid or zero,
-        funding_received=row.funding_received or zero, realized_pnl=row.realized_pnl, close_reason=row.close_reason,
-        opened_at=row.opened_at, closed_at=row.closed_at,
-    )  # fmt: skip
-
-
-def positions_for_view(engine: Engine, *, include_closed: bool = False) -> list[PositionRow]:
+def positions_for_view(engine: Engine, *, include_closed: bool = False) -> list[PositionRecord]:
     """Active positions (every position with ``include_closed``), oldest first."""
     query = select(Position).order_by(Position.id)
     if not include_closed:
         query = query.where(Position.status.in_(ACTIVE_STATUSES))
     with transaction(engine) as session:
-        return [_position_row(row) for row in session.execute(query).scalars()]
+        return [position_record(row) for row in session.execute(query).scalars()]
 
 
-def position_for_view(engine: Engine, position_id: int) -> PositionRow | None:
+def position_for_view(engine: Engine, position_id: int) -> PositionRecord | None:
     with transaction(engine) as session:
         row = session.get(Position, position_id)
-        return None if row is None else _position_row(row)
+        return None if row is None else position_record(row)
 
 
-def positions_after(engine: Engine, last_id: int) -> list[PositionRow]:
+def positions_after(engine: Engine, last_id: int) -> list[PositionRecord]:
     """Positions with an id above ``last_id``, by id (the cursor of the lifecycle notifications)."""
     with transaction(engine) as session:
         rows = session.execute(select(Position).where(Position.id > last_id).order_by(Position.id)).scalars()
-        return [_position_row(row) for row in rows]
+        return [position_record(row) for row in rows]
 
 
-def positions_closed_since(engine: Engine, since: datetime) -> list[PositionRow]:
+def positions_closed_since(engine: Engine, since: datetime) -> list[PositionRecord]:
     """Positions closed at or after ``since``, in closing order."""
     with transaction(engine) as session:
         rows = session.execute(
@@ -110,7 +78,7 @@ def positions_closed_since(engine: Engine, since: datetime) -> list[PositionRow]
             .where(Position.status == "closed", Position.closed_at >= since)
             .order_by(Position.closed_at, Position.id)
         ).scalars()
-        return [_position_row(row) for row in rows]
+        return [position_record(row) for row in rows]
 
 
 def latest_mark_prices(engine: Engine) -> dict[tuple[str, str], Decimal]:
