@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 from decimal import Decimal
 
 from arbx_pipelines.config.loader import LoadedConfig, load_config
@@ -32,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     engine.set_defaults(handler=_run)
 
 
+def _run_id() -> str:
+    """Unique per start: execution keys (``spot-<run id>-<n>``) restart their count with each engine, and the
+    heartbeat's run id tells reconcile which arbitrages belong to the engine it shows."""
+    return f"engine-{secrets.token_hex(4)}"
+
+
 def _credentials(loaded: LoadedConfig, mode: Mode) -> dict[str, dict[str, str]]:
     if mode is Mode.SIM:
         sim = loaded.config.simulator
@@ -50,7 +57,7 @@ async def _engine(loaded: LoadedConfig, mode: Mode, seconds: float | None) -> di
     deps = deps_from_config(loaded)
     limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt))
     settings = ExecutorSettings(max_in_flight=cfg.spread.max_in_flight,
-                                task_timeout_s=cfg.spread.task_timeout_seconds, run_id="engine",
+                                task_timeout_s=cfg.spread.task_timeout_seconds, run_id=_run_id(),
                                 min_profit_rate=cfg.spread.min_profit_rate)  # fmt: skip
     engine = SpotEngine(deps, clients, streams, cfg.spread.symbols, limits, settings)
     try:

@@ -18,7 +18,8 @@ from arbx_pipelines.config.startup import require_live_opt_in
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.definitions import build_resources
 from arbx_pipelines.execution.context import deps_from_config
-from arbx_pipelines.execution.reconcile import ReconcileReport, reconcile_all
+from arbx_pipelines.execution.reconcile import ReconcileReport
+from arbx_pipelines.execution.reconcile_all import reconcile_all
 from arbx_pipelines.resources.exchange import ExchangesResource
 from arbx_pipelines.storage.db import upgrade
 

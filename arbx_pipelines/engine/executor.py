@@ -30,6 +30,7 @@ from arbx_pipelines.engine.detector import Opportunity, order_limits
 from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter, DbWriters
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import READ_ATTEMPTS, read_with_retry, sync_fills, timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
 from arbx_pipelines.execution.risk_state import record_execution_result
@@ -147,6 +148,7 @@ class Executor:
                                    run_id=self.settings.run_id)  # fmt: skip
         writer = self.writers.for_task(number)
         execution = await writer.run(record)
+        crash_point("intent.committed")
         journal = BackgroundJournal(self.deps.engine, writer)
         protocol_timing = timing(self.deps)
         sent_at = time.perf_counter()
@@ -195,6 +197,7 @@ class Executor:
         status = "done" if success else "failed"
         counted = success or (bought.filled == sold.filled == 0)
         await writer.run(lambda: set_execution_status(self.deps.engine, execution.id, status, error))
+        crash_point("execution.committed")
         await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
 
     async def _store_fills(self, writer: DbWriter, venue: str, sent: SentOrder) -> None:
@@ -205,14 +208,17 @@ class Executor:
         client, order_id = self.clients[venue], state.order_id
         fills = []
         for _ in range(READ_ATTEMPTS):
+            crash_point("fills.trades_sent")
             fills = await read_with_retry(
                 self.deps, "order_trades", lambda: client.order_trades(state.symbol, order_id)
             )
+            crash_point("fills.trades_answered")
             if sum((f.amount for f in fills), Decimal(0)) >= state.filled:
                 break
             await asyncio.sleep(self.deps.settings.backoff_s)
         cid = sent.intent.client_order_id
         await writer.run(lambda: record_order_fills(self.deps.engine, cid, state, fills, None))
+        crash_point("fills.committed")
 
     async def _flatten(self, key: str, execution_id: int, info: MarketInfo, excess: Decimal) -> None:
         await flatten(self.deps, self.clients[str(info.venue)], key, execution_id, info, excess)
@@ -242,6 +248,7 @@ async def flatten(
     price = limit_price(reference, side, deps.settings.max_slippage * 3, info.rules)
     intent = _intent(key, f"{name}-{side}", info, side, amount, price)
     add_intents(deps.engine, execution_id, [intent])
+    crash_point("correction.intent_committed")
     sent = await send_order(client, intent, DbOrderJournal(deps.engine), deps.slots, timing(deps))
     await sync_fills(deps, client, sent, None)
     log.warning("leg imbalance flattened", extra={"execution": key, "venue": str(Venue(info.venue)),

@@ -21,17 +21,20 @@ from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.books import watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
+from arbx_pipelines.engine.liveness import HEARTBEAT_FLAG
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.slots import OffLoopVenueSlots
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.risk_state import load_risk_state
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.state import lock_token
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine")
-HEARTBEAT_FLAG = "engine:heartbeat"
 HEARTBEAT_S = 1.0
+__all__ = ["HEARTBEAT_FLAG", "HEARTBEAT_S", "SpotEngine"]
 
 
 class SpotEngine:
@@ -60,6 +63,8 @@ class SpotEngine:
                                  release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
         self.repaired: list[str] = []
+        #: names this engine in its heartbeat (run id, pid, host): reconcile finishes its arbitrages once it is gone
+        self._owner = lock_token(this_owner(settings.run_id))
         self._balance_locks: dict[str, asyncio.Lock] = {}
 
     # ---- inventory ---------------------------------------------------------------------------------------------
@@ -112,7 +117,7 @@ class SpotEngine:
     # ---- running -----------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.repaired = await repair_spot_arbitrages(self.deps, self.clients)
+        self.repaired = (await repair_spot_arbitrages(self.deps, self.clients)).executions_repaired
         for venue, client in self.clients.items():
             known = await client.markets()
             for symbol in self.symbols:
@@ -121,12 +126,13 @@ class SpotEngine:
             await self.refresh_balances(venue)
         for exchange in self.streams.values():
             await exchange.load_markets()
+        await self.executor.writers.run(self.heartbeat)  # the first beat before any arbitrage: it names their owner
 
     def heartbeat(self) -> None:
         risk = load_risk_state(self.deps.engine)
         self.entries_allowed = not (risk.kill_switch or risk.breaker_open)
         payload = {"at": datetime.now(UTC).isoformat(), "entries_allowed": self.entries_allowed,
-                   **self.stats.summary()}  # fmt: skip
+                   "run_id": self.executor.settings.run_id, "owner": self._owner, **self.stats.summary()}  # fmt: skip
         self.deps.state.set_flag(HEARTBEAT_FLAG, json.dumps(payload))
 
     async def _heartbeats(self) -> None:

@@ -44,6 +44,9 @@ class ExecutionSettings:
     lock_ttl_s: float = 30.0
     backoff_s: float = 0.2
     backoff_max_s: float = 2.0
+    #: a spot arbitrage's task timeout (``spread.task_timeout_seconds``): past it plus the in-flight window, no live
+    #: engine or run still works on an arbitrage, and reconcile may finish it
+    spot_task_timeout_s: float = 20.0
 
 
 @dataclass
@@ -86,6 +89,7 @@ def settings_from_config(loaded: LoadedConfig) -> ExecutionSettings:
         order_timeout_s=cfg.execution.order_timeout_seconds,
         pending_orders_per_venue=cfg.execution.max_pending_orders_per_venue,
         correction_rounds=cfg.execution.correction_rounds,
+        spot_task_timeout_s=cfg.spread.task_timeout_seconds,
     )
 
 

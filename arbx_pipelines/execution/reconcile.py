@@ -12,7 +12,8 @@ DESIGN, "Execution protocol"; issue 10).
    heals to ``open`` (item 4); an interrupted close is finished; an interrupted cut is completed to the hedge the
    venue holds (both legs to the smaller); a position an interrupted rebalance left ``broken`` is ``open`` again once
    its legs recorded equal the venue's. A leg is never traded to make a record balance:
-   nothing is decided while an order of the execution is still unanswered.
+   nothing is decided while an order of the execution is still unanswered. Spot arbitrages (venue ``cross``) are
+   left to :mod:`arbx_pipelines.engine.repair`, which ``reconcile_all`` runs first.
 3. Funding income of open positions is recorded.
 4. Holdings are compared both ways (:mod:`arbx_pipelines.execution.holdings`): unknown exposure on the venue is
    reported, never adopted; open positions the venue does not hold are marked ``missing``.
@@ -24,7 +25,6 @@ Alerts of both kinds repeat at most hourly while the amounts stay the same; the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,6 +67,8 @@ from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
 log = get_logger("arbx.execution.reconcile")
+#: the venue of spot arbitrage executions (engine.executor.CROSS_VENUE): they span two venues
+CROSS_VENUE = "cross"
 UNKNOWN_EXPOSURE_REPEAT_S = 3600
 
 
@@ -234,6 +236,8 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
     orders = unfinished_orders(deps.engine, venue) + orders_missing_fills(deps.engine, venue)
     await settle_orders(deps, client, [o for o in orders if o.execution_id is None], report)
     execution_ids = {o.execution_id for o in orders if o.execution_id is not None}
+    # spot arbitrages (venue ``cross``) are finished, orders and all, by engine.repair (a live engine may own them)
+    execution_ids = {i for i in execution_ids if get_execution(deps.engine, i).venue != CROSS_VENUE}
     execution_ids |= {e.id for e in unfinished_executions(deps.engine, venue)}
     for execution_id in sorted(execution_ids):
         try:
@@ -292,20 +296,3 @@ async def reconcile_venue(deps: ExecutionDeps, client: VenueClient) -> Reconcile
         },
     )
     return report
-
-
-async def reconcile_all(
-    deps: ExecutionDeps, venues: Sequence[str], client_of: Callable[[str], VenueClient]
-) -> tuple[list[ReconcileReport], dict[str, str]]:
-    """Reconcile every venue in turn (the ``reconcile`` job and ``arbx reconcile``): the reports, and the venues that
-    could not be reached with why."""
-    reports: list[ReconcileReport] = []
-    failed: dict[str, str] = {}
-    for venue in venues:
-        try:
-            async with client_of(venue) as client:
-                reports.append(await reconcile_venue(deps, client))
-        except VenueError as exc:
-            log.warning("venue not reconciled", extra={"venue": venue, "error": str(exc)})
-            failed[venue] = str(exc)
-    return reports, failed

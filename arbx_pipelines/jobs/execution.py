@@ -20,7 +20,7 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenOutcome, OpenRequest, OpenStatus, open_hedge
 from arbx_pipelines.execution.positions import PositionRecord, get_position
 from arbx_pipelines.execution.rebalance import rebalance_hedge
-from arbx_pipelines.execution.reconcile import reconcile_all
+from arbx_pipelines.execution.reconcile_all import reconcile_all
 from arbx_pipelines.execution.reduce_leverage import reduce_leverage
 from arbx_pipelines.jobs.common import EXECUTION_TAG, execution_deps, run_async
 from arbx_pipelines.resources.database import DatabaseResource, StateResource

@@ -39,6 +39,9 @@ class ExecutionRef:
     position_id: int | None
     planned: dict[str, Any]
     error: str | None = None
+    #: the run that recorded it and when (reconcile's test of whether a live run may still be working on it)
+    run_id: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def _execution_ref(row: Execution) -> ExecutionRef:
         row.position_id,
         dict(row.planned or {}),
         row.error,
+        row.run_id,
+        row.created_at,
     )
 
 

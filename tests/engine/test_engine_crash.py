@@ -21,6 +21,7 @@ from arbx_pipelines.core.models import Mode, Side, Venue
 from arbx_pipelines.core.spread import evaluate_spread
 from arbx_pipelines.engine.detector import Opportunity
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND, Executor, ExecutorSettings
+from arbx_pipelines.engine.liveness import EngineLiveness
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
@@ -70,7 +71,10 @@ async def _kill_mid_arbitrage_then_restart(base_url: str, url: str) -> str:
             await client.close()
     restarted = {str(v): make_client(v, Mode.SIM, sim_url=base_url, rate_limit_ms=1) for v in deps.venues}
     try:
-        (key,) = await repair_spot_arbitrages(deps, restarted)
+        # a young arbitrage of a live engine is left to it; once its engine is gone (the restart) it is repaired
+        assert (await repair_spot_arbitrages(deps, restarted, liveness=EngineLiveness("crash", False))).skipped
+        report = await repair_spot_arbitrages(deps, restarted, liveness=EngineLiveness("crash", True))
+        (key,) = report.executions_repaired
     finally:
         for client in restarted.values():
             await client.close()
