@@ -246,6 +246,9 @@ class ExecutionConfig(Strict):
     order_timeout_seconds: float = Field(
         default=25, gt=0, le=300, description="per order: look-ups and resends by client order id stop after this"
     )
+    order_in_flight_seconds: float = Field(
+        default=6, gt=0, le=60, description="how long a sent order's request may still reach the venue (recvWindow)"
+    )
     max_pending_orders_per_venue: int = Field(default=3, ge=1, le=50, description="orders in flight per venue")
     correction_rounds: int = Field(default=4, ge=1, le=20, description="hedge/unwind orders after a leg imbalance")
 

@@ -87,6 +87,7 @@ def settings_from_config(loaded: LoadedConfig) -> ExecutionSettings:
         max_slippage=cfg.execution.max_slippage,
         leverage=cfg.strategy.max_leverage,
         order_timeout_s=cfg.execution.order_timeout_seconds,
+        order_in_flight_s=cfg.execution.order_in_flight_seconds,
         pending_orders_per_venue=cfg.execution.max_pending_orders_per_venue,
         correction_rounds=cfg.execution.correction_rounds,
         spot_task_timeout_s=cfg.spread.task_timeout_seconds,

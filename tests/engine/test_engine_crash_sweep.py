@@ -17,11 +17,8 @@ partial fill of the sell leg (a ``partial_fill`` fault), its points at the hit a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +41,7 @@ from arbx_pipelines.storage.spot_arbitrage import unfinished_executions_of_kind
 from arbx_pipelines.venues.sim.ccxt_wiring import wire
 from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
+from tests.engine.forked_cli import ForkedCli
 
 pytestmark = pytest.mark.isolated  # child processes killed by signal: alone in a fresh process
 
@@ -79,6 +77,7 @@ class World:
     port: int
     template: Path
     plain: dict[str, Any]
+    cli: ForkedCli
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             exchange = wire(getattr(ccxt, venue)({"enableRateLimit": False}), base_url)
             exchange.load_markets()
             plain[venue] = exchange
-        yield World(base_url, server.port, template, plain)
+        cli = ForkedCli()
+        try:
+            yield World(base_url, server.port, template, plain, cli)
+        finally:
+            cli.close()
 
 
 def _config(workdir: Path, world: World) -> str:
@@ -108,7 +111,8 @@ def _config(workdir: Path, world: World) -> str:
         "venues": {"binance": {"enabled": True}, "okx": {"enabled": True}, "bitget": {"enabled": False}},
         "spread": {"symbols": [SYMBOL], "min_profit_usdt": "0.05", "max_in_flight": 1, "task_timeout_seconds": 15},
         "risk": {"max_trade_usdt": "200"},
-        "execution": {"order_timeout_seconds": 10},
+        # the simulator answers at once: a request not there one second after it left never arrives
+        "execution": {"order_timeout_seconds": 10, "order_in_flight_seconds": 1},
     }))  # fmt: skip
     return str(path)
 
@@ -154,12 +158,11 @@ def test_engine_killed_at_each_point_is_repaired_by_reconcile(
     seen = {venue: {str(o["id"]) for o in _venue_orders(ex)} for venue, ex in world.plain.items()}
     eth_before = _eth(world)
 
-    env = {**os.environ, "ARBX_CRASH_AT": target}
-    command = [sys.executable, "-m", "arbx_pipelines.cli.main", "--config", config, "--log-level", "ERROR",
-               "engine", "--seconds", str(ENGINE_SECONDS)]  # fmt: skip
-    engine = subprocess.run(command, env=env, capture_output=True, text=True, timeout=ENGINE_SECONDS + 60)
+    log = tmp_path / "engine.log"
+    argv = ["--config", config, "--log-level", "ERROR", "engine", "--seconds", str(ENGINE_SECONDS)]
+    exit_code = world.cli.run(argv, {"ARBX_CRASH_AT": target}, log, timeout_s=ENGINE_SECONDS + 60)
     admin.clear_faults()
-    assert engine.returncode == -signal.SIGKILL, f"{target} not reached: exit {engine.returncode}\n{engine.stderr}"
+    assert exit_code == -signal.SIGKILL, f"{target} not reached: exit {exit_code}\n{log.read_text()[-3000:]}"
 
     capsys.readouterr()
     main(["--config", config, "reconcile", "--json"])  # the engine stays dead: reconcile alone repairs
