@@ -17,8 +17,8 @@ from dagster import (
 )
 
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND
+from arbx_pipelines.engine.liveness import HEARTBEAT_FLAG, STALE_S
 from arbx_pipelines.engine.report import heartbeat_age_s, net_coins, quote_flow
-from arbx_pipelines.engine.service import HEARTBEAT_FLAG
 from arbx_pipelines.engine.slow_path import top_edge_rate
 from arbx_pipelines.execution.risk_state import halted
 from arbx_pipelines.jobs.common import run_tags
@@ -29,8 +29,6 @@ from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.storage.executions import FINAL_EXECUTION_STATUSES
 from arbx_pipelines.storage.spot_arbitrage import fills_of_execution, spot_executions
 
-#: no heartbeat for this long: the engine is down or stuck
-STALE_S = 30.0
 ALERT_REPEAT_S = 600
 FILLS_ASSET = "spot_arbitrage_fills"
 
