@@ -43,8 +43,6 @@ from arbx_pipelines.venues.sim.server import SimServer
 from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
 from tests.engine.forked_cli import ForkedCli
 
-pytestmark = pytest.mark.isolated  # child processes killed by signal: alone in a fresh process
-
 SYMBOL = "ETH/USDT"
 VENUES = ("binance", "okx")
 BUY, SELL = VENUES  # OKX's price is jumped up: buy on Binance, sell on OKX
