@@ -3,13 +3,7 @@ picks the same parameters as ``walk_forward`` in one process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -19,46 +13,11 @@ from arbx_pipelines.cli.backtest import load_series
 from arbx_pipelines.core.backtest.grid import expand_grid, walk_forward
 from arbx_pipelines.core.backtest.params import BacktestParams
 from arbx_pipelines.ops_deploy.celery_grid import backtest_grid_celery
+from tests.deploy.conftest import BROKER
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-BROKER = os.environ.get("ARBX_TEST_AMQP_URL", "pyamqp://guest:guest@127.0.0.1:5672//")
 FUNDING = "aha_hh_btc_eth_binance_bybit_okx/binance_export_BTCUSDT_funding_2019-09-10_2024-08-09.csv"
 GRID = {"entry_annualized": [0.1, 0.6], "exit_annualized": [0.02, 0.05]}  # 4 points, 2 folds
-WORKERS = ("arbx-grid-1", "arbx-grid-2")
-
-
-def _celery_app() -> Any:
-    from dagster_celery.make_app import make_app
-
-    return make_app({"broker": BROKER, "backend": "rpc://"})
-
-
-@pytest.fixture
-def celery_workers(tmp_path: Path) -> Iterator[list[str]]:
-    """Two workers on the ``dagster`` queue, each one process (solo pool); the queue emptied first."""
-    from kombu.exceptions import OperationalError
-
-    app = _celery_app()
-    try:
-        app.control.purge()
-    except OperationalError as exc:
-        pytest.fail(f"RabbitMQ at {BROKER} is not reachable: {exc}")
-    env = {**os.environ, "DAGSTER_CELERY_BROKER_HOST": "127.0.0.1", "DAGSTER_HOME": str(tmp_path)}
-    worker = [sys.executable, "-m", "celery", "-A", "dagster_celery.app", "worker", "-Q", "dagster", "--pool=solo"]
-    worker += ["--without-gossip", "--without-mingle", "--prefetch-multiplier=1", "-l", "WARNING"]
-    procs = [subprocess.Popen([*worker, "-n", f"{name}@%h"], cwd=PROJECT_DIR, env=env) for name in WORKERS]
-    try:
-        deadline = time.monotonic() + 90
-        answered: set[str] = set()
-        while len(answered) < len(WORKERS):  # each ping waits up to a second for the workers' answers
-            assert time.monotonic() < deadline, f"celery workers did not answer: {answered}"
-            assert all(proc.poll() is None for proc in procs), "a celery worker exited"
-            answered |= {name.split("@")[0] for reply in app.control.ping(timeout=1.0) for name in reply}
-        yield [str(proc.pid) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()  # idle by now (the run finished or failed): nothing to lose, and no 5 s warm shutdown
-            proc.wait()
 
 
 def test_celery_grid_picks_the_same_parameters_as_one_process(
