@@ -2,9 +2,9 @@
 (the systemd units' command lines), Dagster's storage on a fresh PostgreSQL database (the repository's
 ``dagster.yaml``), arbx on the ``prod`` overlay (PostgreSQL and Redis). The funding-spike path runs through them
 against the simulated Binance: a run launched from the webserver writes the spike's snapshot, the daemon's sensor
-opens the hedge in a run of its own. The daemon is then killed (its whole group, as systemd does) and started again;
-a snapshot launched while it is down waits in the queue and runs after the restart, and the restarted sensor does
-not open the hedge twice."""
+opens the hedge in a run of its own. The daemon is then killed (its whole group, as systemd does) while a run is in
+flight, and started again: the run it took down is marked failed by run monitoring, a snapshot launched while it was
+down waits in the queue and runs after the restart, and the restarted sensor does not open the hedge twice."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from dagster import DagsterRunStatus, RunsFilter
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from dagster_postgres import PostgresRunStorage
 
 from arbx_pipelines.config.loader import load_config
@@ -34,6 +34,7 @@ from tests.support.sim import sim_settings
 VENUE, SYMBOL, SPOT = "binance", "DOGE/USDT:USDT", "DOGE/USDT"
 OPEN_JOB = "open_funding_position"
 SNAPSHOT_JOB = "funding_snapshot_job"
+FUNDING_ENDPOINT = "GET /fapi/v1/premiumIndex"  # what the snapshot asks the simulated Binance
 #: the asset job's steps in the run process (the launchpad's choice), not each in a fresh Python
 IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 
@@ -80,6 +81,11 @@ def runs_of(stack: ProdStack, job: str) -> list[str]:
         return [run.run_id for run in instance.get_runs(RunsFilter(job_name=job))]
 
 
+def step_started(stack: ProdStack, run_id: str) -> bool:
+    with stack.instance() as instance:
+        return bool(instance.all_logs(run_id, of_type=DagsterEventType.STEP_START))
+
+
 def all_finished(stack: ProdStack) -> bool:
     return all(status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
                for status in stack.statuses().values())  # fmt: skip
@@ -113,13 +119,24 @@ def test_funding_spike_through_the_production_services_survives_a_daemon_restart
             orders = all_orders(engine)
 
             stack.wait("every run launched so far to finish", lambda: all_finished(stack))
+            # a run in flight when the daemon dies with its group: its snapshot waits on a slow venue answer
+            admin.add_fault(venue=VENUE, endpoint=FUNDING_ENDPOINT, kind="latency", latency_ms=30_000)
+            cut = stack.launch(SNAPSHOT_JOB, IN_PROCESS)
+            stack.wait("the cut run's step to start", lambda: step_started(stack, cut))
             stack.services["daemon"].kill()
+            admin.clear_faults()
             admin.advance_hours(8)  # the next settlement: a new signal key while the spike holds
             queued = stack.launch(SNAPSHOT_JOB, IN_PROCESS)
-            assert stack.statuses()[queued] == DagsterRunStatus.QUEUED  # no daemon: it waits in PostgreSQL
+            statuses = stack.statuses()  # no daemon: one run left STARTED, one waiting in PostgreSQL's queue
+            assert (statuses[cut], statuses[queued]) == (DagsterRunStatus.STARTED, DagsterRunStatus.QUEUED)
             stack.services["daemon"].start()
             second = stack.finished_run(queued)
             assert second.dagster_run.status == DagsterRunStatus.SUCCESS
+            marked = stack.finished_run(cut)  # by the new daemon's run monitoring: its process is gone
+            assert marked.dagster_run.status == DagsterRunStatus.FAILURE
+            with stack.instance() as instance:
+                messages = [entry.message for entry in instance.all_logs(cut) if entry.message]
+            assert any("is gone" in message for message in messages), messages[-3:]
             assert second.end_time is not None
             seen_at = second.end_time
 
