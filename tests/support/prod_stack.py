@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -33,11 +34,17 @@ READY_S = 120.0
 
 
 def unit_command(unit: str, replace: Mapping[str, str]) -> list[str]:
-    """The unit's ``ExecStart`` with this checkout's virtualenv and the arguments in ``replace`` swapped."""
-    line = next(ln for ln in (UNITS / unit).read_text().splitlines() if ln.startswith("ExecStart="))
-    args = shlex.split(line.removeprefix("ExecStart="))
-    venv_bin = f"{Path(sys.executable).parent}/"
-    return [replace.get(arg, arg.replace(f"{OPT}/.venv/bin/", venv_bin)) for arg in args]
+    """The unit's ``ExecStart`` (after its ``ExecStartPre``, as systemd runs them) with this checkout's virtualenv and
+    the strings in ``replace`` (paths, ports) swapped."""
+    lines = [ln for ln in (UNITS / unit).read_text().splitlines() if ln.startswith(("ExecStartPre=", "ExecStart="))]
+    swaps = {f"{OPT}/.venv/bin/": f"{Path(sys.executable).parent}/", **replace}
+    # one pass, whole numbers only: a swapped-in port or path is never swapped again
+    pattern = re.compile("|".join(rf"(?<!\d){re.escape(old)}(?!\d)" for old in swaps))
+    commands = [shlex.split(pattern.sub(lambda m: swaps[m.group(0)], ln.split("=", 1)[1])) for ln in lines]
+    *pre, main = commands
+    if not pre:
+        return main
+    return ["/bin/bash", "-c", " && ".join([*(shlex.join(c) for c in pre), f"exec {shlex.join(main)}"])]
 
 
 @dataclass
@@ -215,12 +222,10 @@ def prod_stack(workdir: Path, config: Path, dagster_db: str, env: Mapping[str, s
     with ExitStack() as stop:
         for service in reversed(stack.services.values()):
             stop.callback(service.kill, signal.SIGTERM)
-        grpc = stack.services["grpc"]
-        grpc.start()
-        stack.wait("the gRPC code server", lambda: _grpc_serving(grpc_port))
         started = time.time()
-        stack.services["daemon"].start()
-        stack.services["webserver"].start()
+        for service in stack.services.values():  # at once, as systemd starts arbx.target: the units order them
+            service.start()
+        stack.wait("the gRPC code server", lambda: _grpc_serving(grpc_port))
         stack.wait("the webserver to load the code location", stack.location_loaded)
         stack.daemon_ready(started)
         yield stack
