@@ -52,7 +52,7 @@ def build_resources(
     return {
         "settings": SettingsResource(config_path=config_path),
         "database": DatabaseResource(url=loaded.database_url),
-        "state": StateResource(database_url=loaded.database_url, redis_url=cfg.redis.url),
+        "state": StateResource(database_url=loaded.database_url, redis_url=cfg.redis.url, prefix=cfg.redis.prefix),
         "notifier": NotifierResource(config_path=config_path),
         "exchanges": ExchangesResource(
             venues=[v.value for v in cfg.enabled_venues()],

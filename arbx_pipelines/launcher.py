@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from dagster import DagsterRun
@@ -32,6 +33,8 @@ from arbx_pipelines.warm_start import PRELOAD_ENV
 
 PID_TAG = "arbx/run_worker_pid"
 DEFAULT_PRELOAD = ("arbx_pipelines.definitions",)
+#: in the command line of a warm server and so of every run process forked from it
+FORKSERVER_MARK = b"multiprocessing.forkserver"
 
 _server_lock = threading.Lock()
 _server_preload: tuple[str, ...] | None = None
@@ -52,6 +55,15 @@ def forkserver_context(preload: Sequence[str]) -> ForkServerContext:
         elif _server_preload != tuple(preload):
             raise ValueError(f"the forkserver already preloads {list(_server_preload)}, not {list(preload)}")
     return context
+
+
+def run_process_alive(pid: int) -> bool:
+    """A run process (of this or an earlier daemon) still runs: the pid exists and is a fork of a warm server, not a
+    process that reused the pid (a dead, unreaped one has an empty command line)."""
+    try:
+        return FORKSERVER_MARK in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def execute_run_in_worker(run_id: str, instance_ref_json: str) -> None:
@@ -164,13 +176,23 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
         with self._lock:
             worker = self._workers.get(run.run_id)
             code = None if worker is None else worker.exitcode
-        if worker is None:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "the run was launched by another process")
+        if worker is None:  # launched by an earlier daemon (restarted since): its run process may outlive it
+            return self._foreign_health(run)
         if code is None:
             return CheckRunHealthResult(WorkerStatus.RUNNING)
         if code == 0:
             return CheckRunHealthResult(WorkerStatus.SUCCESS)
         return CheckRunHealthResult(WorkerStatus.FAILED, f"run process exited with {code}")
+
+    def _foreign_health(self, run: DagsterRun) -> CheckRunHealthResult:
+        """Run monitoring (dagster.yaml) marks a run failed whose process is gone, e.g. killed with its daemon (systemd
+        stops a unit's whole control group), instead of leaving it STARTED and holding its symbol's queue slot."""
+        pid = self._pid_of(run)
+        if pid is None or not Path("/proc/self").exists():
+            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "no run process known for the run")
+        if run_process_alive(pid):
+            return CheckRunHealthResult(WorkerStatus.RUNNING)
+        return CheckRunHealthResult(WorkerStatus.FAILED, f"run process {pid} is gone (stopped with its daemon?)")
 
     def join(self, timeout: int = 30) -> None:
         with self._lock:

@@ -53,6 +53,9 @@ class DatabaseConfig(Strict):
 
 class RedisConfig(Strict):
     url: str | None = Field(default=None, description="redis://host:port/db; unset: state lives in the database")
+    prefix: str = Field(
+        default="", max_length=64, description="put before every key: several deployments (or tests) share one Redis"
+    )
 
 
 class VenueConfig(Strict):

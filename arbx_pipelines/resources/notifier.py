@@ -27,7 +27,7 @@ def alert_sink(loaded: LoadedConfig) -> AlertSink:
     if cfg.notify.email.enabled and cfg.notify.email.recipients:
         email = cfg.notify.email
         channels.append(EmailChannel(email.smtp_host, email.smtp_port, email.sender, list(email.recipients)))
-    state: StateStore = RedisState.from_url(cfg.redis.url) if cfg.redis.url else DatabaseState(engine)
+    state: StateStore = RedisState.from_url(cfg.redis.url, cfg.redis.prefix) if cfg.redis.url else DatabaseState(engine)
     return AlertSink(engine, channels, state, cfg.notify.max_per_minute)
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
+from arbx_pipelines.config.loader import load_config
+from arbx_pipelines.definitions import build_resources
+from arbx_pipelines.resources.database import StateResource
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.storage.redis_state import RedisState
 from arbx_pipelines.storage.state import DatabaseState, StateStore
@@ -101,3 +105,22 @@ def test_processes_racing_for_one_lock_get_one_winner(backend: tuple[str, str, s
     winners = [t for t in tokens if t is not None]
     assert len(winners) == 1, tokens
     assert _open_state(*backend).release_lock("race", winners[0]) is True
+
+
+def test_the_configured_redis_prefix_starts_every_key(tmp_path: Path, redis_url: str) -> None:
+    """``redis.prefix`` reaches the state store the code location builds (several deployments on one Redis)."""
+    import redis
+
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    path = tmp_path / "arbx.yaml"
+    path.write_text(f"data_dir: {tmp_path}\nredis:\n  url: {redis_url}\n  prefix: '{prefix}'\n", encoding="utf-8")
+    store = build_resources(load_config(path, env={}), str(path))["state"]
+    assert isinstance(store, StateResource)
+    token = store.store.acquire_lock("BTC/USDT:USDT", ttl_seconds=30)
+    assert token is not None
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert client.get(f"{prefix}arbx:lock:BTC/USDT:USDT") == token
+    finally:
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)

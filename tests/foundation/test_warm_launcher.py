@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, reconstructable
+from dagster._core.launcher.base import WorkerStatus
 
-from arbx_pipelines.launcher import PID_TAG, WarmRunLauncher
+from arbx_pipelines.launcher import PID_TAG, WarmRunLauncher, run_process_alive
 from tests.support.warm_jobs import process_report
 
 PRELOAD = ["tests.support.warm_jobs", "tests.support.broken_module"]
@@ -102,3 +103,23 @@ def test_a_killed_run_process_fails_its_run(instance: DagsterInstance, tmp_path:
     assert finished.status == DagsterRunStatus.FAILURE  # not left STARTED for ever
     messages = [e.message for e in instance.all_logs(run.run_id) if e.message]
     assert any("exited with -9" in m for m in messages), messages[-5:]
+
+
+def test_a_run_of_an_earlier_daemon_is_judged_by_its_process(instance: DagsterInstance, tmp_path: Path) -> None:
+    """After a daemon restart the new launcher knows the run only by its pid tag: alive while its process runs,
+    failed once it is gone (run monitoring then marks the run), never a pid some other process reused."""
+    out = tmp_path / "foreign.json"
+    run = launch(instance, out, sleep_s=120)
+    wait_started(out)
+    later = WarmRunLauncher(preload=PRELOAD)  # the next daemon's launcher: it did not start this run
+    later.register_instance(instance)
+    stored = instance.get_run_by_id(run.run_id)
+    assert stored is not None
+    assert later.check_run_worker_health(stored).status == WorkerStatus.RUNNING
+    reused = stored.with_tags({**stored.tags, PID_TAG: str(os.getpid())})  # a live process, not a run process
+    assert later.check_run_worker_health(reused).status == WorkerStatus.FAILED
+    pid = json.loads(out.read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_finished(instance, run.run_id, timeout=30)  # the first launcher saw its process die
+    assert not run_process_alive(pid)
+    assert later.check_run_worker_health(stored).status == WorkerStatus.FAILED
