@@ -27,6 +27,7 @@ from arbx_pipelines.core import funding_rules
 from arbx_pipelines.core.backtest.data import FloatArray, Series
 from arbx_pipelines.core.backtest.live_rules import HeldPosition, Rules, SettlementView, venue_of
 from arbx_pipelines.core.backtest.marking import HeldTrade, prices_of
+from arbx_pipelines.core.backtest.memo import NO_ENTRY, NO_EXIT, NO_THRESHOLDS, NoMemo, SeriesMemo, params_key
 from arbx_pipelines.core.backtest.params import BacktestParams
 from arbx_pipelines.core.money import to_decimal
 from arbx_pipelines.core.scoring import ScoringParams
@@ -85,41 +86,45 @@ class _Columns:
 
 
 def threshold_trades(
-    item: Series, params: BacktestParams, notional: float, rules: Rules, book: Book, *, exhaustive: bool = False
+    item: Series,
+    params: BacktestParams,
+    notional: float,
+    rules: Rules,
+    book: Book,
+    *,
+    exhaustive: bool = False,
+    memo: SeriesMemo | None = None,
 ) -> tuple[list[HeldTrade], int]:
-    """Round trips of the live rules on one series as ``book`` held them, and how many times the rules were asked."""
+    """Round trips of the live rules on one series as ``book`` held them, and how many times the rules were asked.
+
+    ``memo`` (a grid run's, :mod:`memo`) answers what another grid point already asked of this series."""
+    memo = memo or NoMemo(item)
     n = len(item)
-    yearly = item.annualized
+    planned = params.planned_holding_hours
+    yearly = memo.get("annualized", lambda: item.annualized)
     screen = (
-        forecast_mean_screen(yearly, params.planned_holding_hours, item.interval_hours) if params.forecast else None
+        memo.get(("screen", planned), lambda: forecast_mean_screen(yearly, planned, item.interval_hours))
+        if params.forecast
+        else None
     )
+    shared = params_key(params, NO_THRESHOLDS)
     if exhaustive:
         entry_candidates: list[int] = list(range(n))
     else:
-        # the screens are loosened by a hair so float rounding never hides a settlement the exact rule would take
-        level = params.entry_annualized * (1 - _SLACK)
-        signed = np.abs(yearly) if params.allow_negative else yearly
-        wanted = signed >= level
-        if screen is not None:
-            wanted &= forecast_entry_screen(item, params, screen)
-        entry_candidates = np.flatnonzero(wanted).tolist()
-    exit_level = params.exit_annualized + _SLACK
-    below_exit = {}
-    for d in (1, -1):
-        if screen is None:
-            low = d * yearly < exit_level
-        else:  # the forecast mean decides "below exit"; the last rate still decides a sign flip
-            low = (d * yearly < _SLACK) | (d * screen < exit_level + FORECAST_SCREEN_SLACK)
-        below_exit[d] = np.flatnonzero(low).tolist()
+        entry_candidates = memo.get(
+            ("candidates", params.entry_annualized, shared), lambda: _entry_candidates(item, params, yearly, screen)
+        )
+    below_exit = memo.get(("below_exit", params.exit_annualized, shared), lambda: _below_exit(params, yearly, screen))
     fee_rate, spread_rate, slip_rate = params.trade_cost_rates(item.venue)
     entry_cost = notional * (fee_rate + spread_rate + slip_rate)
     max_hold = params.max_holding_days * 86_400
-    cols = _Columns(item)
+    cols = memo.get("columns", lambda: _Columns(item))
+    exit_key = (params_key(params, NO_ENTRY), rules)
     trades: list[HeldTrade] = []
     calls = 0
     cursor = 0
     while cursor < n - 1:
-        k, direction, asked = _next_entry(cols, item, entry_candidates, cursor, params, notional, rules)
+        k, direction, asked = _next_entry(cols, item, entry_candidates, cursor, params, notional, rules, memo)
         calls += asked
         if k < 0 or k >= n - 1:
             break
@@ -143,16 +148,51 @@ def threshold_trades(
         for j in itertools.chain(early, range(timed_out, n)):
             calls += 1
             held = HeldPosition(direction, opened_at, notional, per_unit * cols.earned_per_unit(k, j), entry_cost)
-            expected = forecast_mean_at(yearly, item.interval_hours, j, params) if params.forecast else None
-            why = rules.exit_reason(cols.view(j), held, params, expected)
+            expected = (
+                memo.get(("mean", j, planned), forecast_mean_at, yearly, item.interval_hours, j, params)
+                if params.forecast
+                else None
+            )
+            why = memo.get(
+                ("exit", j, held, expected, exit_key),
+                rules.exit_reason,
+                cols.view(j),
+                held,
+                params,
+                expected,
+            )
             if why is not None:
                 exit_at, reason = j, why
                 break
-        leverage = leverage_at(item, k, params)
+        leverage = memo.get(("leverage", k, shared), leverage_at, item, k, params)
         kept = book(Trade(direction, k, k + 1, exit_at, opened_at, cols.time(exit_at), reason, leverage))
         trades.append(kept)
         cursor = kept.last + 1
     return trades, calls
+
+
+def _entry_candidates(item: Series, params: BacktestParams, yearly: FloatArray, screen: FloatArray | None) -> list[int]:
+    """Settlements where the entry rules may open (a necessary condition; the rules decide there)."""
+    # the screens are loosened by a hair so float rounding never hides a settlement the exact rule would take
+    level = params.entry_annualized * (1 - _SLACK)
+    signed = np.abs(yearly) if params.allow_negative else yearly
+    wanted = signed >= level
+    if screen is not None:
+        wanted &= forecast_entry_screen(item, params, screen)
+    return list(np.flatnonzero(wanted).tolist())
+
+
+def _below_exit(params: BacktestParams, yearly: FloatArray, screen: FloatArray | None) -> dict[int, list[int]]:
+    """Per direction, the settlements where the exit-threshold rule may close (a necessary condition)."""
+    exit_level = params.exit_annualized + _SLACK
+    below_exit = {}
+    for d in (1, -1):
+        if screen is None:
+            low = d * yearly < exit_level
+        else:  # the forecast mean decides "below exit"; the last rate still decides a sign flip
+            low = (d * yearly < _SLACK) | (d * screen < exit_level + FORECAST_SCREEN_SLACK)
+        below_exit[d] = list(np.flatnonzero(low).tolist())
+    return below_exit
 
 
 def leverage_at(item: Series, k: int, params: BacktestParams) -> float:
@@ -251,13 +291,19 @@ def _next_entry(
     params: BacktestParams,
     notional: float,
     rules: Rules,
+    memo: SeriesMemo,
 ) -> tuple[int, int, int]:
     """The first settlement at or after ``cursor`` where the rules open a hedge: (index, direction, calls)."""
     asked = 0
+    entry_key = (params_key(params, NO_EXIT), notional, rules)
+    shared = params_key(params, NO_THRESHOLDS)
     for i in range(bisect.bisect_left(candidates, cursor), len(candidates)):
         asked += 1
         k = candidates[i]
-        direction = rules.entry_direction(cols.view(k), params, notional)
-        if direction and (not params.forecast or forecast_veto(item, k, direction, params) is None):
+        direction = memo.get(("entry", k, entry_key), rules.entry_direction, cols.view(k), params, notional)
+        if direction and (
+            not params.forecast
+            or memo.get(("veto", k, direction, shared), forecast_veto, item, k, direction, params) is None
+        ):
             return k, direction, asked
     return -1, 0, asked
