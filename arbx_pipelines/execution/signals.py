@@ -219,11 +219,9 @@ def _decide(
     slippage: Decimal,
 ) -> Opportunity | str:
     """The opportunity with its score and leverage, or why the forecast, persistence or score refuse it."""
-    rates = [float(s.rate) for s in settled[-funding_rules.FORECAST_WINDOW :]]
-    hours = [float(s.interval_hours or found.interval_hours) for s in settled[-funding_rules.FORECAST_WINDOW :]]
-    rates.append(float(found.rate))
-    hours.append(float(found.interval_hours))
-    annualized = [rate * 24 / h * 365 for rate, h in zip(rates, hours, strict=True)]
+    settled_funding = [(s.rate, s.interval_hours) for s in settled]
+    recent = funding_rules.recent_funding(settled_funding, found.rate, found.interval_hours)
+    rates, annualized = recent.rates, recent.annualized
     fees = strategy.fees_for(found.venue)
     cost = float(round_trip_cost_rate(fees.spot_taker, fees.perp_taker, slippage))
     assessment = funding_rules.assess_entry(

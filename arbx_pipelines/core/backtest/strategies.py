@@ -213,8 +213,7 @@ def leverage_at(item: Series, k: int, params: BacktestParams) -> float:
 def forecast_mean_at(yearly: FloatArray, intervals: FloatArray, k: int, params: BacktestParams) -> float:
     """The forecast mean annualized rate over the planned holding time, from the settlements up to ``k``."""
     lo = max(0, k + 1 - funding_rules.FORECAST_WINDOW)
-    steps = max(1, int(params.planned_holding_hours // max(float(intervals[k]), 1)))
-    return float(funding_rules.forecast_path(yearly[lo : k + 1], steps).mean())
+    return funding_rules.forecast_mean(yearly[lo : k + 1], float(intervals[k]), params.planned_holding_hours)
 
 
 def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) -> str | None:
