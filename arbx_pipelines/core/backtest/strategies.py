@@ -19,11 +19,13 @@ import bisect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from arbx_pipelines.core import funding_rules
+from arbx_pipelines.core import funding_rules, liquidity
 from arbx_pipelines.core.backtest.data import FloatArray, Series
 from arbx_pipelines.core.backtest.live_rules import HeldPosition, Rules, SettlementView, venue_of
 from arbx_pipelines.core.backtest.marking import HeldTrade, prices_of
@@ -228,12 +230,20 @@ def forecast_veto(item: Series, k: int, direction: int, params: BacktestParams) 
         planned_hours=params.planned_holding_hours,
         round_trip_cost_rate=params.round_trip_cost_rate(item.venue),
         min_persistence=to_decimal(params.min_persistence),
-        expected_slippage_rate=to_decimal(params.slippage_bps / 1e4),
+        expected_slippage_rate=stated_slippage_rate(params.spread_bps, params.slippage_bps),
         venue=venue_of(item.venue),
         scoring=SCORING,
         min_score=to_decimal(params.min_score),
     )
     return assessment.veto
+
+
+@lru_cache(maxsize=64)
+def stated_slippage_rate(spread_bps: float, slippage_bps: float) -> Decimal:
+    """The liquidity input of the score (``core.liquidity.expected_slippage_rate``, as the funding sensor computes it
+    from the books): history has no books, so both legs pay the stated half spread and slippage."""
+    leg = liquidity.LegLiquidity(to_decimal(spread_bps / 1e4), impact_rate=to_decimal(slippage_bps / 1e4))
+    return liquidity.expected_slippage_rate([leg, leg], Decimal(0))  # a stated impact: the size does not matter
 
 
 def forecast_entry_screen(item: Series, params: BacktestParams, mean: FloatArray) -> Any:
