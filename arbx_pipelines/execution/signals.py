@@ -16,7 +16,8 @@ finds no inventory, records a ``no_inventory_for_negative_funding`` rejection un
 inventory anew.
 
 Ranking and the user's algorithms (``core.funding_rules``, the same functions the backtester's ``threshold`` calls):
-each candidate is scored (0.6 yield + 0.2 persistence + 0.2 liquidity, x venue risk) and vetted by the forecast
+each candidate is scored (0.6 yield + 0.2 persistence + 0.2 liquidity, x venue risk; liquidity from the expected
+slippage of both fills on the books the quotes monitor recorded, ``core.liquidity``) and vetted by the forecast
 (funding expected over ``planned_holding_hours`` must beat the round-trip costs) and the persistence share, on its
 recent settled funding (``funding_rates``) with the live rate last (the snapshots when no settled history is
 stored); the hedge's leverage is decided from the volatility of its recent mark prices. Anomalies are typed
