@@ -83,6 +83,39 @@ def forecast_path(recent_annualized: Sequence[float] | np.ndarray, horizon: int)
     return mean + phi**steps * (float(values[-1]) - mean)
 
 
+def forecast_mean(
+    recent_annualized: Sequence[float] | np.ndarray, interval_hours: float, planned_hours: float
+) -> float:
+    """The mean forecast annualized rate over the planned holding time (the exit test of both drivers: the hedge
+    closes when it falls below the exit threshold), from the recent annualized rates, newest last."""
+    steps = max(1, int(planned_hours // max(interval_hours, 1)))
+    return float(forecast_path(np.asarray(recent_annualized)[-FORECAST_WINDOW:], steps).mean())
+
+
+@dataclass(frozen=True, slots=True)
+class RecentFunding:
+    """Recent funding of one perpetual as both drivers feed it to the forecast and persistence: oldest first."""
+
+    rates: list[float]
+    interval_hours: list[float]
+
+    @property
+    def annualized(self) -> list[float]:
+        """Each rate annualized on its own interval, as the backtester's series (``annualize_array``)."""
+        return [rate * (24.0 / hours) * 365.0 for rate, hours in zip(self.rates, self.interval_hours, strict=True)]
+
+
+def recent_funding(
+    settled: Sequence[tuple[Decimal | float, float | None]], live_rate: Decimal | float, live_interval_hours: float
+) -> RecentFunding:
+    """The last ``FORECAST_WINDOW`` settled (rate, interval hours; None: the live interval) and the live rate last:
+    what the live sensors know, in the order the backtester's series holds it."""
+    kept = list(settled)[-FORECAST_WINDOW:]
+    rates = [float(rate) for rate, _ in kept] + [float(live_rate)]
+    hours = [float(h or live_interval_hours) for _, h in kept] + [float(live_interval_hours)]
+    return RecentFunding(rates, hours)
+
+
 @dataclass(frozen=True, slots=True)
 class FundingOutlook:
     expected_funding_rate: float  # fraction of notional expected over the planned holding time, in our favour

@@ -5,23 +5,32 @@ an exit rule of ``decide_exit`` (sign flipped, rate below exit, max holding, pro
 deviation above the threshold -> rebalance; a tier that alerts (warn, high) -> alert only. Legs are measured on the
 venue but never above what the database says we own (coins or a perp the database does not know are reconcile's
 "unknown exposure", never adopted here). Each action carries a run key that repeats until the job has run once.
+
+The exit takes the inputs the backtester's ``threshold`` gives it (``core.backtest.live_rules``): the forecast mean
+annualized rate over ``planned_holding_hours`` (``core.funding_rules.forecast_mean``) of the recent settled funding
+(``funding_rates``) with the live rate last, the same window the funding sensor's entry forecast reads; the rate
+below exit is judged on that forecast, a sign flip on the live rate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from arbx_pipelines.core import funding_rules
 from arbx_pipelines.core.decision import PositionState, decide_exit
 from arbx_pipelines.core.decision_inputs import snapshot_at_price
-from arbx_pipelines.core.money import ZERO
+from arbx_pipelines.core.money import ZERO, to_decimal
 from arbx_pipelines.core.position_risk import LiquidationTier, assess_liquidation, hedge_deviation, liquidation_distance
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, positions_with_status, set_liquidation_price
+from arbx_pipelines.execution.signals import HISTORY_SPAN
 from arbx_pipelines.execution.venue_view import VenueView, legs_on_venue, venue_view
+from arbx_pipelines.storage.market_history import SettledFunding, recent_settlements
 from arbx_pipelines.venues.client import VenueClient
 
 REBALANCE_KIND = "rebalance"
@@ -41,8 +50,20 @@ class PositionAction:
     run_key: str | None
 
 
+def exit_forecast(settled: Sequence[SettledFunding], rate: Decimal, interval: int, planned_hours: int) -> Decimal:
+    """The forecast mean annualized rate the exit rule tests, as the backtester computes it at a settlement."""
+    recent = funding_rules.recent_funding([(s.rate, s.interval_hours) for s in settled], rate, interval)
+    return to_decimal(funding_rules.forecast_mean(recent.annualized, float(interval), planned_hours))
+
+
 def _assess(
-    deps: ExecutionDeps, position: PositionRecord, view: VenueView, rate: Decimal | None, interval: int, now: datetime
+    deps: ExecutionDeps,
+    position: PositionRecord,
+    view: VenueView,
+    rate: Decimal | None,
+    interval: int,
+    now: datetime,
+    settled: Sequence[SettledFunding] = (),
 ) -> PositionAction:
     info = view.perps.get(position.symbol)
     mark = info.mark_price if info is not None and info.mark_price else position.perp_entry_price or ZERO
@@ -75,7 +96,8 @@ def _assess(
             liquidation_price=liquidation,
         )
         snapshot = snapshot_at_price(position.venue, position.symbol, now, rate, interval, mark)
-        decision = decide_exit(state, snapshot, deps.strategy, now)
+        forecast = exit_forecast(settled, rate, interval, deps.strategy.planned_holding_hours)
+        decision = decide_exit(state, snapshot, deps.strategy, now, forecast_annualized=forecast)
         if decision is not None:
             return act("close", f"{decision.reason}: {decision.detail}", CLOSE_KIND)
     if deviation is not None and deviation > params.hedge_rebalance:
@@ -93,12 +115,21 @@ async def assess_positions(deps: ExecutionDeps, client: VenueClient) -> list[Pos
     view = await venue_view(deps, client, symbols)
     rates = await read_with_retry(deps, "funding_rates", lambda: client.funding_rates(symbols))
     by_symbol = {r.symbol: r for r in rates}
+    since = min((r.time for r in rates), default=min(p.opened_at for p in positions)) - HISTORY_SPAN
+    history = recent_settlements(deps.engine, [(str(client.venue), s) for s in symbols], since)
     actions = []
     for position in positions:
         funding = by_symbol.get(position.symbol)
         now = funding.time if funding is not None else position.opened_at
+        settled = [s for s in history.get((str(client.venue), position.symbol), []) if s.time <= now]
         action = _assess(
-            deps, position, view, funding.rate if funding else None, funding.interval_hours if funding else 8, now
+            deps,
+            position,
+            view,
+            funding.rate if funding else None,
+            funding.interval_hours if funding else 8,
+            now,
+            settled,
         )
         if action.action == "alert" and deps.state.claim_idempotency_key(
             f"liquidation-alert:{position.id}:{action.tier}", ALERT_REPEAT_S

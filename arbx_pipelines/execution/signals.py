@@ -16,7 +16,8 @@ finds no inventory, records a ``no_inventory_for_negative_funding`` rejection un
 inventory anew.
 
 Ranking and the user's algorithms (``core.funding_rules``, the same functions the backtester's ``threshold`` calls):
-each candidate is scored (0.6 yield + 0.2 persistence + 0.2 liquidity, x venue risk) and vetted by the forecast
+each candidate is scored (0.6 yield + 0.2 persistence + 0.2 liquidity, x venue risk; liquidity from the expected
+slippage of both fills on the books the quotes monitor recorded, ``core.liquidity``) and vetted by the forecast
 (funding expected over ``planned_holding_hours`` must beat the round-trip costs) and the persistence share, on its
 recent settled funding (``funding_rates``) with the live rate last (the snapshots when no settled history is
 stored); the hedge's leverage is decided from the volatility of its recent mark prices. Anomalies are typed
@@ -28,7 +29,7 @@ The run key ``open:{venue}:{symbol}:{next funding ms}`` makes a repeated signal 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,11 +37,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from arbx_pipelines.core import funding_rules
+from arbx_pipelines.core import funding_rules, liquidity
 from arbx_pipelines.core.anomaly import RESPONSES, AnomalyKind, classify, z_score
 from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.funding import round_trip_cost_rate
 from arbx_pipelines.core.hedge import base_of
+from arbx_pipelines.core.liquidity import LegLiquidity
 from arbx_pipelines.core.models import Venue, spot_symbol_of
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.scoring import ScoringParams
@@ -50,6 +52,7 @@ from arbx_pipelines.execution.prepare import minimum_hedge_base
 from arbx_pipelines.storage.funding import snapshots_since
 from arbx_pipelines.storage.market_history import SettledFunding, recent_settlements
 from arbx_pipelines.storage.markets import stored_rules
+from arbx_pipelines.storage.quotes import Quote, latest_quotes
 
 DEFAULT_MAX_AGE = timedelta(minutes=30)
 #: inventory records older than this are not trusted (reconcile records them every ``reconcile_minutes`` <= 1 day)
@@ -59,8 +62,10 @@ PRICE_HISTORY = 30
 MIN_PRICE_HISTORY = 10
 #: settled funding the forecast, persistence and volatility read (a month covers the 90-settlement window at 8h)
 HISTORY_SPAN = timedelta(days=31)
-#: liquidity part of the score when no book is read here (the open re-checks depth on the live book)
+#: liquidity part of the score when no book of the candidate was recorded (the open re-checks depth on the live book)
 DEFAULT_SLIPPAGE = Decimal("0.0005")
+#: the notional whose fills the liquidity part prices when the caller names none (``risk.max_trade_usdt``'s default)
+DEFAULT_NOTIONAL = Decimal("150")
 
 
 @dataclass(frozen=True)
@@ -142,8 +147,13 @@ def scan_funding(
     inventory_max_age: timedelta = INVENTORY_MAX_AGE,
     scoring: ScoringParams = ScoringParams(),
     expected_slippage_rate: Decimal = DEFAULT_SLIPPAGE,
+    notional: Decimal = DEFAULT_NOTIONAL,
 ) -> FundingScan:
-    """The opportunities (best first by score, at most ``limit``) and the anomalies of the latest snapshots."""
+    """The opportunities (best first by score, at most ``limit``) and the anomalies of the latest snapshots.
+
+    The liquidity part of the score is the expected slippage of the hedge's two fills of ``notional`` on the books
+    the quotes monitor recorded within ``max_age`` (``core.liquidity``); ``expected_slippage_rate`` stands in for a
+    candidate whose books were not recorded."""
     anomalies: list[SymbolAnomaly] = []
     positions = positions_with_status(engine, ACTIVE_STATUSES)
     active = {(str(p.venue), p.symbol) for p in positions}
@@ -183,17 +193,34 @@ def scan_funding(
     if any(RESPONSES[a.kind].pause_all for a in anomalies):
         return FundingScan([], anomalies)
     history = recent_settlements(engine, [(str(o.venue), o.symbol) for o in found], now - HISTORY_SPAN)
+    books = [(str(o.venue), symbol) for o in found for symbol in (o.symbol, spot_symbol_of(o.symbol))]
+    quotes = latest_quotes(engine, books, now - max_age)
     decided = []
     refused: dict[tuple[str, str], str] = {}
     for item in found:
         settled = history.get((str(item.venue), item.symbol), [])
-        decision = _decide(item, settled, strategy, scoring, expected_slippage_rate)
+        slippage = book_slippage(item, quotes, notional)
+        decision = _decide(item, settled, strategy, scoring, expected_slippage_rate if slippage is None else slippage)
         if isinstance(decision, str):
             refused[(str(item.venue), item.symbol)] = decision
         else:
             decided.append(decision)
     decided.sort(key=lambda o: (-o.score, -abs(o.annualized), str(o.venue), o.symbol))
     return FundingScan(decided[:limit], anomalies, refused)
+
+
+def book_slippage(item: Opportunity, quotes: Mapping[tuple[str, str], Quote], notional: Decimal) -> Decimal | None:
+    """Expected slippage of the hedge's fills from its recorded books: positive funding buys spot (its asks) and
+    sells the perp (its bids), negative funding the other way round. None: a book missing or crossed."""
+    buy_spot = item.rate > 0
+    legs = []
+    for symbol, buying in ((spot_symbol_of(item.symbol), buy_spot), (item.symbol, not buy_spot)):
+        quote = quotes.get((str(item.venue), symbol))
+        if quote is None or quote.bid is None or quote.ask is None or not 0 < quote.bid <= quote.ask:
+            return None
+        depth = quote.ask_depth_usdt if buying else quote.bid_depth_usdt
+        legs.append(LegLiquidity.from_quote(quote.bid, quote.ask, depth))
+    return liquidity.expected_slippage_rate(legs, notional)
 
 
 def _anomalies(rows: Sequence[Any], threshold: float) -> list[tuple[AnomalyKind, str]]:
@@ -219,11 +246,9 @@ def _decide(
     slippage: Decimal,
 ) -> Opportunity | str:
     """The opportunity with its score and leverage, or why the forecast, persistence or score refuse it."""
-    rates = [float(s.rate) for s in settled[-funding_rules.FORECAST_WINDOW :]]
-    hours = [float(s.interval_hours or found.interval_hours) for s in settled[-funding_rules.FORECAST_WINDOW :]]
-    rates.append(float(found.rate))
-    hours.append(float(found.interval_hours))
-    annualized = [rate * 24 / h * 365 for rate, h in zip(rates, hours, strict=True)]
+    settled_funding = [(s.rate, s.interval_hours) for s in settled]
+    recent = funding_rules.recent_funding(settled_funding, found.rate, found.interval_hours)
+    rates, annualized = recent.rates, recent.annualized
     fees = strategy.fees_for(found.venue)
     cost = float(round_trip_cost_rate(fees.spot_taker, fees.perp_taker, slippage))
     assessment = funding_rules.assess_entry(

@@ -52,6 +52,7 @@ def funding_opportunity(
         now=datetime.now(UTC),
         anomaly_z=cfg.risk.anomaly_z,
         scoring=scoring_params(cfg),
+        notional=cfg.risk.max_trade_usdt,
     )
     context.update_cursor(record_anomalies(database.engine, notifier.sink(), scan, context.cursor))
     if scan.pause_all:

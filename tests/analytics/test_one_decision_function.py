@@ -13,18 +13,21 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from arbx_pipelines.core import decision, funding_rules
-from arbx_pipelines.core.backtest import live_rules
+from arbx_pipelines.core import decision, funding_rules, liquidity, scoring
+from arbx_pipelines.core.backtest import live_rules, strategies
 from arbx_pipelines.core.backtest.data import build_series
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import BacktestParams
 from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.funding import annualize
+from arbx_pipelines.core.liquidity import LegLiquidity
 from arbx_pipelines.core.models import Venue
+from arbx_pipelines.core.scoring import ScoringParams
 from arbx_pipelines.execution import monitor
-from arbx_pipelines.execution.signals import scan_funding
+from arbx_pipelines.execution.signals import DEFAULT_SLIPPAGE, scan_funding
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import FundingRateRow, FundingSnapshotRow
+from arbx_pipelines.storage.quotes import record_quotes
 from tests.analytics.synthetic import ar_rates, prices, settlements
 from tests.execution.simkit import make_deps
 
@@ -75,6 +78,9 @@ def test_live_and_backtest_call_the_same_score_leverage_and_exit_functions(
     for name in ("opportunity_score", "choose_leverage", "assess_entry"):
         monkeypatch.setattr(funding_rules, name, spy.wrap(name, getattr(funding_rules, name)))
     monkeypatch.setattr(live_rules, "decide_exit", spy.wrap("decide_exit", decision.decide_exit))
+    monkeypatch.setattr(liquidity, "expected_slippage_rate", spy.wrap("liquidity", liquidity.expected_slippage_rate))
+    strategies.stated_slippage_rate.cache_clear()  # asked once per (spread, slippage): ask it again here
+    _record_books(engine, spread=Decimal("0.0002"), depth=Decimal(50_000))
 
     spy.driver = "backtest"
     rates = ar_rates(600, seed=8, mean=0.0004, phi=0.95, noise=0.0002)
@@ -87,7 +93,7 @@ def test_live_and_backtest_call_the_same_score_leverage_and_exit_functions(
     (found,) = scan.opportunities
     assert found.symbol == SYMBOL and 1 <= (found.leverage or 0) <= 3 and found.score > 0
 
-    for name in ("opportunity_score", "choose_leverage", "assess_entry"):
+    for name in ("opportunity_score", "choose_leverage", "assess_entry", "liquidity"):
         assert {"backtest", "live"} <= set(spy.calls[name]), name
     assert "backtest" in spy.calls["decide_exit"]
 
@@ -99,3 +105,38 @@ def test_the_scan_says_why_the_users_rules_refuse_a_candidate(engine: Engine) ->
     assert scan.refused[("binance", SYMBOL)].startswith("forecast_below_costs")
     kept = scan_funding(engine, StrategyParams(), venues=[Venue.BINANCE], now=NOW)
     assert [o.symbol for o in kept.opportunities] == [SYMBOL] and kept.refused == {}
+
+
+def _record_books(engine: Engine, *, spread: Decimal, depth: Decimal) -> None:
+    """Both books of the XRP hedge as the quotes monitor records them: a touch around 0.5 and the depth per side."""
+    half = Decimal("0.5") * spread / 2
+    rows = [
+        {"venue": "binance", "symbol": symbol, "time": NOW - timedelta(minutes=2), "bid": Decimal("0.5") - half,
+         "ask": Decimal("0.5") + half, "bid_size": Decimal(1000), "ask_size": Decimal(1000),
+         "bid_depth_usdt": depth, "ask_depth_usdt": depth}
+        for symbol in (SYMBOL, "XRP/USDT")
+    ]  # fmt: skip
+    record_quotes(engine, rows)
+
+
+def test_the_scan_scores_liquidity_from_the_recorded_books(engine: Engine) -> None:
+    """The liquidity part of the score comes from the recorded spread and depth against the trade's notional; a
+    candidate without recorded books falls back to the stated 5 bp."""
+    strategy, notional = StrategyParams(), Decimal(150)
+
+    def score() -> Decimal:
+        (found,) = scan_funding(engine, strategy, venues=[Venue.BINANCE], now=NOW, notional=notional).opportunities
+        return found.score
+
+    unbooked = score()
+    _record_books(engine, spread=Decimal("0.004"), depth=Decimal(300))  # wide and thin
+    thin = score()
+    _record_books(engine, spread=Decimal("0.0002"), depth=Decimal(50_000))  # newer: tight and deep
+    deep = score()
+    assert thin < unbooked < deep
+    legs = [LegLiquidity.from_quote(Decimal("0.49995"), Decimal("0.50005"), Decimal(50_000))] * 2
+    expected = ScoringParams().liquidity_weight * (
+        scoring.liquidity_score(liquidity.expected_slippage_rate(legs, notional), ScoringParams().max_slippage)
+        - scoring.liquidity_score(DEFAULT_SLIPPAGE, ScoringParams().max_slippage)
+    )
+    assert deep - unbooked == expected

@@ -22,6 +22,7 @@ import numpy as np
 from arbx_pipelines.core.backtest.data import FloatArray, IntArray, Series, from_epoch_seconds
 from arbx_pipelines.core.backtest.live_rules import LIVE_RULES, SHORT_PERP, Rules
 from arbx_pipelines.core.backtest.marking import HeldTrade, LegCosts, Marks, hold
+from arbx_pipelines.core.backtest.memo import NO_THRESHOLDS, Memo, NoMemo, SeriesMemo, params_key
 from arbx_pipelines.core.backtest.metrics import PnlStream, summarize
 from arbx_pipelines.core.backtest.params import STRATEGIES, BacktestParams, ParamError
 from arbx_pipelines.core.backtest.strategies import Trade, threshold_trades
@@ -187,8 +188,10 @@ def run_backtest(
     *,
     rules: Rules = LIVE_RULES,
     exhaustive: bool = False,
+    memo: Memo | None = None,
 ) -> BacktestResult:
-    """Backtest ``strategy`` on ``series``; ``exhaustive`` asks the rules at every settlement (slow, for tests)."""
+    """Backtest ``strategy`` on ``series``; ``exhaustive`` asks the rules at every settlement (slow, for tests);
+    ``memo`` shares answers between the points of a parameter grid on the same series (same results)."""
     if strategy not in STRATEGIES:
         raise ParamError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
     usable = [s for s in series if len(s)]
@@ -198,22 +201,42 @@ def run_backtest(
     sleeve = params.capital / len(usable)
     results: list[SymbolResult] = []
     calls = 0
+    shared = params_key(params, NO_THRESHOLDS)
     for item in usable:
         marks = Marks(np.zeros(len(item)))
         costs = LegCosts(params, item.venue)
+        known = NoMemo(item) if memo is None else memo.of(item)
 
-        def book(trade: Trade, item: Series = item, marks: Marks = marks, costs: LegCosts = costs) -> HeldTrade:
+        def book(
+            trade: Trade, item: Series = item, marks: Marks = marks, costs: LegCosts = costs, known: SeriesMemo = known
+        ) -> HeldTrade:
             size = params.notional if params.notional is not None else sleeve / (1 + 1 / trade.leverage)
             spare = max(0.0, sleeve - size * (1 + 1 / trade.leverage))
-            return hold(
-                item, trade.direction, trade.entry_index, trade.first, trade.last, trade.entry_time,
-                trade.close_reason, notional=size, leverage=trade.leverage, spare_cash=spare, costs=costs, marks=marks,
-            )  # fmt: skip
+
+            def held_alone() -> tuple[HeldTrade, Marks]:
+                own = Marks(np.zeros(len(item)))
+                kept = hold(
+                    item, trade.direction, trade.entry_index, trade.first, trade.last, trade.entry_time,
+                    trade.close_reason, notional=size, leverage=trade.leverage, spare_cash=spare, costs=costs,
+                    marks=own,
+                )  # fmt: skip
+                own.funding = own.funding[trade.first : kept.last + 1].copy()  # the rest is zero: keep it small
+                return kept, own
+
+            if isinstance(known, NoMemo):
+                return hold(
+                    item, trade.direction, trade.entry_index, trade.first, trade.last, trade.entry_time,
+                    trade.close_reason, notional=size, leverage=trade.leverage, spare_cash=spare, costs=costs,
+                    marks=marks,
+                )  # fmt: skip
+            kept, own = known.get(("hold", trade, size, spare, shared), held_alone)
+            marks.merge(own, trade.first)
+            return kept
 
         if strategy == "carry":
             held = carry_held(item, params, book)
         else:
-            held, asked = threshold_trades(item, params, notional, rules, book, exhaustive=exhaustive)
+            held, asked = threshold_trades(item, params, notional, rules, book, exhaustive=exhaustive, memo=known)
             calls += asked
         results.append(SymbolResult(item, notional, held, marks, item.period_start, int(item.times[-1])))
     start = min(r.start for r in results)

@@ -18,6 +18,7 @@ from typing import Any
 
 from arbx_pipelines.core.backtest.data import Series, from_epoch_seconds
 from arbx_pipelines.core.backtest.engine import run_backtest
+from arbx_pipelines.core.backtest.memo import Memo
 from arbx_pipelines.core.backtest.metrics import DAYS_PER_YEAR, SECONDS_PER_DAY
 from arbx_pipelines.core.backtest.params import BacktestParams, ParamError
 
@@ -82,24 +83,37 @@ def expand_grid(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
 
 _WORKER_SERIES: list[Series] = []
+_WORKER_MEMO = Memo()
 
 
 def _init_worker(series: list[Series]) -> None:
-    global _WORKER_SERIES
+    global _WORKER_SERIES, _WORKER_MEMO
     _WORKER_SERIES = series
+    _WORKER_MEMO = Memo()
 
 
 def _evaluate(task: tuple[str, BacktestParams, Window]) -> dict[str, Any] | None:
     strategy, params, (lo, hi) = task
-    return _run(_WORKER_SERIES, strategy, params, lo, hi)
+    return _run(_WORKER_SERIES, strategy, params, lo, hi, _WORKER_MEMO)
 
 
-def _run(series: Sequence[Series], strategy: str, params: BacktestParams, lo: int | None, hi: int | None) -> Any:
-    cut = [s.window(lo, hi) for s in series]
-    cut = [s for s in cut if len(s)]
+def _run(
+    series: Sequence[Series],
+    strategy: str,
+    params: BacktestParams,
+    lo: int | None,
+    hi: int | None,
+    memo: Memo | None = None,
+) -> Any:
+    """The metrics of one grid point on one window (None: no settlements in it); ``memo`` shares the windows and
+    the per-series answers with the other points run in this process."""
+    if memo is None:
+        cut = [w for w in (s.window(lo, hi) for s in series) if len(w)]
+    else:
+        cut = memo.windows(series if isinstance(series, list) else list(series), lo, hi)
     if not cut:
         return None
-    metrics = run_backtest(cut, strategy, params).total()
+    metrics = run_backtest(cut, strategy, params, memo=memo).total()
     metrics["capital"] = params.capital
     return metrics
 
@@ -128,7 +142,8 @@ def run_grid(
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(list(series),)) as ex:
             outputs = list(ex.map(_evaluate, tasks, chunksize=max(1, len(tasks) // (workers * 4))))
     else:
-        outputs = [_run(series, strategy, p, lo, hi) for strategy, p, (lo, hi) in tasks]
+        memo, listed = Memo(), list(series)
+        outputs = [_run(listed, strategy, p, lo, hi, memo) for strategy, p, (lo, hi) in tasks]
     result: list[list[GridPoint]] = []
     for w in range(len(windows)):
         chunk = outputs[w * len(grid) : (w + 1) * len(grid)]

@@ -96,9 +96,9 @@ def strategy_params(params: BacktestParams, venues: tuple[str, ...]) -> Strategy
 
 
 @lru_cache(maxsize=64)
-def _cost_inputs(params: BacktestParams) -> tuple[Decimal, Decimal]:
+def _cost_inputs(spread_bps: float, slippage_bps: float) -> tuple[Decimal, Decimal]:
     """(half spread, slippage) as Decimal fractions, converted once per parameter set."""
-    return to_decimal(params.spread_bps) / 10_000, to_decimal(params.slippage_bps) / 10_000
+    return to_decimal(spread_bps) / 10_000, to_decimal(slippage_bps) / 10_000
 
 
 @lru_cache(maxsize=256)
@@ -107,8 +107,14 @@ def _decimal(value: float) -> Decimal:
 
 
 def _snapshot(view: SettlementView, params: BacktestParams) -> Any:
+    return _snapshot_with_costs(view, params.spread_bps, params.slippage_bps)
+
+
+@lru_cache(maxsize=1 << 15)
+def _snapshot_with_costs(view: SettlementView, spread_bps: float, slippage_bps: float) -> Any:
+    """The snapshot of one settlement; cached because the points of a parameter grid ask about the same ones."""
     hours = whole_hours(view.interval_hours)
-    half_spread, slippage = _cost_inputs(params)
+    half_spread, slippage = _cost_inputs(spread_bps, slippage_bps)
     when = datetime.fromtimestamp(view.time, tz=UTC)
     return snapshot_at_price(
         venue_of(view.venue),

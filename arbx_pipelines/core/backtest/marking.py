@@ -110,6 +110,14 @@ class Marks:
         self.cost_times.append(time)
         self.costs.append(amount)
 
+    def merge(self, other: Marks, lo: int) -> None:
+        """Add ``other``'s events after these, and its funding (of settlements ``lo`` on) to theirs."""
+        self.funding[lo : lo + other.funding.size] += other.funding
+        self.times += other.times
+        self.amounts += other.amounts
+        self.cost_times += other.cost_times
+        self.costs += other.costs
+
     def event_times(self) -> IntArray:
         return np.concatenate(self.times) if self.times else np.zeros(0, np.int64)
 
