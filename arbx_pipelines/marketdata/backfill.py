@@ -29,16 +29,13 @@ def partition_range(days: int, end: date | None = None) -> tuple[str, str]:
 
 
 DEFINITIONS_MODULE = "arbx_pipelines.definitions"
-#: run config choosing the in-process side of Dagster's default executor
-IN_PROCESS = '{"execution": {"config": {"in_process": {}}}}'
 
 
 def dagster_backfill_command(days: int, end: date | None = None) -> list[str]:
-    """``dagster asset materialize`` of the range, in one run (the asset's single-run backfill policy), its steps
-    (the asset, then its checks) in the run's own process: a process per step would import the code location five
-    more times for one fetch."""
+    """``dagster asset materialize`` of the range, in one run (the asset's single-run backfill policy); its steps
+    (the asset, then its checks) run in the run's own process, the code location's executor."""
     start, stop = partition_range(days, end)
     return [
         sys.executable, "-m", "dagster", "asset", "materialize", "-m", DEFINITIONS_MODULE,
-        "--select", "funding_history", "--partition-range", f"{start}...{stop}", "--config-json", IN_PROCESS,
+        "--select", "funding_history", "--partition-range", f"{start}...{stop}",
     ]  # fmt: skip
