@@ -50,19 +50,20 @@ def pytest_runtest_makereport(
 #: collection order (--dist loadfile --no-loadscope-reorder), so these start first and the many short files fill in
 #: behind them, instead of one worker finishing a long file alone while the other idles
 LONGEST_FIRST = (
-    "tests/ingestion/test_ingestion_assets.py",
-    "tests/ui/test_backfill_from_ui.py",
     "tests/execution/test_bench_execution.py",
-    "tests/foundation/test_run_command.py",
+    "tests/ui/test_backfill_from_ui.py",
+    "tests/ingestion/test_backfill_cli.py",
     "tests/ui/test_report_ui.py",
     "tests/ui/test_lineage_ui.py",
-    "tests/ingestion/test_backfill_cli.py",
     "tests/ui/test_dagster_ui.py",
+    "tests/foundation/test_run_command.py",
+    "tests/execution/test_faults.py",
+    "tests/ingestion/test_ingestion_assets.py",
     "tests/history/test_cli.py",
-    "tests/ops/test_cli_ops.py",
     "tests/ops/test_telegram_control.py",
-    "tests/foundation/test_state.py",
     "tests/foundation/test_storage.py",
+    "tests/ops/test_cli_ops.py",
+    "tests/foundation/test_state.py",
 )
 
 
