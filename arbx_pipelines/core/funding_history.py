@@ -23,6 +23,8 @@ _MINUTE = timedelta(minutes=1)
 
 def settlement_instant(time: datetime) -> datetime:
     """The settlement instant a recorded funding time stands for: UTC, rounded to the nearest minute."""
+    if time.tzinfo is UTC and not time.second and not time.microsecond:
+        return time  # already an instant (every stored time): the checks call this millions of times per backfill
     if time.tzinfo is None:
         raise ValueError(f"naive datetime {time.isoformat()}: funding times must be timezone-aware")
     utc = time.astimezone(UTC)

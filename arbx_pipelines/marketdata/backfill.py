@@ -32,7 +32,8 @@ DEFINITIONS_MODULE = "arbx_pipelines.definitions"
 
 
 def dagster_backfill_command(days: int, end: date | None = None) -> list[str]:
-    """``dagster asset materialize`` of the range, in one run (the asset's single-run backfill policy)."""
+    """``dagster asset materialize`` of the range, in one run (the asset's single-run backfill policy); its steps
+    (the asset, then its checks) run in the run's own process, the code location's executor."""
     start, stop = partition_range(days, end)
     return [
         sys.executable, "-m", "dagster", "asset", "materialize", "-m", DEFINITIONS_MODULE,
