@@ -108,7 +108,7 @@ def realized_from_fills(engine: Any, prices: dict[str, Decimal]) -> Decimal:
 
 async def _run_engine(base_url: str, database_url: str, seconds: float, redis_url: str | None = None) -> dict[str, Any]:
     upgrade(database_url)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, low_latency=True)
     state: StateStore = (
         RedisState.from_url(redis_url, prefix=f"arbx-bench-spot-{os.getpid()}:") if redis_url else DatabaseState(engine)
     )

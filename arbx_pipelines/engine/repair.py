@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from arbx_pipelines.core.models import Side
 from arbx_pipelines.core.money import ZERO
-from arbx_pipelines.engine.executor import SPOT_ARB_KIND, flatten
+from arbx_pipelines.engine.executor import SPOT_ARB_KIND
+from arbx_pipelines.engine.legs import flatten
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.reconcile import ReconcileReport, settle_orders
 from arbx_pipelines.logs import get_logger

@@ -21,17 +21,29 @@ from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.books import watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
+from arbx_pipelines.engine.journal import DbWriters
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
-from arbx_pipelines.engine.slots import OffLoopVenueSlots
+from arbx_pipelines.engine.slots import OffLoopVenueSlots, Runner
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.risk_state import load_risk_state
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.state import DatabaseState, StateStore
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine")
 HEARTBEAT_FLAG = "engine:heartbeat"
 HEARTBEAT_S = 1.0
+
+
+def _state_runner(state: StateStore, writers: DbWriters) -> Runner | None:
+    """Where the venue slots' lock calls run: on the single SQLite writer when the state store is that database
+    (one write lock; urgent, since a lock depends on no queued write), else on a worker thread."""
+    if isinstance(state, DatabaseState) and state.engine.dialect.name == "sqlite" and writers.single:
+        writer = writers.for_task(0)
+        return lambda call: writer.run(call, urgent=True)
+    return None
 
 
 class SpotEngine:
@@ -44,7 +56,10 @@ class SpotEngine:
         limits: DetectionLimits,
         settings: ExecutorSettings,
     ) -> None:
-        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker)
+        self.writers = writers = DbWriters.for_engine(deps.engine)
+        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker,
+                                  owner=this_owner(deps.run_id), run=_state_runner(deps.state, writers))  # fmt: skip
+        self.slots = slots
         self.deps = deps = replace(deps, _slots=slots)
         self.clients = clients
         self.streams = streams
@@ -57,7 +72,8 @@ class SpotEngine:
         self.books: dict[str, dict[str, Book]] = {symbol: {} for symbol in self.symbols}
         self.entries_allowed = True
         self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
-                                 release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
+                                 release=self._release, may_enter=lambda: self.entries_allowed,
+                                 writers=writers)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
         self.repaired: list[str] = []
         self._balance_locks: dict[str, asyncio.Lock] = {}
@@ -102,9 +118,12 @@ class SpotEngine:
         if not self.entries_allowed:
             return
         markets = {v: self.markets[(v, symbol)] for v in self.books[symbol]}
-        for opportunity in detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now):
+        found = detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now)
+        for opportunity in found:
             self.stats.detected += 1
             self.executor.offer(opportunity)
+        if found:
+            self.executor.start_ready()
 
     def _count_resync(self) -> None:
         self.stats.resyncs += 1
@@ -131,7 +150,7 @@ class SpotEngine:
 
     async def _heartbeats(self) -> None:
         while True:
-            await self.executor.writers.run(self.heartbeat)
+            await self.writers.run(self.heartbeat)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
@@ -152,5 +171,6 @@ class SpotEngine:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*self._refreshes, return_exceptions=True)
-            self.executor.writers.close()
+            await self.slots.drain()
+            self.writers.close()
         return self.stats
