@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import threading
 from decimal import Decimal
 
@@ -88,7 +89,7 @@ def test_an_urgent_write_goes_ahead_of_queued_writes_and_close_runs_the_rest() -
 
     futures = [writer.submit(blocking)]
     assert started.wait(10)
-    futures += [writer.submit(lambda name=name: ran.append(name)) for name in ("first", "second")]
+    futures += [writer.submit(functools.partial(ran.append, name)) for name in ("first", "second")]
     futures.append(writer.submit(lambda: ran.append("intent"), urgent=True))
     release.set()
     writer.close()
