@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -35,6 +36,7 @@ from arbx_pipelines.venues.client import VenueClient
 log = get_logger("arbx.engine")
 HEARTBEAT_FLAG = "engine:heartbeat"
 HEARTBEAT_S = 1.0
+SWITCH_INTERVAL_S = 0.0005
 
 
 def _state_runner(state: StateStore, writers: DbWriters) -> Runner | None:
@@ -154,6 +156,17 @@ class SpotEngine:
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
+        """Watch, detect and trade until cancelled (or for ``duration_s``). While it runs the interpreter hands the
+        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the intent write's thread must get it back
+        from the event loop (busy with other books) to hand the orders their go."""
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        try:
+            return await self._run(duration_s)
+        finally:
+            sys.setswitchinterval(switch_interval)
+
+    async def _run(self, duration_s: float | None) -> EngineStats:
         await self.start()
         tasks = [asyncio.create_task(self.executor.run()), asyncio.create_task(self._heartbeats())]
         for venue, symbol in self.markets:
