@@ -19,7 +19,7 @@ from typing import Any
 
 from arbx_pipelines.core.models import MarketType
 from arbx_pipelines.core.venue_data import MarketInfo
-from arbx_pipelines.engine.books import watch_books
+from arbx_pipelines.engine.books import Warmup, watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
 from arbx_pipelines.engine.journal import DbWriters
@@ -73,6 +73,7 @@ class SpotEngine:
         self.reserved: dict[int, Opportunity] = {}
         self.books: dict[str, dict[str, Book]] = {symbol: {} for symbol in self.symbols}
         self.entries_allowed = True
+        self.warmup = Warmup(())
         self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
                                  release=self._release, may_enter=lambda: self.entries_allowed,
                                  writers=writers)  # fmt: skip
@@ -117,7 +118,7 @@ class SpotEngine:
         now = time.perf_counter()
         self.stats.book_updates += 1
         self.books[symbol][venue] = Book(levels(book["bids"]), levels(book["asks"]))
-        if not self.entries_allowed:
+        if not (self.warmup.seen(venue, symbol) and self.entries_allowed):
             return
         markets = {v: self.markets[(v, symbol)] for v in self.books[symbol]}
         found = detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now)
@@ -168,6 +169,7 @@ class SpotEngine:
 
     async def _run(self, duration_s: float | None) -> EngineStats:
         await self.start()
+        self.warmup = Warmup(self.markets)
         tasks = [asyncio.create_task(self.executor.run()), asyncio.create_task(self._heartbeats())]
         for venue, symbol in self.markets:
             tasks.append(asyncio.create_task(

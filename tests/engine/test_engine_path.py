@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
+from arbx_pipelines.engine.books import Warmup
 from arbx_pipelines.engine.journal import DbWriter, DbWriters
 from arbx_pipelines.engine.slots import OffLoopVenueSlots
 from arbx_pipelines.execution.lock_owner import this_owner
@@ -157,3 +158,19 @@ def test_a_slot_held_by_another_process_is_respected(sqlite_url: str) -> None:
     assert tracker.peak["okx"] == 1
     assert state.lock_holder("venue-slot:okx:0") == other
     assert state.lock_holder("venue-slot:okx:1") is None
+
+
+def test_trading_waits_for_every_book_or_for_the_warmup_timeout() -> None:
+    now = [100.0]
+    expected = [("binance", "ETH/USDT"), ("okx", "ETH/USDT"), ("okx", "BTC/USDT")]
+    warmup = Warmup(expected, timeout_s=10.0, clock=lambda: now[0])
+    assert not warmup.seen("binance", "ETH/USDT")
+    assert not warmup.seen("binance", "ETH/USDT")  # the same book again
+    assert not warmup.seen("okx", "ETH/USDT")
+    assert warmup.seen("okx", "BTC/USDT")  # the last one: every stream delivers
+    late = Warmup(expected, timeout_s=10.0, clock=lambda: now[0])
+    now[0] += 9.9
+    assert not late.seen("okx", "ETH/USDT")
+    now[0] += 0.1
+    assert late.seen("okx", "ETH/USDT")  # binance never came: no longer waited for
+    assert Warmup([], clock=lambda: now[0]).ready
