@@ -83,13 +83,14 @@ class Executor:
         release: Callable[[Opportunity, int], None],
         may_enter: Callable[[], bool],
         writers: DbWriters | None = None,
+        fits: Callable[[Opportunity], bool] = lambda _: True,
     ) -> None:
         self.deps = deps
         self.clients = clients
         self.markets = markets
         self.stats = stats
         self.settings = settings
-        self._reserve, self._release, self._may_enter = reserve, release, may_enter
+        self._reserve, self._release, self._may_enter, self._fits = reserve, release, may_enter, fits
         self._queue: list[tuple[Decimal, int, Opportunity]] = []
         self._counter = itertools.count()
         self._numbers = itertools.count(1)
@@ -117,6 +118,8 @@ class Executor:
             _, _, opportunity = heapq.heappop(self._queue)
             pair = (opportunity.symbol, opportunity.buy_venue, opportunity.sell_venue)
             if now - opportunity.detected_at > STALE_S or pair in self._busy or not self._may_enter():
+                continue
+            if not self._fits(opportunity):  # an opportunity started before it took the coins or quote it counted on
                 continue
             number = next(self._numbers)
             try:

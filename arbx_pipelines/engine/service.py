@@ -76,7 +76,7 @@ class SpotEngine:
         self.warmup = Warmup(())
         self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
                                  release=self._release, may_enter=lambda: self.entries_allowed,
-                                 writers=writers)  # fmt: skip
+                                 writers=writers, fits=self.fits)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
         self.repaired: list[str] = []
         self._balance_locks: dict[str, asyncio.Lock] = {}
@@ -98,6 +98,14 @@ class SpotEngine:
             free[sell_key] = free.get(sell_key, Decimal(0)) - opportunity.quote.amount
             free[buy_key] = free.get(buy_key, Decimal(0)) - opportunity.quote.buy_cost
         return free
+
+    def fits(self, opportunity: Opportunity) -> bool:
+        """Whether the inventory not yet reserved still covers ``opportunity``: the opportunities of one book update
+        (or queued ones) were sized from the same inventory, and two selling on one venue may not both fit."""
+        free = self.free()
+        base, quote = opportunity.symbol.split("/")
+        return (free.get((opportunity.sell_venue, base), Decimal(0)) >= opportunity.quote.amount
+                and free.get((opportunity.buy_venue, quote), Decimal(0)) >= opportunity.quote.buy_cost)  # fmt: skip
 
     def _reserve(self, opportunity: Opportunity, number: int) -> None:
         self.reserved[number] = opportunity

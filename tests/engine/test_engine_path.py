@@ -8,17 +8,24 @@ import asyncio
 import dataclasses
 import functools
 import threading
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
+from arbx_pipelines.core.spread import SpreadQuote
 from arbx_pipelines.engine.books import Warmup
+from arbx_pipelines.engine.detector import DetectionLimits, Opportunity
+from arbx_pipelines.engine.executor import ExecutorSettings
 from arbx_pipelines.engine.journal import DbWriter, DbWriters
+from arbx_pipelines.engine.service import SpotEngine
 from arbx_pipelines.engine.slots import OffLoopVenueSlots
+from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.slots import PendingTracker
+from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.storage.executions import find_execution, record_intent
 from arbx_pipelines.storage.orders import orders_of_execution
@@ -174,3 +181,32 @@ def test_trading_waits_for_every_book_or_for_the_warmup_timeout() -> None:
     now[0] += 0.1
     assert late.seen("okx", "ETH/USDT")  # binance never came: no longer waited for
     assert Warmup([], clock=lambda: now[0]).ready
+
+
+def _opportunity(buy: str, sell: str, amount: str) -> Opportunity:
+    d = Decimal
+    quote = SpreadQuote(d(amount), d(3000), d(3030), d(amount) * 3000, d(amount) * 3030, d(3000), d(3030), d(0), d(0))
+    return Opportunity("ETH/USDT", buy, sell, quote, 0.0)
+
+
+def test_an_opportunity_starts_only_while_the_unreserved_inventory_covers_it(sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url, low_latency=True)
+    deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
+    limits = DetectionLimits(Decimal("0.001"), Decimal("0.05"), Decimal("300"))
+    spot = SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+    try:
+        spot.balances.update({("okx", "ETH"): Decimal("0.15"), ("binance", "USDT"): Decimal(1000),
+                              ("bitget", "USDT"): Decimal(1000)})  # fmt: skip
+        first, second = _opportunity("binance", "okx", "0.1"), _opportunity("bitget", "okx", "0.1")
+        assert spot.fits(first) and spot.fits(second)  # each alone: both detected from the same inventory
+        spot._reserve(first, 1)
+        assert not spot.fits(second)  # 0.05 ETH left on okx
+        assert spot.fits(_opportunity("bitget", "okx", "0.05"))
+        assert not spot.fits(
+            _opportunity("binance", "okx", "0.05").__class__(
+                "ETH/USDT", "binance", "okx", replace(first.quote, buy_cost=Decimal(701)), 0.0
+            )
+        )  # 300 USDT left
+    finally:
+        spot.writers.close()
