@@ -203,10 +203,7 @@ def test_an_opportunity_starts_only_while_the_unreserved_inventory_covers_it(sql
         spot._reserve(first, 1)
         assert not spot.fits(second)  # 0.05 ETH left on okx
         assert spot.fits(_opportunity("bitget", "okx", "0.05"))
-        assert not spot.fits(
-            _opportunity("binance", "okx", "0.05").__class__(
-                "ETH/USDT", "binance", "okx", replace(first.quote, buy_cost=Decimal(701)), 0.0
-            )
-        )  # 300 USDT left
+        costly = replace(first.quote, amount=Decimal("0.01"), buy_cost=Decimal(701))
+        assert not spot.fits(Opportunity("ETH/USDT", "binance", "okx", costly, 0.0))  # 700 USDT left on binance
     finally:
         spot.writers.close()
