@@ -39,7 +39,7 @@ from arbx_pipelines.execution.protocol import SentOrder, send_order
 from arbx_pipelines.execution.risk_state import record_execution_result
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import set_execution_status
-from arbx_pipelines.storage.spot_arbitrage import record_arbitrage_intent
+from arbx_pipelines.storage.spot_arbitrage import abandon_arbitrage, record_arbitrage_intent
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine.executor")
@@ -49,6 +49,9 @@ SPOT_ARB_KIND = "spot_arb"
 CROSS_VENUE = "cross"
 #: an opportunity older than this when a slot frees up is dropped (the book has moved on)
 STALE_S = 0.3
+#: an arbitrage whose intent is committed later than this after its book update is not sent (its intents are
+#: abandoned): by the time its IOC orders reached the venues the book they were priced on would likely be gone
+SEND_DEADLINE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,9 @@ class Executor:
 
     async def _guarded(self, opportunity: Opportunity, number: int, plan: Plan, recorded: Future[int]) -> None:
         try:
-            await asyncio.wait_for(self.arbitrage(opportunity, number, plan, recorded), self.settings.task_timeout_s)
+            deadline = opportunity.detected_at + SEND_DEADLINE_S
+            await asyncio.wait_for(self.arbitrage(opportunity, number, plan, recorded, send_deadline=deadline),
+                                   self.settings.task_timeout_s)  # fmt: skip
         except Exception:
             log.exception("arbitrage failed", extra={"symbol": opportunity.symbol})
             self.stats.failed += 1
@@ -173,18 +178,26 @@ class Executor:
             self.start_ready()
 
     async def arbitrage(
-        self, opportunity: Opportunity, number: int, plan: Plan | None = None, recorded: Future[int] | None = None
-    ) -> None:
-        """Record both intents (unless already handed to the writer), send both legs at once, flatten an
-        imbalance at once, then store the fills and the outcome."""
+        self, opportunity: Opportunity, number: int, plan: Plan | None = None, recorded: Future[int] | None = None,
+        *, send_deadline: float | None = None,
+    ) -> None:  # fmt: skip
+        """Record both intents (unless already handed to the writer), send both legs at once (unless the intents
+        were committed after ``send_deadline``, a ``perf_counter`` instant), flatten an imbalance at once, then
+        store the fills and the outcome."""
         quote = opportunity.quote
         plan = plan or self.plan(opportunity, number)
         writer = self.writers.for_task(number)
         execution_id = await asyncio.wrap_future(recorded or self._record(plan, number))
+        sent_at = time.perf_counter()
+        # every arbitrage ready to send counts in the figure, also one then held back as too late
+        self.stats.detect_to_send_ms.append((sent_at - opportunity.detected_at) * 1000)
+        if send_deadline is not None and sent_at > send_deadline:
+            reason = f"not sent: ready {(sent_at - opportunity.detected_at) * 1000:.0f} ms after its book update"
+            await writer.run(lambda: abandon_arbitrage(self.deps.engine, execution_id, plan.buy, plan.sell, reason))
+            self.stats.skipped += 1
+            return
         journal = BackgroundJournal(self.deps.engine, writer)
         protocol_timing = timing(self.deps)
-        sent_at = time.perf_counter()
-        self.stats.detect_to_send_ms.append((sent_at - opportunity.detected_at) * 1000)
         self.stats.started += 1
         self.stats.expected_profit += quote.profit
 

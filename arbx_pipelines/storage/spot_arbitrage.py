@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.storage.db import transaction
@@ -30,6 +30,18 @@ def record_arbitrage_intent(
             run_id=run_id, created_at=now, updated_at=now).returning(Execution.id)).scalar_one()  # fmt: skip
         connection.execute(insert(Order), [order_values(intent, execution_id, now) for intent in intents])
     return execution_id
+
+
+def abandon_arbitrage(engine: Engine, execution_id: int, buy: OrderIntent, sell: OrderIntent, reason: str) -> None:
+    """An arbitrage recorded but never sent: both intents ``abandoned`` and the execution ``refused``, in one
+    transaction (final: reconcile and repair leave it alone)."""
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(update(Order).where(Order.client_order_id.in_([buy.client_order_id, sell.client_order_id]),
+                                               Order.status == "intent")
+                           .values(status="abandoned", error=reason, updated_at=now))  # fmt: skip
+        connection.execute(update(Execution).where(Execution.id == execution_id)
+                           .values(status="refused", error=reason, updated_at=now))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import functools
 import threading
+import time
 from dataclasses import replace
 from decimal import Decimal
 
@@ -15,21 +16,24 @@ from sqlalchemy import Engine, text
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
+from arbx_pipelines.core.sizing import MarketRules
 from arbx_pipelines.core.spread import SpreadQuote
+from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.books import Warmup
 from arbx_pipelines.engine.detector import DetectionLimits, Opportunity
-from arbx_pipelines.engine.executor import ExecutorSettings
+from arbx_pipelines.engine.executor import SPOT_ARB_KIND, Executor, ExecutorSettings
 from arbx_pipelines.engine.journal import DbWriter, DbWriters
 from arbx_pipelines.engine.service import SpotEngine
 from arbx_pipelines.engine.slots import OffLoopVenueSlots
+from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.slots import PendingTracker
 from arbx_pipelines.notify.alerts import AlertSink
 from arbx_pipelines.storage.db import make_engine, upgrade
-from arbx_pipelines.storage.executions import find_execution, record_intent
+from arbx_pipelines.storage.executions import FINAL_EXECUTION_STATUSES, find_execution, record_intent
 from arbx_pipelines.storage.orders import orders_of_execution
-from arbx_pipelines.storage.spot_arbitrage import record_arbitrage_intent
+from arbx_pipelines.storage.spot_arbitrage import record_arbitrage_intent, unfinished_executions_of_kind
 from arbx_pipelines.storage.state import DatabaseState, lock_token
 
 LEGS = (("buy", Venue.BINANCE, Side.BUY, Decimal("3075.83")), ("sell", Venue.OKX, Side.SELL, Decimal("3088.97")))
@@ -207,3 +211,28 @@ def test_an_opportunity_starts_only_while_the_unreserved_inventory_covers_it(sql
         assert not spot.fits(Opportunity("ETH/USDT", "binance", "okx", costly, 0.0))  # 700 USDT left on binance
     finally:
         spot.writers.close()
+
+
+def _market(venue: Venue) -> MarketInfo:
+    rules = MarketRules(amount_step=Decimal("0.001"), price_step=Decimal("0.01"))
+    return MarketInfo(venue, "ETH/USDT", "ETHUSDT", MarketType.SPOT, "ETH", "USDT", rules, taker_fee=Decimal("0.001"))
+
+
+def test_an_arbitrage_ready_after_its_send_deadline_is_recorded_abandoned_never_sent(sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url, low_latency=True)
+    deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
+    markets = {(str(v), "ETH/USDT"): _market(v) for v in (Venue.BINANCE, Venue.OKX)}
+    stats = EngineStats()
+    executor = Executor(deps, {}, markets, stats, ExecutorSettings(run_id="late"), reserve=lambda *_: None,
+                        release=lambda *_: None, may_enter=lambda: True)  # fmt: skip
+    opportunity = _opportunity("binance", "okx", "0.1")
+    try:  # no venue clients at all: sending anything would fail the test
+        asyncio.run(executor.arbitrage(opportunity, 1, send_deadline=time.perf_counter() - 0.001))
+    finally:
+        executor.writers.close()
+    execution = find_execution(engine, "spot-late-1")
+    assert execution is not None and execution.status == "refused"
+    assert [o.status for o in orders_of_execution(engine, execution.id)] == ["abandoned", "abandoned"]
+    assert unfinished_executions_of_kind(engine, SPOT_ARB_KIND, FINAL_EXECUTION_STATUSES) == []
+    assert (stats.skipped, stats.started, stats.finished, len(stats.detect_to_send_ms)) == (1, 0, 0, 1)
