@@ -87,7 +87,10 @@ class SpotEngine:
         """Re-read a venue's spot wallet; reads of one venue run one after another, so an older read can never
         land after a newer one and hand out coins an arbitrage already used."""
         async with self._balance_locks.setdefault(venue, asyncio.Lock()):
-            for asset, balance in (await self.clients[venue].balances(MarketType.SPOT)).items():
+            fresh = await self.clients[venue].balances(MarketType.SPOT)
+            for key in [key for key in self.balances if key[0] == venue and key[1] not in fresh]:
+                self.balances[key] = Decimal(0)  # venues leave out what they no longer hold
+            for asset, balance in fresh.items():
                 self.balances[(venue, asset)] = balance.free
 
     def free(self) -> dict[tuple[str, str], Decimal]:
