@@ -4,9 +4,10 @@ The simulator runs its seeded dislocation generator (short-lived cross-venue spr
 delayed by ``--latency-ms``; each venue's spot wallet holds USDT and the traded coins. The engine runs for
 ``--seconds``; then:
 
-* ``success_rate``: arbitrages whose both legs filled as planned / all arbitrages;
+* ``success_rate``: arbitrages whose both legs filled as planned / all arbitrages (sent); ``skipped``: arbitrages
+  recorded but not sent, their intents committed more than ``executor.SEND_DEADLINE_S`` after the book update;
 * ``orders_p95_ms``: placement (send -> venue answer) per order; ``detect_to_send_p99_ms``: book update -> both
-  intents recorded and handed to the order protocol, inside the engine;
+  intents recorded and handed to the order protocol, inside the engine (skipped ones included);
 * ``max_in_flight`` / ``max_pending_per_venue``: the most arbitrages, and orders pending on one venue, at once;
 * ``realized_pnl`` (from the recorded fills) and ``venue_pnl`` (from the venues' wallets), coins valued at one
   price each, so the two must agree to the cent;
@@ -108,7 +109,7 @@ def realized_from_fills(engine: Any, prices: dict[str, Decimal]) -> Decimal:
 
 async def _run_engine(base_url: str, database_url: str, seconds: float, redis_url: str | None = None) -> dict[str, Any]:
     upgrade(database_url)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, low_latency=True)
     state: StateStore = (
         RedisState.from_url(redis_url, prefix=f"arbx-bench-spot-{os.getpid()}:") if redis_url else DatabaseState(engine)
     )

@@ -22,7 +22,7 @@ from arbx_pipelines.engine.detector import DetectionLimits
 from arbx_pipelines.engine.executor import ExecutorSettings
 from arbx_pipelines.engine.service import SpotEngine
 from arbx_pipelines.execution.context import deps_from_config
-from arbx_pipelines.storage.db import upgrade
+from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.venues import make_client
 
 
@@ -54,7 +54,7 @@ async def _engine(loaded: LoadedConfig, mode: Mode, seconds: float | None) -> di
     venues = cfg.enabled_venues()
     clients = {v.value: make_client(v, mode, credentials=credentials.get(v.value), sim_url=sim_url) for v in venues}
     streams = {v.value: stream_client(clients[v.value].ccxt_id, mode, sim_url) for v in venues}
-    deps = deps_from_config(loaded)
+    deps = deps_from_config(loaded, engine=make_engine(loaded.database_url, low_latency=True))
     limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt))
     settings = ExecutorSettings(max_in_flight=cfg.spread.max_in_flight,
                                 task_timeout_s=cfg.spread.task_timeout_seconds, run_id=_run_id(),

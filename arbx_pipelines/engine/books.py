@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ccxt.base.errors import ChecksumError, InvalidNonce, NetworkError, UnsubscribeError
@@ -18,6 +19,30 @@ log = get_logger("arbx.engine.books")
 RESYNC_ERRORS = (ChecksumError, InvalidNonce, UnsubscribeError)
 
 OnBook = Callable[[str, str, Any], None]
+#: how long trading waits for a stream that has not delivered its first book
+WARMUP_S = 10.0
+
+
+class Warmup:
+    """Trading starts once every watched book has arrived at least once, i.e. every stream is connected: opening
+    one costs the event loop tens of milliseconds (ccxt builds a TLS context, subscribes, loads a snapshot), which
+    would hold up the orders of the first arbitrages while the others connect. A stream still missing after
+    ``timeout_s`` (counted from its creation, as the streams open) no longer holds trading back."""
+
+    def __init__(self, expected: Iterable[tuple[str, str]], timeout_s: float = WARMUP_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self._missing = set(expected)
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._since = clock()
+        self.ready = not self._missing
+
+    def seen(self, venue: str, symbol: str) -> bool:
+        """Note a book of ``venue`` / ``symbol``; whether trading may start."""
+        if not self.ready:
+            self._missing.discard((venue, symbol))
+            self.ready = not self._missing or self._clock() - self._since >= self._timeout_s
+        return self.ready
 
 
 def stream_client(ccxt_id: str, mode: Mode, sim_url: str | None) -> Any:

@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from arbx_pipelines.core.models import Side
 from arbx_pipelines.core.money import ZERO
-from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND, flatten
+from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND
+from arbx_pipelines.engine.legs import flatten
 from arbx_pipelines.engine.liveness import EngineLiveness, engine_liveness, may_finish
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.locks import SymbolBusy, named_lock

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -18,23 +19,34 @@ from typing import Any
 
 from arbx_pipelines.core.models import MarketType
 from arbx_pipelines.core.venue_data import MarketInfo
-from arbx_pipelines.engine.books import watch_books
+from arbx_pipelines.engine.books import Warmup, watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
+from arbx_pipelines.engine.journal import DbWriters
 from arbx_pipelines.engine.liveness import HEARTBEAT_FLAG
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
-from arbx_pipelines.engine.slots import OffLoopVenueSlots
+from arbx_pipelines.engine.slots import OffLoopVenueSlots, Runner
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.risk_state import load_risk_state
 from arbx_pipelines.logs import get_logger
-from arbx_pipelines.storage.state import lock_token
+from arbx_pipelines.storage.state import DatabaseState, StateStore, lock_token
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine")
 HEARTBEAT_S = 1.0
 __all__ = ["HEARTBEAT_FLAG", "HEARTBEAT_S", "SpotEngine"]
+SWITCH_INTERVAL_S = 0.0005
+
+
+def _state_runner(state: StateStore, writers: DbWriters) -> Runner | None:
+    """Where the venue slots' lock calls run: on the single SQLite writer when the state store is that database
+    (one write lock; urgent, since a lock depends on no queued write), else on a worker thread."""
+    if isinstance(state, DatabaseState) and state.engine.dialect.name == "sqlite" and writers.single:
+        writer = writers.for_task(0)
+        return lambda call: writer.run(call, urgent=True)
+    return None
 
 
 class SpotEngine:
@@ -47,7 +59,10 @@ class SpotEngine:
         limits: DetectionLimits,
         settings: ExecutorSettings,
     ) -> None:
-        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker)
+        self.writers = writers = DbWriters.for_engine(deps.engine)
+        slots = OffLoopVenueSlots(deps.state, deps.settings.pending_orders_per_venue, tracker=deps.tracker,
+                                  owner=this_owner(deps.run_id), run=_state_runner(deps.state, writers))  # fmt: skip
+        self.slots = slots
         self.deps = deps = replace(deps, _slots=slots)
         self.clients = clients
         self.streams = streams
@@ -59,8 +74,10 @@ class SpotEngine:
         self.reserved: dict[int, Opportunity] = {}
         self.books: dict[str, dict[str, Book]] = {symbol: {} for symbol in self.symbols}
         self.entries_allowed = True
+        self.warmup = Warmup(())
         self.executor = Executor(deps, clients, self.markets, self.stats, settings, reserve=self._reserve,
-                                 release=self._release, may_enter=lambda: self.entries_allowed)  # fmt: skip
+                                 release=self._release, may_enter=lambda: self.entries_allowed,
+                                 writers=writers, fits=self.fits)  # fmt: skip
         self._refreshes: set[asyncio.Task[None]] = set()
         self.repaired: list[str] = []
         #: names this engine in its heartbeat (run id, pid, host): reconcile finishes its arbitrages once it is gone
@@ -73,7 +90,10 @@ class SpotEngine:
         """Re-read a venue's spot wallet; reads of one venue run one after another, so an older read can never
         land after a newer one and hand out coins an arbitrage already used."""
         async with self._balance_locks.setdefault(venue, asyncio.Lock()):
-            for asset, balance in (await self.clients[venue].balances(MarketType.SPOT)).items():
+            fresh = await self.clients[venue].balances(MarketType.SPOT)
+            for key in [key for key in self.balances if key[0] == venue and key[1] not in fresh]:
+                self.balances[key] = Decimal(0)  # venues leave out what they no longer hold
+            for asset, balance in fresh.items():
                 self.balances[(venue, asset)] = balance.free
 
     def free(self) -> dict[tuple[str, str], Decimal]:
@@ -84,6 +104,14 @@ class SpotEngine:
             free[sell_key] = free.get(sell_key, Decimal(0)) - opportunity.quote.amount
             free[buy_key] = free.get(buy_key, Decimal(0)) - opportunity.quote.buy_cost
         return free
+
+    def fits(self, opportunity: Opportunity) -> bool:
+        """Whether the inventory not yet reserved still covers ``opportunity``: the opportunities of one book update
+        (or queued ones) were sized from the same inventory, and two selling on one venue may not both fit."""
+        free = self.free()
+        base, quote = opportunity.symbol.split("/")
+        return (free.get((opportunity.sell_venue, base), Decimal(0)) >= opportunity.quote.amount
+                and free.get((opportunity.buy_venue, quote), Decimal(0)) >= opportunity.quote.buy_cost)  # fmt: skip
 
     def _reserve(self, opportunity: Opportunity, number: int) -> None:
         self.reserved[number] = opportunity
@@ -104,12 +132,15 @@ class SpotEngine:
         now = time.perf_counter()
         self.stats.book_updates += 1
         self.books[symbol][venue] = Book(levels(book["bids"]), levels(book["asks"]))
-        if not self.entries_allowed:
+        if not (self.warmup.seen(venue, symbol) and self.entries_allowed):
             return
         markets = {v: self.markets[(v, symbol)] for v in self.books[symbol]}
-        for opportunity in detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now):
+        found = detect(symbol, venue, self.books[symbol], markets, self.free(), self.limits, now)
+        for opportunity in found:
             self.stats.detected += 1
             self.executor.offer(opportunity)
+        if found:
+            self.executor.start_ready()
 
     def _count_resync(self) -> None:
         self.stats.resyncs += 1
@@ -137,11 +168,23 @@ class SpotEngine:
 
     async def _heartbeats(self) -> None:
         while True:
-            await self.executor.writers.run(self.heartbeat)
+            await self.writers.run(self.heartbeat)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
+        """Watch, detect and trade until cancelled (or for ``duration_s``). While it runs the interpreter hands the
+        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the intent write's thread must get it back
+        from the event loop (busy with other books) to hand the orders their go."""
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        try:
+            return await self._run(duration_s)
+        finally:
+            sys.setswitchinterval(switch_interval)
+
+    async def _run(self, duration_s: float | None) -> EngineStats:
         await self.start()
+        self.warmup = Warmup(self.markets)
         tasks = [asyncio.create_task(self.executor.run()), asyncio.create_task(self._heartbeats())]
         for venue, symbol in self.markets:
             tasks.append(asyncio.create_task(
@@ -158,5 +201,6 @@ class SpotEngine:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*self._refreshes, return_exceptions=True)
-            self.executor.writers.close()
+            await self.slots.drain()
+            self.writers.close()
         return self.stats

@@ -24,6 +24,7 @@ class EngineStats:
     succeeded: int = 0  # both legs filled as planned
     flattened: int = 0  # a partial or failed leg, flattened
     failed: int = 0  # an exception or unknown outcome: left for reconcile
+    skipped: int = 0  # recorded but not sent: ready too long after its book update (not an arbitrage)
     expected_profit: Decimal = ZERO
     book_updates: int = 0
     resyncs: int = 0
@@ -52,6 +53,7 @@ class EngineStats:
             "succeeded": self.succeeded,
             "flattened": self.flattened,
             "failed": self.failed,
+            "skipped": self.skipped,
             "success_rate": round(self.success_rate, 4),
             "expected_pnl": str(self.expected_profit.quantize(Decimal("0.0001"))),
             "book_updates": self.book_updates,

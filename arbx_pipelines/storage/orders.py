@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -91,25 +92,17 @@ def _order_record(row: Order) -> OrderRecord:
     )
 
 
-def order_row(intent: OrderIntent, execution_id: int, now: datetime) -> Order:
+def order_values(intent: OrderIntent, execution_id: int, now: datetime) -> dict[str, Any]:
     """An intent's row: the amount in base coins (``base_amount``), whatever the market's unit."""
-    return Order(
-        client_order_id=intent.client_order_id,
-        execution_id=execution_id,
-        leg=intent.leg,
-        venue=str(intent.venue),
-        symbol=intent.symbol,
-        side=intent.side.value,
-        order_type="limit" if intent.limit_price else "market",
-        time_in_force=intent.time_in_force,
-        reduce_only=intent.reduce_only,
-        amount=intent.base_amount,
-        price=intent.limit_price,
-        status="intent",
-        filled=ZERO,
-        created_at=now,
-        updated_at=now,
-    )
+    return {"client_order_id": intent.client_order_id, "execution_id": execution_id, "leg": intent.leg,
+            "venue": str(intent.venue), "symbol": intent.symbol, "side": intent.side.value,
+            "order_type": "limit" if intent.limit_price else "market", "time_in_force": intent.time_in_force,
+            "reduce_only": intent.reduce_only, "amount": intent.base_amount, "price": intent.limit_price,
+            "status": "intent", "filled": ZERO, "created_at": now, "updated_at": now}  # fmt: skip
+
+
+def order_row(intent: OrderIntent, execution_id: int, now: datetime) -> Order:
+    return Order(**order_values(intent, execution_id, now))
 
 
 def add_intents(engine: Engine, execution_id: int, intents: Sequence[OrderIntent]) -> None:

@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 
+from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Execution, Fill, Order
+from arbx_pipelines.storage.orders import order_values, utcnow
+
+
+def record_arbitrage_intent(
+    engine: Engine, *, key: str, kind: str, venue: str, symbol: str, planned: dict[str, Any],
+    intents: Sequence[OrderIntent], run_id: str | None,
+) -> int:  # fmt: skip
+    """The execution (status ``sending``) and its order intents in one transaction, before anything is sent: the
+    rows of :func:`~arbx_pipelines.storage.executions.record_intent` without a position, as two plain inserts (no
+    ORM session: this write sits between a book update and the spot engine's orders). Returns the execution id."""
+    now = utcnow()
+    with engine.begin() as connection:
+        execution_id = connection.execute(insert(Execution).values(
+            execution_key=key, kind=kind, venue=venue, symbol=symbol, status="sending", planned=planned,
+            run_id=run_id, created_at=now, updated_at=now).returning(Execution.id)).scalar_one()  # fmt: skip
+        connection.execute(insert(Order), [order_values(intent, execution_id, now) for intent in intents])
+    return execution_id
+
+
+def abandon_arbitrage(engine: Engine, execution_id: int, buy: OrderIntent, sell: OrderIntent, reason: str) -> None:
+    """An arbitrage recorded but never sent: both intents ``abandoned`` and the execution ``refused``, in one
+    transaction (final: reconcile and repair leave it alone)."""
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(update(Order).where(Order.client_order_id.in_([buy.client_order_id, sell.client_order_id]),
+                                               Order.status == "intent")
+                           .values(status="abandoned", error=reason, updated_at=now))  # fmt: skip
+        connection.execute(update(Execution).where(Execution.id == execution_id)
+                           .values(status="refused", error=reason, updated_at=now))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,10 @@ class DatabaseState:
         self._engine = engine
         self._clock = clock
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def _insert_if_free(self, key: str, value: str, ttl_seconds: float | None) -> bool:
         now = self._clock()
         expires = None if ttl_seconds is None else now + ttl_seconds
