@@ -292,6 +292,9 @@ class CrashWorld:
             client = make_client(self.venue, Mode.SIM, credentials=CREDENTIALS, sim_url=self.base_url)
             client.exchange.timeout = CLIENT_TIMEOUT_MS
             client.exchange.enableRateLimit = False
+            # ccxt sleeps this long on close for TLS connections to wind down: none on the plain-HTTP simulator, and a
+            # case closes the client three times (the job, two reconciles)
+            client.exchange.timeout_on_exit = 0
             self._client = (client, self.base_url)
         client, wired_to = self._client
         client.exchange.urls["api"] = _rebased(client.exchange.urls["api"], wired_to, self.base_url)

@@ -18,4 +18,4 @@ SEEDS = (1, 2, 3, 116)
 def test_a_fuzzed_schedule_converges(crash_worlds: Worlds, seed: int) -> None:
     schedule = make_schedule(seed, ("binance", "okx", "bitget"), registry(), redis=True)
     result = run_schedule(crash_worlds[schedule.venue], schedule)
-    assert result.converged, f"{schedule.describe()} -> {result.describe()} ({result.child.detail})"
+    assert result.converged and not result.child.escaped, f"{schedule.describe()} -> {result.describe()}"
