@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arbx_pipelines.bench.crash_cases import CaseResult, run_case
-from arbx_pipelines.bench.crash_world import JOBS, CrashWorld
+from arbx_pipelines.bench.crash_world import JOBS, PATIENT_TIMEOUT_MS, CrashWorld
 from arbx_pipelines.execution.crashpoints import CRASH_POINTS
 
 MAX_HITS = 6
@@ -36,7 +36,7 @@ def registry() -> dict[str, tuple[str, ...]]:
 
 def reached(world: CrashWorld, job: str, state: str) -> tuple[CaseResult, tuple[str, ...]]:
     """One clean run of ``job`` (no kill, no fault), checked like any case, and the points it passed, in order."""
-    result = run_case(world, job, None, state_kind=state)
+    result = run_case(world, job, None, state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
     names = tuple(dict.fromkeys(p for p in result.child.passed if p in CRASH_POINTS[job]))
     return result, names
 
@@ -74,7 +74,7 @@ def sweep_point(world: CrashWorld, job: str, point: str, *, all_hits: bool, stat
     """Kill ``job`` at ``point`` (its first hit; with ``all_hits`` every hit in turn) and check each case."""
     hit = 1
     while True:
-        result = run_case(world, job, f"{point}#{hit}", state_kind=state)
+        result = run_case(world, job, f"{point}#{hit}", state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
         yield result
         if not result.killed or not all_hits or hit >= MAX_HITS:
             return

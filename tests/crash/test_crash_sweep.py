@@ -4,7 +4,8 @@ perp hedged within one lot or both flat, records equal to the venue, and a secon
 
 One clean run of each job on each venue (itself a checked case) lists the points the job passes there; the suite
 then kills every point name each venue reaches at least once, and every (job, point) reached on at least one venue
-(``suite_kills``: the venues take turns over the jobs sharing a point). Half the cases use Redis as the state store,
+(``suite_kills``: the venues take turns over the jobs sharing a point); the look-up points, which only a lost answer
+reaches, are killed on every venue behind that fault. Half the cases use Redis as the state store,
 half the database. ``arbx bench crash`` runs the whole matrix: every hit of every point of every job, on every venue.
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import pytest
 
+from arbx_pipelines.bench.crash_cases import run_case
+from arbx_pipelines.bench.crash_fuzz import ORDER_ENDPOINTS
 from arbx_pipelines.bench.crash_sweep import Worlds, reached, state_for, suite_kills, sweep_point
-from arbx_pipelines.bench.crash_world import JOBS
+from arbx_pipelines.bench.crash_world import JOBS, PATIENT_TIMEOUT_MS
 from arbx_pipelines.execution.crashpoints import CRASH_POINTS
 
 VENUES = ("binance", "okx", "bitget")
@@ -63,3 +66,26 @@ def test_every_point_reached_on_a_venue_is_killed_there(reach: Reach) -> None:
         names = {p for (v, _), points in reach.items() if v == venue for p in points}
         assert {p for v, _, p in kills if v == venue} == names
     assert {(j, p) for _, j, p in kills} == {(j, p) for (_, j), points in reach.items() for p in points}
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_killed_while_looking_up_a_lost_answer_reconcile_converges(crash_worlds: Worlds, venue: str) -> None:
+    """The look-up points are passed only when an order's answer is lost (no clean run reaches them): the venue
+    accepts the open's perp order and drops the connection before answering, the child looks the order up and is
+    killed there."""
+    endpoint = ORDER_ENDPOINTS[venue][-1]
+    lost = {"kind": "drop_connection", "venue": venue, "endpoint": endpoint, "after_accept": True}
+    failures = []
+    for point in ("order.lookup_sent", "order.lookup_answered"):
+        state = state_for(venue, "open", point, redis=True)
+        result = run_case(
+            crash_worlds[venue],
+            "open",
+            f"{point}#1",
+            state_kind=state,
+            venue_faults=[lost],
+            client_timeout_ms=PATIENT_TIMEOUT_MS,
+        )
+        if not result.killed or not result.converged:
+            failures.append(f"[{state} state] {result.describe()} ({result.child.detail})")
+    assert not failures, "\n".join(failures)
