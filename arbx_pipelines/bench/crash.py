@@ -72,7 +72,8 @@ def _line(figures: dict[str, Any]) -> str:
     return (
         f"converged {figures['converged']}/{figures['tried']}; duplicate orders {figures['duplicate_orders']}; "
         f"naked legs {figures['naked_legs']}; record mismatches {figures['record_mismatches']}; "
-        f"exceptions escaped {figures['escaped']}; hung {figures['hung']}; {figures['seconds']} s"
+        f"exceptions escaped after the first order {figures['escaped']} (raised before any order "
+        f"{figures['raised_before_sending']}); hung {figures['hung']}; {figures['seconds']} s"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from arbx_pipelines.bench.crash_checks import Start, Verdict, check, look_at_venue
 from arbx_pipelines.bench.crash_child import ChildResult, StatementHooks, failing_state, run_forked
-from arbx_pipelines.bench.crash_world import PERP, SPOT, CrashWorld, StartingPoint
+from arbx_pipelines.bench.crash_world import CLIENT_TIMEOUT_MS, PERP, SPOT, CrashWorld, StartingPoint
 from arbx_pipelines.execution.close_hedge import close_hedge
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
@@ -115,10 +115,27 @@ def run_case(
     faults: ChildFaults = ChildFaults(),
     venue_faults: Sequence[dict[str, Any]] = (),
     after_child: Callable[[], None] | None = None,
+    client_timeout_ms: int = CLIENT_TIMEOUT_MS,
 ) -> CaseResult:
     """Fresh world, precondition, the job in a child (killed at ``crash_at``, faulted by ``faults`` and the
     simulator's ``venue_faults``), then the venue comes back whole (faults cleared), reconcile runs twice and the
-    invariants are checked after each."""
+    invariants are checked after each. ``client_timeout_ms`` is the venue client's request timeout in this case."""
+    world.client_timeout_ms = client_timeout_ms
+    try:
+        return _run_case(world, job, crash_at, state_kind, faults, venue_faults, after_child)
+    finally:
+        world.client_timeout_ms = CLIENT_TIMEOUT_MS
+
+
+def _run_case(
+    world: CrashWorld,
+    job: str,
+    crash_at: str | None,
+    state_kind: str,
+    faults: ChildFaults,
+    venue_faults: Sequence[dict[str, Any]],
+    after_child: Callable[[], None] | None,
+) -> CaseResult:
     started = time.perf_counter()
     start = world.start_case(job)
     position_id = start.position_id

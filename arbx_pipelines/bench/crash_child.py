@@ -9,32 +9,57 @@ with ``os._exit`` (or a signal), and the parent reads its fate from ``waitpid``.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sysconfig
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import redis
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 
-from arbx_pipelines.execution.crashpoints import ENV, reset_hits
+from arbx_pipelines.execution.crashpoints import ENV, passed, record, reset_hits
 from arbx_pipelines.storage.state import StateStore
 
 KILLED, FINISHED, RAISED, HUNG = "killed", "finished", "raised", "hung"
 MESSAGE_LIMIT = 4000
+#: the crash point passed just before an order request may leave: from it on nothing may escape the job
+FIRST_ORDER = "order.marked_sent"
 
 
 @dataclass(frozen=True)
 class ChildResult:
     outcome: str  # killed | finished | raised | hung
     detail: str
+    #: the crash points the child passed, in order (unknown for a killed or hung child: it could not tell)
+    passed: tuple[str, ...] = ()
+
+    @property
+    def escaped(self) -> bool:
+        """An exception ended the job after its first order may have left (what must never happen)."""
+        return self.outcome == RAISED and FIRST_ORDER in self.passed
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frames of our own code (not a library's) an exception passed: where it came from."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "site-packages" not in f.filename and not f.filename.startswith(stdlib)
+    ]
+    return " <- ".join(f"{Path(f.filename).stem}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
 
 
 def run_forked(work: Callable[[], str], *, crash_at: str | None, timeout_s: float, quiet: bool = True) -> ChildResult:
     """Run ``work`` in a forked child with ``ARBX_CRASH_AT=crash_at``; a child still running after ``timeout_s`` is
-    ended by SIGALRM (``hung``). ``work`` returns a one-line outcome; an exception it raises is ``raised``."""
+    ended by SIGALRM (``hung``). ``work`` returns a one-line outcome; an exception it raises is ``raised`` (its detail
+    says where it came from). The child records the crash points it passes."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
@@ -52,16 +77,20 @@ def run_forked(work: Callable[[], str], *, crash_at: str | None, timeout_s: floa
             else:
                 os.environ.pop(ENV, None)
             reset_hits()
+            record()
             message = work()
         except BaseException as exc:  # whatever escapes the job is the finding
-            code, message = 1, f"{type(exc).__name__}: {exc}"
+            code, message = 1, f"{type(exc).__name__}: {exc} [at {_where(exc)}]"
         finally:
-            os.write(write_end, message.encode(errors="replace")[:MESSAGE_LIMIT])
+            payload = json.dumps({"detail": message[:MESSAGE_LIMIT], "passed": passed()})
+            data = payload.encode(errors="replace")
+            while data:
+                data = data[os.write(write_end, data) :]
             os._exit(code)
     os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:  # read before waiting: a payload larger than the pipe's buffer
+        written = pipe.read().decode(errors="replace")
     _, status = os.waitpid(pid, 0)
-    with os.fdopen(read_end, "rb") as pipe:
-        detail = pipe.read().decode(errors="replace")
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGKILL:
@@ -69,7 +98,12 @@ def run_forked(work: Callable[[], str], *, crash_at: str | None, timeout_s: floa
         if sig == signal.SIGALRM:
             return ChildResult(HUNG, f"still running after {timeout_s:.0f} s")
         return ChildResult(RAISED, f"died of signal {sig}")
-    return ChildResult(FINISHED if os.WEXITSTATUS(status) == 0 else RAISED, detail)
+    try:
+        payload = json.loads(written)
+    except ValueError:  # the child died while writing: what arrived is all there is
+        return ChildResult(RAISED, written[:MESSAGE_LIMIT] or "no answer")
+    outcome = FINISHED if os.WEXITSTATUS(status) == 0 else RAISED
+    return ChildResult(outcome, str(payload["detail"]), tuple(payload["passed"]))
 
 
 class StatementHooks:

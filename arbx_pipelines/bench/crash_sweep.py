@@ -4,6 +4,10 @@ A point may be passed more than once in a run (once per leg, once per close roun
 first hit, then its second, and so on until a run passes the point no more (``max_hits`` bounds it); the suite kills
 at the first hit only. A point a job never passes on a venue ends the child normally: it counts as ``not reached``
 and its run is checked all the same.
+
+The suite kills only where a kill can land: one clean run of each job on each venue lists the points it passes
+(``reached``), and ``suite_kills`` picks from them every point name once per venue and every (job, point) on at least
+one venue; a kill at a point the clean run never passes would only repeat the clean run.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arbx_pipelines.bench.crash_cases import CaseResult, run_case
-from arbx_pipelines.bench.crash_world import JOBS, CrashWorld
+from arbx_pipelines.bench.crash_world import JOBS, PATIENT_TIMEOUT_MS, CrashWorld
 from arbx_pipelines.execution.crashpoints import CRASH_POINTS
 
 MAX_HITS = 6
@@ -30,18 +34,34 @@ def registry() -> dict[str, tuple[str, ...]]:
     return {job: points_of(job) for job in JOBS}
 
 
-def in_share(venue: str, job: str, point: str, share: int) -> bool:
-    """Whether ``point`` of ``job`` on ``venue`` is in the fixed 1-in-``share`` subset (a hash of the names, so the
-    same subset every run, and each venue's subset differs)."""
-    return zlib.crc32(f"{venue}/{job}/{point}".encode()) % share == 0
+def reached(world: CrashWorld, job: str, state: str) -> tuple[CaseResult, tuple[str, ...]]:
+    """One clean run of ``job`` (no kill, no fault), checked like any case, and the points it passed, in order."""
+    result = run_case(world, job, None, state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
+    names = tuple(dict.fromkeys(p for p in result.child.passed if p in CRASH_POINTS[job]))
+    return result, names
 
 
-def suite_cases(full_venue: str, other_venues: Sequence[str], share: int) -> list[tuple[str, str, str]]:
-    """(venue, job, point): every point of every job on ``full_venue``, a fixed share of the others' points."""
-    cases = [(full_venue, job, point) for job in JOBS for point in points_of(job)]
-    for venue in other_venues:
-        cases += [(venue, job, p) for job in JOBS for p in points_of(job) if in_share(venue, job, p, share)]
-    return cases
+def suite_kills(reach: Mapping[tuple[str, str], Sequence[str]], venues: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(venue, job, point) to kill in the suite, from the points each job reaches on each venue: every point name a
+    venue reaches is killed there once (in one of the jobs reaching it, chosen by the venue's turn, so the venues
+    spread over the jobs), and every (job, point) reached anywhere is killed on at least one venue."""
+    chosen: set[tuple[str, str, str]] = set()
+    for turn, venue in enumerate(venues):
+        names = dict.fromkeys(p for job in JOBS for p in reach.get((venue, job), ()))
+        for name in names:
+            jobs = [job for job in JOBS if name in reach.get((venue, job), ())]
+            chosen.add((venue, jobs[(turn + zlib.crc32(name.encode())) % len(jobs)], name))
+    covered = {(job, name) for _, job, name in chosen}
+    for job in JOBS:
+        for name in CRASH_POINTS[job]:
+            where = [venue for venue in venues if name in reach.get((venue, job), ())]
+            if (job, name) not in covered and where:
+                chosen.add((where[zlib.crc32(f"{job}/{name}".encode()) % len(where)], job, name))
+    order = {
+        (venue, job, point): (venues.index(venue), JOBS.index(job), CRASH_POINTS[job].index(point))
+        for venue, job, point in chosen
+    }
+    return sorted(chosen, key=order.__getitem__)
 
 
 def state_for(venue: str, job: str, point: str, redis: bool) -> str:
@@ -54,7 +74,7 @@ def sweep_point(world: CrashWorld, job: str, point: str, *, all_hits: bool, stat
     """Kill ``job`` at ``point`` (its first hit; with ``all_hits`` every hit in turn) and check each case."""
     hit = 1
     while True:
-        result = run_case(world, job, f"{point}#{hit}", state_kind=state)
+        result = run_case(world, job, f"{point}#{hit}", state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
         yield result
         if not result.killed or not all_hits or hit >= MAX_HITS:
             return
@@ -72,7 +92,9 @@ class Figures:
     duplicate_orders: int = 0
     naked_legs: int = 0
     record_mismatches: int = 0
-    escaped: int = 0  # the job raised instead of ending hedged, flat or broken
+    escaped: int = 0  # the job raised after its first order may have left, instead of ending hedged, flat or broken
+    #: the job raised before any order left (the state store, database or venue failing first): nothing to repair
+    raised_before_sending: int = 0
     hung: int = 0
     seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
@@ -85,7 +107,8 @@ class Figures:
         self.duplicate_orders += bool(result.verdict.duplicate_orders)
         self.naked_legs += bool(result.verdict.naked)
         self.record_mismatches += bool(result.verdict.mismatches)
-        self.escaped += result.child.outcome == "raised"
+        self.escaped += result.child.escaped
+        self.raised_before_sending += result.child.outcome == "raised" and not result.child.escaped
         self.hung += result.child.outcome == "hung"
         self.seconds += result.seconds
         if not result.converged:
@@ -101,6 +124,7 @@ class Figures:
             "naked_legs": self.naked_legs,
             "record_mismatches": self.record_mismatches,
             "escaped": self.escaped,
+            "raised_before_sending": self.raised_before_sending,
             "hung": self.hung,
             "seconds": round(self.seconds, 1),
             "violations": list(self.violations),

@@ -56,6 +56,9 @@ SIM_SEED = 7
 CREDENTIALS = {"api_key": DEFAULT_API_KEY, "secret": DEFAULT_SECRET, "passphrase": DEFAULT_PASSPHRASE}
 #: the client's request timeout: short, so a "timeout after accept" fault shows within a second
 CLIENT_TIMEOUT_MS = 1000
+#: the timeout of a case without venue faults (the crash sweep): no request hangs there, and a loaded machine must not
+#: turn a slow answer into a failure the case did not ask for
+PATIENT_TIMEOUT_MS = 10_000
 #: the simulator delays a request at most 600 ms before handling it (its latency fault): a request older than this
 #: can no longer arrive, so look-ups may call its order absent (production keeps the venue's window, e.g. 6 s)
 IN_FLIGHT_S = 2.0
@@ -179,6 +182,8 @@ class CrashWorld:
         #: venue order ids of trades the harness made by hand (a drift): not the execution's, never recorded
         self.hand_orders: set[str] = set()
         self._starting_points: dict[str, StartingPoint] = {}
+        #: the venue client's request timeout, set per case (run_case)
+        self.client_timeout_ms = CLIENT_TIMEOUT_MS
 
     # ----- per case --------------------------------------------------------------------------------------
     def start_case(self, job: str) -> StartingPoint:
@@ -290,10 +295,13 @@ class CrashWorld:
         more than a case's whole execution."""
         if self._client is None:
             client = make_client(self.venue, Mode.SIM, credentials=CREDENTIALS, sim_url=self.base_url)
-            client.exchange.timeout = CLIENT_TIMEOUT_MS
             client.exchange.enableRateLimit = False
+            # ccxt sleeps this long on close for TLS connections to wind down: none on the plain-HTTP simulator, and a
+            # case closes the client three times (the job, two reconciles)
+            client.exchange.timeout_on_exit = 0
             self._client = (client, self.base_url)
         client, wired_to = self._client
+        client.exchange.timeout = self.client_timeout_ms
         client.exchange.urls["api"] = _rebased(client.exchange.urls["api"], wired_to, self.base_url)
         self._client = (client, self.base_url)
         # reopened in this event loop: ccxt binds a client to the loop it first ran in and refuses one it closed

@@ -3,6 +3,9 @@ reconcile converges from there (issue 10's crash-point sweep).
 
 ``crash_point(name)`` is a no-op unless the environment variable ``ARBX_CRASH_AT`` names that point
 (``name``, or ``name#k`` for its k-th hit in this process): then the process SIGKILLs itself, as a power cut would.
+A process that called ``record()`` also lists every point it passes (``passed()``): one clean run of a job tells
+the sweep which points that job reaches on a venue, so only those are killed, and the fuzzer tells an exception
+raised before the first order was sent from one that escaped after it.
 The names are a contract with the sweep (tests/crash, ``arbx bench crash``): keep them stable.
 
 Points, in the order an execution passes them (``*`` = shared by several jobs; a point may be hit more than once,
@@ -121,6 +124,7 @@ CRASH_POINTS: dict[str, tuple[str, ...]] = {
 ALL_POINTS: frozenset[str] = frozenset(p for points in CRASH_POINTS.values() for p in points)
 
 _hits: dict[str, int] = {}
+_passed: list[str] | None = None  # None: not recording (the default: a long-running process keeps no list)
 
 
 def parse_target(value: str) -> tuple[str, int]:
@@ -131,6 +135,8 @@ def parse_target(value: str) -> tuple[str, int]:
 
 def crash_point(name: str) -> None:
     """SIGKILL this process when ``ARBX_CRASH_AT`` names this point (and hit); otherwise nothing."""
+    if _passed is not None:
+        _passed.append(name)
     target = os.environ.get(ENV)
     if not target:
         return
@@ -145,3 +151,14 @@ def crash_point(name: str) -> None:
 def reset_hits() -> None:
     """Forget the hits counted so far (a forked child starts counting afresh)."""
     _hits.clear()
+
+
+def record() -> None:
+    """From now on list every point this process passes (a forked child of the sweep), starting empty."""
+    global _passed
+    _passed = []
+
+
+def passed() -> tuple[str, ...]:
+    """The points passed since ``record()``, in order, each hit once (empty when not recording)."""
+    return tuple(_passed or ())

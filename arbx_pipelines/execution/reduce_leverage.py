@@ -20,14 +20,16 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.monitor import REDUCE_LEVERAGE_KIND
-from arbx_pipelines.execution.positions import get_position
+from arbx_pipelines.execution.positions import PositionRecord, get_position
 from arbx_pipelines.execution.venue_view import venue_view
+from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import record_decision
 from arbx_pipelines.storage.ledger import ledger_once
 from arbx_pipelines.storage.orders import utcnow
 from arbx_pipelines.venues.client import VenueClient
 
 HALF = Decimal("0.5")
+log = get_logger("arbx.execution.reduce_leverage")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ async def reduce_leverage(
         key = next_key(deps, REDUCE_LEVERAGE_KIND, position_id)
         before = await _distance(deps, client, position.symbol)
         transferred = ZERO
+        cut_tried = False  # from the cut on, orders may be on the venue: nothing may escape
         status, detail = "noop", f"distance {before} is not below {params.reduce_leverage}"
         if position.status == "open" and before is not None and before < params.reduce_leverage:
             view = await venue_view(deps, client, [position.symbol])
@@ -89,27 +92,49 @@ async def reduce_leverage(
             after = await _distance(deps, client, position.symbol)
             status, detail = "added_margin", f"distance {before} -> {after}"
             if after is not None and after < params.reduce_leverage:
+                cut_tried = True
                 cut = await close_locked(deps, client, position_id, "reduce leverage", HALF, run_id)
                 status, detail = ("reduced" if cut.status == "reduced" else "failed"), f"{detail}; cut: {cut.status}"
-        record_decision(
-            deps.engine,
-            key=key,
-            kind=REDUCE_LEVERAGE_KIND,
+        try:
+            _record(deps, position, key, status, detail, before, transferred, run_id)
+        except Exception as exc:
+            if not cut_tried:
+                raise  # nothing traded: the caller sees the failure and may run again
+            # the cut's own execution is the durable marker (close_locked ended it, ``broken`` if interrupted)
+            log.error("reduce_leverage not recorded after its cut", extra={"key": key, "error": str(exc)})
+            return ReduceOutcome("failed", position_id, f"{detail}; not recorded: {exc}"[:200], transferred, key)
+        return ReduceOutcome(status, position_id, detail, transferred, key)
+
+
+def _record(
+    deps: ExecutionDeps,
+    position: PositionRecord,
+    key: str,
+    status: str,
+    detail: str,
+    before: Decimal | None,
+    transferred: Decimal,
+    run_id: str | None,
+) -> None:
+    """The decision, and an alert when the job acted."""
+    record_decision(
+        deps.engine,
+        key=key,
+        kind=REDUCE_LEVERAGE_KIND,
+        venue=str(position.venue),
+        symbol=position.symbol,
+        status="failed" if status == "failed" else "done",
+        planned={"before": str(before), "transferred": str(transferred), "detail": detail},
+        position_id=position.id,
+        run_id=run_id,
+    )
+    crash_point("decision.committed")
+    if status != "noop":
+        deps.alerts.raise_alert(
+            "leverage_reduced",
+            f"{position.venue} {position.symbol}: {detail}",
+            severity="warning",
             venue=str(position.venue),
             symbol=position.symbol,
-            status="failed" if status == "failed" else "done",
-            planned={"before": str(before), "transferred": str(transferred), "detail": detail},
-            position_id=position_id,
-            run_id=run_id,
+            details={"position_id": position.id, "transferred": str(transferred)},
         )
-        crash_point("decision.committed")
-        if status != "noop":
-            deps.alerts.raise_alert(
-                "leverage_reduced",
-                f"{position.venue} {position.symbol}: {detail}",
-                severity="warning",
-                venue=str(position.venue),
-                symbol=position.symbol,
-                details={"position_id": position_id, "transferred": str(transferred)},
-            )
-        return ReduceOutcome(status, position_id, detail, transferred, key)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from arbx_pipelines.bench.crash_checks import Start, VenueView, check
 from arbx_pipelines.bench.crash_child import FINISHED, HUNG, KILLED, RAISED, run_forked
 from arbx_pipelines.bench.crash_fuzz import FAULT_KINDS, make_schedule
-from arbx_pipelines.bench.crash_sweep import registry, suite_cases
+from arbx_pipelines.bench.crash_sweep import registry, suite_kills
 from arbx_pipelines.bench.crash_world import JOBS, PERP, SPOT, Lots
 from arbx_pipelines.execution.crashpoints import ALL_POINTS, crash_point
 from arbx_pipelines.storage.venue_audit import AuditFill, AuditOrder, AuditPosition, RecordSnapshot
@@ -89,16 +89,23 @@ def test_one_leg_alone_is_naked() -> None:
     assert check(hedged_venue(perp="0"), hedged_records(), LOTS).naked
 
 
-def test_the_suite_takes_every_point_of_one_venue_and_a_fixed_share_of_the_others() -> None:
-    first = suite_cases("binance", ("okx", "bitget"), share=4)
-    assert first == suite_cases("binance", ("okx", "bitget"), share=4)
-    points = registry()
-    assert {(j, p) for v, j, p in first if v == "binance"} == {(j, p) for j in JOBS for p in points[j]}
-    total = sum(len(points[j]) for j in JOBS)
-    for venue in ("okx", "bitget"):
-        share = [c for c in first if c[0] == venue]
-        assert 0 < len(share) < total / 2
-    assert {c for c in first if c[0] == "okx"} != {("okx", j, p) for v, j, p in first if v == "bitget"}
+def test_the_suite_kills_each_reached_point_once_per_venue_and_each_job_s_point_somewhere() -> None:
+    shared = ("lock.acquired", "order.create_sent", "fills.committed")
+    reach = {(v, j): shared + ("intent.committed",) * (j == "open") for v in ("binance", "okx", "bitget") for j in JOBS}
+    reach[("okx", "reduce_leverage")] += ("reduce.transfer_sent",)
+    kills = suite_kills(reach, ("binance", "okx", "bitget"))
+    assert kills == suite_kills(reach, ("binance", "okx", "bitget"))
+    assert len(kills) == len(set(kills))
+    for venue in ("binance", "okx", "bitget"):
+        killed = [p for v, _, p in kills if v == venue]
+        assert set(killed) >= {*shared, "intent.committed"}
+    assert ("okx", "reduce_leverage", "reduce.transfer_sent") in kills
+    pairs = {(j, p) for (_, j), points in reach.items() for p in points}
+    assert {(j, p) for _, j, p in kills} == pairs
+    # each venue's 4 or 5 names once, plus the one job of each shared name that no venue's turn picked
+    assert len(kills) == 4 + 5 + 4 + len(shared)
+    for name in shared:  # the venues take turns over the jobs sharing a point
+        assert len({j for v, j, p in kills if p == name}) == len(JOBS)
 
 
 def test_a_schedule_is_a_function_of_its_seed() -> None:
@@ -125,7 +132,8 @@ def test_the_child_is_killed_at_its_crash_point_and_only_there() -> None:
     assert run_forked(work, crash_at="order.create_sent#3", timeout_s=10) == run_forked(
         work, crash_at=None, timeout_s=10
     )
-    assert run_forked(work, crash_at=None, timeout_s=10).outcome == FINISHED
+    clean = run_forked(work, crash_at=None, timeout_s=10)
+    assert (clean.outcome, clean.passed) == (FINISHED, ("order.create_sent", "order.create_sent"))
     assert "ARBX_CRASH_AT" not in os.environ
 
 
@@ -137,8 +145,15 @@ def test_an_exception_or_a_hang_in_the_child_is_reported() -> None:
         os.read(os.pipe()[0], 1)  # blocks for ever: only the alarm ends it
         return "never"
 
+    def fails_after_sending() -> str:
+        crash_point("order.marked_sent")
+        raise RuntimeError("database gone")
+
     raised = run_forked(fails, crash_at=None, timeout_s=10)
     assert raised.outcome == RAISED and "RuntimeError: venue gone" in raised.detail
+    assert "fails" in raised.detail and not raised.escaped  # where it came from; before any order: not escaped
+    late = run_forked(fails_after_sending, crash_at=None, timeout_s=10)
+    assert late.escaped and late.passed == ("order.marked_sent",)
     assert run_forked(hangs, crash_at=None, timeout_s=1).outcome == HUNG
 
 

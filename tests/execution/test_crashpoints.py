@@ -50,3 +50,16 @@ def test_a_point_kills_only_on_its_named_hit(monkeypatch: pytest.MonkeyPatch) ->
     crash_point("order.create_sent")
     assert kills == [(os.getpid(), signal.SIGKILL)]
     reset_hits()
+
+
+def test_a_recording_process_lists_the_points_it_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crashpoints, "_passed", None)  # given back after the test: recording is per process
+    monkeypatch.delenv(ENV, raising=False)
+    crash_point("lock.acquired")
+    assert crashpoints.passed() == ()  # not recording: nothing kept
+    crashpoints.record()
+    for name in ("lock.acquired", "order.create_sent", "order.create_sent"):
+        crash_point(name)
+    assert crashpoints.passed() == ("lock.acquired", "order.create_sent", "order.create_sent")
+    crashpoints.record()
+    assert crashpoints.passed() == ()
