@@ -21,7 +21,7 @@ from arbx_pipelines.storage.db import make_engine, upgrade
 from arbx_pipelines.storage.spot_arbitrage import spot_executions
 from arbx_pipelines.storage.state import DatabaseState
 from arbx_pipelines.venues.sim.server import SimServer
-from arbx_pipelines.venues.sim.settings import SimSettings
+from arbx_pipelines.venues.sim.settings import REPRODUCIBLE_MARKET_START_MS, SimSettings
 
 
 def _quote(bid: str, ask: str) -> dict[str, str]:
@@ -29,7 +29,10 @@ def _quote(bid: str, ask: str) -> dict[str, str]:
 
 
 def test_spread_sensor_fires_the_job_which_trades_the_dislocation(tmp_path: Path) -> None:
-    with SimServer(SimSettings(port=0, seed=21, history_dir=None)) as server:
+    # a stepped clock: the books the job re-validates on are the books the dislocation was set on, every run
+    settings = SimSettings(port=0, seed=21, history_dir=None, market_start_ms=REPRODUCIBLE_MARKET_START_MS,
+                           clock_running=False)  # fmt: skip
+    with SimServer(settings) as server:
         config = tmp_path / "arbx.yaml"
         config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "simulator": {"port": server.port},
                                           "spread": {"symbols": ["ETH/USDT"], "min_profit_usdt": 0.01}}))  # fmt: skip
@@ -48,10 +51,14 @@ def test_spread_sensor_fires_the_job_which_trades_the_dislocation(tmp_path: Path
         spot._fund(server.base_url)
         SimAdmin(server.base_url).call("POST", "/dislocations", {"venue": "okx", "coin": "ETH", "bps": 120,
                                                                   "duration_ms": 600000})  # fmt: skip
+        instance = DagsterInstance.ephemeral()
         run = execute_spot_arbitrage.execute_in_process(run_config=request.run_config, resources=resources,
-                                                        instance=DagsterInstance.ephemeral())  # fmt: skip
+                                                        instance=instance)  # fmt: skip
         assert run.success
-        (execution,) = spot_executions(engine, SPOT_ARB_KIND)
+        told = [e.user_message for e in instance.all_logs(run.run_id) if e.user_message.startswith("spot arbitrage")]
+        executions = spot_executions(engine, SPOT_ARB_KIND)
+        assert len(executions) == 1, f"the run recorded {len(executions)} arbitrages; it said {told}"
+        (execution,) = executions
         assert execution.status in ("done", "failed")  # both legs filled, or a short leg flattened
         assert execution.planned["buy_venue"] == "binance" and execution.planned["sell_venue"] == "okx"
         halt(engine, "test")
