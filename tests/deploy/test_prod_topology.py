@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -35,8 +34,6 @@ VENUE, SYMBOL, SPOT = "binance", "DOGE/USDT:USDT", "DOGE/USDT"
 OPEN_JOB = "open_funding_position"
 SNAPSHOT_JOB = "funding_snapshot_job"
 FUNDING_ENDPOINT = "GET /fapi/v1/premiumIndex"  # what the snapshot asks the simulated Binance
-#: the asset job's steps in the run process (the launchpad's choice), not each in a fresh Python
-IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 
 
 @pytest.fixture
@@ -111,7 +108,7 @@ def test_funding_spike_through_the_production_services_survives_a_daemon_restart
         admin.set_funding(VENUE, SYMBOL, SPIKE_RATE)
         with prod_stack(tmp_path, config, dagster_db, env) as stack:
             # the spike's snapshot from the webserver; the daemon's sensor opens the hedge in a run of its own
-            first = stack.finished_run(stack.launch(SNAPSHOT_JOB, IN_PROCESS))
+            first = stack.finished_run(stack.launch(SNAPSHOT_JOB))
             assert first.dagster_run.status == DagsterRunStatus.SUCCESS
             (open_run,) = stack.wait("the open run", lambda: runs_of(stack, OPEN_JOB))
             assert stack.finished_run(open_run).dagster_run.status == DagsterRunStatus.SUCCESS
@@ -121,12 +118,12 @@ def test_funding_spike_through_the_production_services_survives_a_daemon_restart
             stack.wait("every run launched so far to finish", lambda: all_finished(stack))
             # a run in flight when the daemon dies with its group: its snapshot waits on a slow venue answer
             admin.add_fault(venue=VENUE, endpoint=FUNDING_ENDPOINT, kind="latency", latency_ms=30_000)
-            cut = stack.launch(SNAPSHOT_JOB, IN_PROCESS)
+            cut = stack.launch(SNAPSHOT_JOB)
             stack.wait("the cut run's step to start", lambda: step_started(stack, cut))
             stack.services["daemon"].kill()
             admin.clear_faults()
             admin.advance_hours(8)  # the next settlement: a new signal key while the spike holds
-            queued = stack.launch(SNAPSHOT_JOB, IN_PROCESS)
+            queued = stack.launch(SNAPSHOT_JOB)
             statuses = stack.statuses()  # no daemon: one run left STARTED, one waiting in PostgreSQL's queue
             assert (statuses[cut], statuses[queued]) == (DagsterRunStatus.STARTED, DagsterRunStatus.QUEUED)
             stack.services["daemon"].start()
