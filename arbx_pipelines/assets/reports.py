@@ -35,6 +35,8 @@ from arbx_pipelines.core.backtest.data import BacktestInputError, attach_prices,
 from arbx_pipelines.core.backtest.engine import run_backtest
 from arbx_pipelines.core.backtest.params import STRATEGIES, ParamError, parse_params
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
+from arbx_pipelines.engine.executor import SPOT_ARB_KIND
+from arbx_pipelines.engine.report import stats_per_day
 from arbx_pipelines.reports.backtest_report import add_forecast_outlook, build_backtest_report
 from arbx_pipelines.reports.documents import MIN_ANNUALIZE_DAYS, Report, ReportFiles, metadata_markdown, write_report
 from arbx_pipelines.reports.performance import build_performance_report
@@ -43,6 +45,7 @@ from arbx_pipelines.resources.settings import SettingsResource
 from arbx_pipelines.storage.funding import last_settlement_time, settlements
 from arbx_pipelines.storage.pnl import activity
 from arbx_pipelines.storage.prices import price_points
+from arbx_pipelines.storage.spot_arbitrage import fills_of_execution, spot_executions
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
 
@@ -134,8 +137,11 @@ def daily_pnl(
 @asset(
     group_name="reports",
     output_required=False,
-    deps=[AssetDep("daily_pnl", partition_mapping=AllPartitionMapping())],
-    description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts.",
+    deps=[
+        AssetDep("daily_pnl", partition_mapping=AllPartitionMapping()),
+        AssetDep("spot_arbitrage", partition_mapping=AllPartitionMapping()),
+    ],
+    description="On demand: equity, drawdown, funding vs fees and per-symbol P&L charts, and the spot arbitrages.",
 )
 def performance_report(
     context: AssetExecutionContext,
@@ -145,7 +151,9 @@ def performance_report(
 ) -> Iterator[AssetMaterialization]:
     end = datetime.now(UTC) + timedelta(days=1)
     days = activity(database.engine, end - timedelta(days=config.days + 1), end)
-    report = build_performance_report(days, Decimal(str(config.capital_usdt)))
+    executions = spot_executions(database.engine, SPOT_ARB_KIND, start=end - timedelta(days=config.days + 1), end=end)
+    spot = stats_per_day([(e, fills_of_execution(database.engine, e.id)) for e in executions])
+    report = build_performance_report(days, Decimal(str(config.capital_usdt)), spot=spot)
     files = write_report(report, reports_dir(settings) / f"performance-{_stamp()}")
     context.log.info(f"performance report over {len(days)} days written to {files.html}")
     yield report_materialization(context, report, files, {"days_with_activity": len(days)})

@@ -55,6 +55,16 @@ def day_stats(executions: Sequence[tuple[ArbExecution, Sequence[ArbFill]]]) -> D
     )
 
 
+def stats_per_day(executions: Sequence[tuple[ArbExecution, Sequence[ArbFill]]]) -> list[tuple[str, DayStats]]:
+    """:func:`day_stats` for each UTC day (ISO date) with any arbitrage, oldest first."""
+    by_day: dict[str, list[tuple[ArbExecution, Sequence[ArbFill]]]] = {}
+    for execution, fills in executions:
+        created = execution.created_at
+        day = (created if created.tzinfo is None else created.astimezone(UTC)).date().isoformat()
+        by_day.setdefault(day, []).append((execution, fills))
+    return [(day, day_stats(rows)) for day, rows in sorted(by_day.items())]
+
+
 def heartbeat_age_s(raw: str | None, now: datetime | None = None) -> float | None:
     """Seconds since the engine's last heartbeat; None when there never was one or it cannot be read."""
     if not raw:

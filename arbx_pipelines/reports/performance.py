@@ -9,14 +9,22 @@ import numpy as np
 
 from arbx_pipelines.core.backtest.metrics import max_drawdown, sharpe_ratio, sortino_ratio
 from arbx_pipelines.core.daily_pnl import DayActivity, day_bounds
+from arbx_pipelines.engine.report import DayStats
 from arbx_pipelines.reports import charts
 from arbx_pipelines.reports.documents import Report, annualized_text
 
 
-def build_performance_report(days: Sequence[DayActivity], capital: Decimal, title: str = "Performance") -> Report:
-    """Equity = capital + cumulative daily net P&L (end of each UTC day)."""
+def build_performance_report(
+    days: Sequence[DayActivity],
+    capital: Decimal,
+    title: str = "Performance",
+    spot: Sequence[tuple[str, DayStats]] = (),
+) -> Report:
+    """Equity = capital + cumulative daily net P&L of the hedges (end of each UTC day). The spot engine's arbitrages
+    (``spot``: per UTC day with any) are reported beside it, in their own lines and table."""
     if not days:
-        return Report(title, [("days with activity", "0")], {}, notes=["No positions, fills or funding yet."])
+        report = Report(title, [("days with activity", "0")], {}, notes=["No positions, fills or funding yet."])
+        return _with_spot(report, spot)
     times = np.array([int(day_bounds(d.day)[1].timestamp()) for d in days], dtype=np.int64)
     net = np.array([float(d.net) for d in days])
     funding = np.array([float(d.funding) for d in days])
@@ -58,7 +66,7 @@ def build_performance_report(days: Sequence[DayActivity], capital: Decimal, titl
     rows = [["day", "funding", "fees", "price P&L", "net"]] + [
         [str(d.day), f"{d.funding:.4f}", f"{d.fees:.4f}", f"{d.price_pnl:.4f}", f"{d.net:.4f}"] for d in days[-31:]
     ]
-    return Report(
+    report = Report(
         title=title,
         summary=summary,
         charts={
@@ -72,6 +80,27 @@ def build_performance_report(days: Sequence[DayActivity], capital: Decimal, titl
         tables={"Last 31 days with activity": rows},
         notes=notes,
     )
+    return _with_spot(report, spot)
+
+
+def _with_spot(report: Report, spot: Sequence[tuple[str, DayStats]]) -> Report:
+    """The spot arbitrage lines: arbitrages and how many filled both legs as planned, expected vs realized P&L
+    (the USDT flow of their fills), and a table per UTC day."""
+    if not spot:
+        return report
+    arbitrages = sum(stats.arbitrages for _, stats in spot)
+    succeeded = sum(stats.succeeded for _, stats in spot)
+    expected = sum((stats.expected_pnl for _, stats in spot), Decimal(0))
+    realized = sum((stats.realized_pnl for _, stats in spot), Decimal(0))
+    report.summary.extend([
+        ("spot arbitrages (both legs as planned)", f"{arbitrages} ({succeeded}, {succeeded / arbitrages:.0%})"),
+        ("spot arbitrage P&L expected / realized", f"{expected:.4f} / {realized:.4f} USDT"),
+    ])  # fmt: skip
+    rows = [["day", "arbitrages", "succeeded", "expected", "realized"]] + [
+        [day, str(s.arbitrages), str(s.succeeded), f"{s.expected_pnl:.4f}", f"{s.realized_pnl:.4f}"] for day, s in spot
+    ]
+    report.tables["Spot arbitrage per day"] = rows
+    return report
 
 
 def _calendar_daily(days: Sequence[DayActivity], capital: float) -> np.ndarray:

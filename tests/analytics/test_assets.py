@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from arbx_pipelines.assets.analytics import capital_allocation, funding_forecasts, opportunity_ranking
 from arbx_pipelines.assets.reports import backtest_report, daily_pnl, performance_report
+from arbx_pipelines.engine.executor import SPOT_ARB_KIND
 from arbx_pipelines.history.records import FundingRecord, PriceRecord
 from arbx_pipelines.resources.database import DatabaseResource
 from arbx_pipelines.resources.settings import SettingsResource
@@ -167,3 +168,39 @@ def test_daily_pnl_and_performance_report(migrated_engine: Engine, resources: di
     assert len(_images(description)) == 4
     assert "| annualized return | n/a (less than 7 days) |" in description  # one day is no basis for a year
     assert Path(meta["html"].value).is_file()  # type: ignore[arg-type]
+
+
+def _spot_arbitrage(engine: Engine, at: datetime) -> None:
+    """One spot arbitrage of 0.01 ETH: bought at 3000 on Binance, sold at 3030 on OKX, 0.03 USDT fee on each leg."""
+    with transaction(engine) as session:
+        execution = Execution(
+            execution_key="spot-t-1", kind=SPOT_ARB_KIND, venue="cross", symbol="ETH/USDT", status="done",
+            planned={"expected_profit": "0.25", "buy_venue": "binance", "sell_venue": "okx"},
+            created_at=at, updated_at=at,
+        )  # fmt: skip
+        session.add(execution)
+        session.flush()
+        for leg, venue, side, price in (("buy", "binance", "buy", 3000), ("sell", "okx", "sell", 3030)):
+            order = Order(
+                client_order_id=f"spot-t-1-{leg}", execution_id=execution.id, leg=leg, venue=venue,
+                symbol="ETH/USDT", side=side, order_type="limit", amount=Decimal("0.01"), status="closed",
+                created_at=at, updated_at=at,
+            )  # fmt: skip
+            session.add(order)
+            session.flush()
+            session.add(
+                Fill(order_id=order.id, venue=venue, trade_id=f"t-{leg}", symbol="ETH/USDT", side=side,
+                     amount=Decimal("0.01"), price=Decimal(price), fee=Decimal("0.03"), fee_currency="USDT", time=at)
+            )  # fmt: skip
+
+
+def test_performance_report_includes_the_spot_arbitrages(migrated_engine: Engine, resources: dict[str, object]) -> None:
+    day = (datetime.now(UTC) - timedelta(days=1)).date()
+    _spot_arbitrage(migrated_engine, datetime(day.year, day.month, day.day, 9, tzinfo=UTC))
+    report = materialize([performance_report], resources=resources)
+    assert report.success
+    description = report.asset_materializations_for_node("performance_report")[0].description or ""
+    assert "| spot arbitrages (both legs as planned) | 1 (1, 100%) |" in description
+    # realized: 30.30 received - 30.00 paid - 0.06 fees
+    assert "| spot arbitrage P&L expected / realized | 0.2500 / 0.2400 USDT |" in description
+    assert f"| {day.isoformat()} | 1 | 1 | 0.2500 | 0.2400 |" in description

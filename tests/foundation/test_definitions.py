@@ -34,6 +34,7 @@ LINEAGE = [
     ("positions", "daily_pnl"),
     ("funding_payments", "daily_pnl"),
     ("daily_pnl", "performance_report"),
+    ("spot_arbitrage", "performance_report"),
     ("funding_snapshot", "quotes"),
 ]
 

@@ -22,7 +22,7 @@ UPSTREAM = {
     "funding_forecasts": {"funding_history"},
     "backtest_report": {"funding_history", "funding_forecasts"},
     "daily_pnl": {"positions", "funding_payments"},
-    "performance_report": {"daily_pnl"},
+    "performance_report": {"daily_pnl", "spot_arbitrage"},
 }
 ALL_ASSETS = {"markets", "funding_snapshot", "quotes", "funding_history", "symbol_funding_stats", "funding_forecasts",
               "opportunity_ranking", "capital_allocation", "daily_pnl", "performance_report", "backtest_report",
