@@ -28,9 +28,11 @@ from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.slots import OffLoopVenueSlots, Runner
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.inventory import committed_coins, declared_left
 from arbx_pipelines.execution.lock_owner import this_owner
 from arbx_pipelines.execution.risk_state import load_risk_state
 from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.positions import ACTIVE_STATUSES, PositionRecord, positions_with_status
 from arbx_pipelines.storage.state import DatabaseState, StateStore, lock_token
 from arbx_pipelines.venues.client import VenueClient
 
@@ -91,10 +93,18 @@ class SpotEngine:
         land after a newer one and hand out coins an arbitrage already used."""
         async with self._balance_locks.setdefault(venue, asyncio.Lock()):
             fresh = await self.clients[venue].balances(MarketType.SPOT)
+            hedges = await asyncio.to_thread(positions_with_status, self.deps.engine, ACTIVE_STATUSES, venue)
             for key in [key for key in self.balances if key[0] == venue and key[1] not in fresh]:
                 self.balances[key] = Decimal(0)  # venues leave out what they no longer hold
             for asset, balance in fresh.items():
-                self.balances[(venue, asset)] = balance.free
+                self.balances[(venue, asset)] = self._tradable(venue, asset, balance.free, hedges)
+
+    def _tradable(self, venue: str, coin: str, free: Decimal, hedges: Sequence[PositionRecord]) -> Decimal:
+        """Free coins no funding hedge needs: a positive hedge's spot leg, and the declared inventory a negative hedge
+        may sell, are never the engine's to sell (selling them would leave a hedge naked)."""
+        declared = self.deps.strategy.declared_inventory(venue, coin)
+        held = committed_coins(coin, venue, hedges) + declared_left(coin, venue, declared, hedges)
+        return max(free - held, Decimal(0))
 
     def free(self) -> dict[tuple[str, str], Decimal]:
         free = dict(self.balances)

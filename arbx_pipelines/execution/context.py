@@ -47,6 +47,9 @@ class ExecutionSettings:
     #: a spot arbitrage's task timeout (``spread.task_timeout_seconds``): past it plus the in-flight window, no live
     #: engine or run still works on an arbitrage, and reconcile may finish it
     spot_task_timeout_s: float = 20.0
+    #: base coins the spot engine trades from inventory (``spread.symbols`` while spread is active): their balance
+    #: beyond what the hedges and the declaration explain is its working inventory, not unknown exposure
+    spot_engine_coins: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -91,6 +94,9 @@ def settings_from_config(loaded: LoadedConfig) -> ExecutionSettings:
         pending_orders_per_venue=cfg.execution.max_pending_orders_per_venue,
         correction_rounds=cfg.execution.correction_rounds,
         spot_task_timeout_s=cfg.spread.task_timeout_seconds,
+        spot_engine_coins=frozenset(s.split("/")[0] for s in cfg.spread.symbols)
+        if cfg.spread.active(cfg.mode)
+        else frozenset(),
     )
 
 

@@ -3,8 +3,9 @@
 - Venue -> records: a perpetual position or a spot coin balance the database and ``strategy.spot_inventory`` cannot
   account for is ``unknown_exposure``, never adopted, closed or sold. The expected balance of a coin is the declared
   inventory + what positive-funding hedges bought - what negative-funding ones sold
-  (:func:`~arbx_pipelines.execution.inventory.expected_coins`); only the excess over it is unknown. A declared coin
-  well below its expected balance is ``inventory_missing`` (a warning).
+  (:func:`~arbx_pipelines.execution.inventory.expected_coins`); only the excess over it is unknown, except for the
+  coins the spot engine trades (``spread.symbols``), whose excess is its working inventory. A declared coin well
+  below its expected balance is ``inventory_missing`` (a warning).
 - Records -> venue: an ``open`` position whose perpetual leg (or, for a positive-funding hedge, whose spot coins) the
   venue does not hold at all (liquidated, closed by hand, or the venue's world gone) is marked ``missing`` with a
   critical ``position_missing`` alert: never left ``open``, never traded back.
@@ -109,6 +110,8 @@ async def compare_holdings(
         declared = declared_coins.get(coin, ZERO)
         expected = expected_coins(coin, venue, declared, active)
         rules = markets[spot_symbol].rules
+        if balance > max(expected, ZERO) and coin in deps.settings.spot_engine_coins:
+            continue  # the spot engine's working inventory: its trades are recorded with their own executions
         if balance > max(expected, ZERO):  # coins sold beyond the declaration (borrowed) hide nothing held
             difference, kind = balance - max(expected, ZERO), "excess"
         elif declared > 0:

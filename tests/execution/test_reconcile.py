@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -28,6 +29,7 @@ from tests.execution.simkit import (
     Admin,
     ccxt_client,
     declared_inventory,
+    fast_settings,
     make_deps,
     start_sim,
     venue_client,
@@ -161,6 +163,21 @@ def test_declared_inventory_is_known_exposure_and_only_coins_beyond_it_are_unkno
     with transaction(deps.engine) as session:
         alerts = session.execute(select(Alert)).scalars().all()
     assert [(a.kind, a.severity, a.symbol) for a in alerts] == [("unknown_exposure", "critical", "DOGE/USDT")]
+
+
+def test_the_spot_engines_coins_are_its_inventory_not_unknown_exposure(server: SimServer, sqlite_url: str) -> None:
+    """Coins the spot engine trades (``spread.symbols`` while spread is active) are its working inventory; any other
+    coin beyond the records is still unknown."""
+    admin = Admin(server.base_url)
+    deps = make_deps(sqlite_url, settings=replace(fast_settings(), spot_engine_coins=frozenset({"DOGE"})))
+    admin.set_balance("binance", "spot", "DOGE", 1300)
+    admin.set_balance("binance", "spot", "LINK", 30)
+
+    async def scenario() -> list[dict[str, str]]:
+        async with venue_client(server) as client:
+            return (await reconcile_venue(deps, client)).unknown_exposure
+
+    assert [item["symbol"] for item in asyncio.run(scenario())] == ["LINK/USDT"]
 
 
 def test_declared_coins_missing_from_the_wallet_are_a_warning(server: SimServer, sqlite_url: str) -> None:
