@@ -41,12 +41,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "UI tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
-# Two workers, one test file per worker at a time (--dist loadfile: a file's shared simulator and Dagster fixtures
+# Four workers: most tests wait on Dagster, the simulator or a subprocess rather than on a core, so four keep both
+# cores busy. One test file per worker at a time (--dist loadfile: a file's shared simulator and Dagster fixtures
 # start once), handed out in collection order (--no-loadscope-reorder; tests/conftest.py collects the longest files
-# first, so no worker ends alone on a long file). Tests marked `isolated` (process signals and supervision, whose outcome must not depend on what other
-# tests did to a shared worker process) then run alone in a fresh process. Coverage of arbx_pipelines is measured over
-# both and printed; below 80 % fails.
-PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder -m "not isolated" --cov=arbx_pipelines --cov-report= --durations=15
+# first, so no worker ends alone on a long file). Tests marked `isolated` (process signals and supervision, whose
+# outcome must not depend on what other tests did to a shared worker process) then run alone in a fresh process.
+# Coverage of arbx_pipelines is measured over both and printed; below 80 % fails.
+PYTEST_ARGS ?= -n 4 --dist loadfile --no-loadscope-reorder -m "not isolated" --cov=arbx_pipelines --cov-report= --durations=15
 ISOLATED_ARGS ?= -m isolated --cov=arbx_pipelines --cov-append --cov-report=term:skip-covered --cov-fail-under=80
 
 pytest: install browser
