@@ -35,10 +35,16 @@ DAEMON_THREADS: dict[str, Any] = {
 }
 
 
+#: a run whose process died with an earlier start (arbx run killed, the machine rebooted) is marked failed instead
+#: of staying STARTED for ever and holding its symbol's slot in the run queue (as in production, ``dagster.yaml``)
+RUN_MONITORING: dict[str, Any] = {"enabled": True, "poll_interval_seconds": 15, "start_timeout_seconds": 180}
+
+
 def embedded_instance_config() -> dict[str, Any]:
     return {
         "run_coordinator": RUN_QUEUE,
         "run_launcher": WARM_LAUNCHER,
+        "run_monitoring": RUN_MONITORING,
         **DAEMON_THREADS,
         "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
         "telemetry": {"enabled": False},
@@ -46,13 +52,19 @@ def embedded_instance_config() -> dict[str, Any]:
     }
 
 
+def _earlier_configs() -> list[dict[str, Any]]:
+    """What earlier arbx versions wrote: without the warm run launcher and run monitoring, then without monitoring."""
+    current = embedded_instance_config()
+    without = [("run_launcher", "run_monitoring"), ("run_monitoring",)]
+    return [{k: v for k, v in current.items() if k not in keys} for keys in without]
+
+
 def ensure_dagster_home(path: Path) -> Path:
     """Create DAGSTER_HOME with the embedded instance config unless one is already there (a config an earlier
-    arbx wrote, without the warm run launcher, is brought up to date; one the user edited is kept)."""
+    arbx wrote is brought up to date; one the user edited is kept)."""
     path.mkdir(parents=True, exist_ok=True)
     config_file = path / "dagster.yaml"
-    earlier = {k: v for k, v in embedded_instance_config().items() if k != "run_launcher"}
-    if not config_file.exists() or yaml.safe_load(config_file.read_text(encoding="utf-8")) == earlier:
+    if not config_file.exists() or yaml.safe_load(config_file.read_text(encoding="utf-8")) in _earlier_configs():
         config_file.write_text(yaml.safe_dump(embedded_instance_config(), sort_keys=False), encoding="utf-8")
     return path
 

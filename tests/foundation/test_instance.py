@@ -12,9 +12,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from dagster import DagsterInstance
 
-from arbx_pipelines.instance import SYMBOL_TAG, ensure_dagster_home
+from arbx_pipelines.instance import SYMBOL_TAG, embedded_instance_config, ensure_dagster_home
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +32,24 @@ def test_embedded_instance_is_sqlite_with_symbol_limit(tmp_path: Path) -> None:
     with DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert _symbol_limit(instance) == [{"key": SYMBOL_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+        assert instance.run_monitoring_enabled  # runs of a killed start are marked failed, never left STARTED
     before = (home / "dagster.yaml").read_text()
     ensure_dagster_home(home)  # a restart keeps the existing instance (and its history)
     assert (home / "dagster.yaml").read_text() == before
+
+
+def test_a_config_an_earlier_arbx_wrote_gains_run_monitoring_and_an_edited_one_is_kept(tmp_path: Path) -> None:
+    home = tmp_path / ".dagster_home"
+    home.mkdir()
+    earlier = {k: v for k, v in yaml.safe_load(yaml.safe_dump(embedded_instance_config())).items()
+               if k != "run_monitoring"}  # fmt: skip
+    (home / "dagster.yaml").write_text(yaml.safe_dump(earlier))
+    ensure_dagster_home(home)
+    assert yaml.safe_load((home / "dagster.yaml").read_text())["run_monitoring"]["enabled"] is True
+    edited = {**earlier, "telemetry": {"enabled": True}}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(edited))
+    ensure_dagster_home(home)
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == edited
 
 
 @pytest.fixture
