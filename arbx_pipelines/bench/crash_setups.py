@@ -11,6 +11,10 @@ built with it (``case_setup``), in the sweep and in ``arbx bench crash`` alike:
   with spot sold and perp long, then empties the spot wallet's USDT, so the close must move USDT back to buy;
 - a look-up by client order id (``order.lookup_*``): the venue accepts one perpetual order request and drops the
   connection before answering, so the protocol looks the order up;
+- a leg changed by hand before a close or a cut (``drift.committed``): the ``drifted`` world sells a third of the
+  spot leg by hand after the open;
+- a rebalance that finds nothing to do (``decision.committed``): the ``balanced`` world leaves the hedge as opened;
+- an open's correction (``correction.intent_committed``): the venue fills one perpetual order request only partly;
 - an IOC order still open at its deadline (``order.cancel_*``): the simulator's ``rest_unfilled`` fault makes the
   venue acknowledge one order request open and leave it resting unfilled, so the protocol cancels it; the order
   timeout of such a case is short (it only decides when the cancel is sent).
@@ -34,6 +38,11 @@ if TYPE_CHECKING:
     from arbx_pipelines.bench.crash_world import CrashWorld
 
 NEGATIVE_FUNDING = "negative_funding"
+DRIFTED = "drifted"
+BALANCED = "balanced"
+VARIANTS = ("", NEGATIVE_FUNDING, DRIFTED, BALANCED)
+#: the share of an order the partial-fill fault of an open's correction case fills
+CORRECTION_FILL_RATIO = 0.3
 #: the coins a negative-funding world holds and declares as sellable inventory
 INVENTORY_COINS = Decimal(20_000)
 #: a step of the stepped clock that crosses at least one settlement on every venue (the longest interval is 8 h)
@@ -86,6 +95,13 @@ def case_setup(venue: str, job: str, point: str) -> CaseSetup:
         return CaseSetup(venue_faults=(resting,), settings=settings)
     if job == "close" and point in TRANSFER_POINTS:
         return CaseSetup(variant=NEGATIVE_FUNDING)
+    if job in ("close", "reduce_leverage") and point == "drift.committed":
+        return CaseSetup(variant=DRIFTED)
+    if job == "rebalance_hedge" and point == "decision.committed":
+        return CaseSetup(variant=BALANCED)
+    if job == "open" and point == "correction.intent_committed":
+        partial = {"kind": "partial_fill", "venue": venue, "endpoint": PERP_ORDER_ENDPOINT[venue], "times": 1}
+        return CaseSetup(venue_faults=(partial | {"fill_ratio": CORRECTION_FILL_RATIO},))
     return CaseSetup()
 
 
@@ -101,7 +117,7 @@ def stock_inventory(world: CrashWorld, variant: str) -> StrategyParams:
 
 def prepare_world(world: CrashWorld, job: str, variant: str) -> int | None:
     """Build ``job``'s precondition in ``world`` by the real paths; returns the position the job acts on."""
-    if variant not in ("", NEGATIVE_FUNDING):
+    if variant not in VARIANTS:
         raise ValueError(f"unknown world variant {variant!r}")
     sign = -1 if variant == NEGATIVE_FUNDING else 1
     world.spike_funding(sign)
@@ -111,8 +127,11 @@ def prepare_world(world: CrashWorld, job: str, variant: str) -> int | None:
         return None
     position_id = world.open_position(sign)
     if job == "rebalance_hedge":
-        world.drift_position()
+        if variant != BALANCED:
+            world.drift_position()
         return position_id
+    if variant == DRIFTED:
+        world.drift_position()
     world.admin.call("POST", "/time", {"advance_ms": PAST_SETTLEMENT_MS})
     if job == "reduce_leverage":
         world.near_liquidation()
