@@ -238,7 +238,7 @@ class CrashWorld:
         spot, perp = spot_held(exchange) - spot_at_start, perp_held(exchange)
         positions = records_of(self.engine, self.venue.value, (SPOT, PERP)).positions
         self.engine.dispose()
-        db_file = self.workdir / f"start-{job}.db"
+        db_file = self.workdir / f"start-{job}-{variant or 'plain'}.db"  # one file per starting point
         shutil.copyfile(self.db_path, db_file)
         hand = frozenset(self.hand_orders)
         return StartingPoint(simulator, db_file, spot_at_start, hand, position_id, spot, perp, positions, self.strategy)
