@@ -3,8 +3,9 @@ seeded fault-fuzzer schedules; after each, reconcile runs at once and the invari
 
 Prints the crash points x jobs x venues tried, how many converged (no duplicate order, no naked leg, records equal
 to the venue, a second reconcile changes nothing), the violations by kind, each violation with its point or seed
-(``--seed S --schedules 1 --no-matrix`` replays schedule S), and the time taken. Exit 1 when anything did not
-converge.
+(``--seed S --schedules 1 --no-matrix`` replays schedule S), the points no run reached and those a venue cannot
+pass (not applicable, e.g. a transfer on OKX's unified account), and the time taken. Exit 1 when anything did not
+converge or a point was never reached.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from arbx_pipelines.bench.crash_cases import CaseResult
 from arbx_pipelines.bench.crash_fuzz import make_schedule, run_schedule
-from arbx_pipelines.bench.crash_sweep import Figures, Worlds, full_cases, registry, run_matrix
+from arbx_pipelines.bench.crash_sweep import Figures, Worlds, full_cases, inapplicable_cases, registry, run_matrix
 from arbx_pipelines.bench.crash_world import JOBS
 
 
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 cases = full_cases(venues, points)
                 report["matrix"] = run_matrix(worlds, cases, all_hits=True, progress=_progress(args)).as_dict()
                 report["matrix"]["cases"] = len(cases)
+                report["matrix"]["not_applicable"] = inapplicable_cases(venues, points)
             fuzz = Figures()
             fuzz_started = time.perf_counter()
             for seed in range(args.seed, args.seed + args.schedules):
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print(report)
-    failed = report.get("matrix", {}).get("violations") or report["fuzzer"]["violations"]
+    matrix = report.get("matrix", {})
+    failed = matrix.get("violations") or matrix.get("never_reached") or report["fuzzer"]["violations"]
     return 1 if failed else 0
 
 
@@ -87,6 +90,11 @@ def _print(report: dict[str, Any]) -> None:
             f"({matrix['killed']} killed at their point, {matrix['not_reached']} ran to the end past no (further) hit)"
         )
         print(f"matrix: {_line(matrix)}")
+        killed = matrix["per_point"]
+        converged = sum(1 for counts in killed.values() if counts["converged"] == counts["killed"])
+        print(f"matrix: {len(killed)} (venue, job, point) killed at least once, {converged} converged at every hit")
+        print(f"matrix: never reached {len(matrix['never_reached'])}: {', '.join(matrix['never_reached']) or '-'}")
+        print(f"matrix: not applicable {len(matrix['not_applicable'])}: {'; '.join(matrix['not_applicable']) or '-'}")
     fuzz = report["fuzzer"]
     if fuzz["schedules"]:
         last = fuzz["first_seed"] + fuzz["schedules"] - 1

@@ -14,7 +14,7 @@ from arbx_pipelines.bench.crash_checks import Start, Verdict, check, look_at_ven
 from arbx_pipelines.bench.crash_child import ChildResult, StatementHooks, failing_state, run_forked
 from arbx_pipelines.bench.crash_world import CLIENT_TIMEOUT_MS, PERP, SPOT, CrashWorld, StartingPoint
 from arbx_pipelines.execution.close_hedge import close_hedge
-from arbx_pipelines.execution.context import ExecutionDeps
+from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
 from arbx_pipelines.execution.open_hedge import OpenRequest, open_hedge
 from arbx_pipelines.execution.rebalance import rebalance_hedge
 from arbx_pipelines.execution.reconcile import ReconcileReport, reconcile_venue
@@ -116,15 +116,21 @@ def run_case(
     venue_faults: Sequence[dict[str, Any]] = (),
     after_child: Callable[[], None] | None = None,
     client_timeout_ms: int = CLIENT_TIMEOUT_MS,
+    variant: str = "",
+    settings: ExecutionSettings | None = None,
 ) -> CaseResult:
-    """Fresh world, precondition, the job in a child (killed at ``crash_at``, faulted by ``faults`` and the
-    simulator's ``venue_faults``), then the venue comes back whole (faults cleared), reconcile runs twice and the
-    invariants are checked after each. ``client_timeout_ms`` is the venue client's request timeout in this case."""
+    """Fresh world (``variant``, see crash_setups), precondition, the job in a child (killed at ``crash_at``, faulted
+    by ``faults`` and the simulator's ``venue_faults``), then the venue comes back whole (faults cleared), reconcile
+    runs twice and the invariants are checked after each. ``client_timeout_ms`` is the venue client's request
+    timeout in this case, ``settings`` its execution settings (the world's by default)."""
     world.client_timeout_ms = client_timeout_ms
+    default_settings = world.settings
+    world.settings = settings or default_settings
     try:
-        return _run_case(world, job, crash_at, state_kind, faults, venue_faults, after_child)
+        return _run_case(world, job, crash_at, state_kind, faults, venue_faults, after_child, variant)
     finally:
         world.client_timeout_ms = CLIENT_TIMEOUT_MS
+        world.settings = default_settings
 
 
 def _run_case(
@@ -135,9 +141,10 @@ def _run_case(
     faults: ChildFaults,
     venue_faults: Sequence[dict[str, Any]],
     after_child: Callable[[], None] | None,
+    variant: str,
 ) -> CaseResult:
     started = time.perf_counter()
-    start = world.start_case(job)
+    start = world.start_case(job, variant)
     position_id = start.position_id
     for rule in venue_faults:
         world.admin.add_fault(**rule)

@@ -8,6 +8,11 @@ and its run is checked all the same.
 The suite kills only where a kill can land: one clean run of each job on each venue lists the points it passes
 (``reached``), and ``suite_kills`` picks from them every point name once per venue and every (job, point) on at least
 one venue; a kill at a point the clean run never passes would only repeat the clean run.
+
+A point that needs more than the job's plain world (a transfer, a funding settlement, an order left resting: see
+crash_setups) runs in the world and with the faults it needs; a point a venue cannot pass (a transfer on OKX's
+unified account) is reported as not applicable there, never tried. A point whose first hit no run reaches is
+listed as never reached: a hole in the sweep, not a pass.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arbx_pipelines.bench.crash_cases import CaseResult, run_case
+from arbx_pipelines.bench.crash_setups import case_setup, not_applicable
 from arbx_pipelines.bench.crash_world import JOBS, PATIENT_TIMEOUT_MS, CrashWorld
 from arbx_pipelines.execution.crashpoints import CRASH_POINTS
 
@@ -34,9 +40,10 @@ def registry() -> dict[str, tuple[str, ...]]:
     return {job: points_of(job) for job in JOBS}
 
 
-def reached(world: CrashWorld, job: str, state: str) -> tuple[CaseResult, tuple[str, ...]]:
-    """One clean run of ``job`` (no kill, no fault), checked like any case, and the points it passed, in order."""
-    result = run_case(world, job, None, state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
+def reached(world: CrashWorld, job: str, state: str, variant: str = "") -> tuple[CaseResult, tuple[str, ...]]:
+    """One clean run of ``job`` (no kill, no fault) in world ``variant``, checked like any case, and the points it
+    passed, in order."""
+    result = run_case(world, job, None, state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS, variant=variant)
     names = tuple(dict.fromkeys(p for p in result.child.passed if p in CRASH_POINTS[job]))
     return result, names
 
@@ -71,10 +78,21 @@ def state_for(venue: str, job: str, point: str, redis: bool) -> str:
 
 
 def sweep_point(world: CrashWorld, job: str, point: str, *, all_hits: bool, state: str) -> Iterator[CaseResult]:
-    """Kill ``job`` at ``point`` (its first hit; with ``all_hits`` every hit in turn) and check each case."""
+    """Kill ``job`` at ``point`` (its first hit; with ``all_hits`` every hit in turn) and check each case, in the
+    world and with the faults the point needs (``case_setup``)."""
+    setup = case_setup(world.venue.value, job, point)
     hit = 1
     while True:
-        result = run_case(world, job, f"{point}#{hit}", state_kind=state, client_timeout_ms=PATIENT_TIMEOUT_MS)
+        result = run_case(
+            world,
+            job,
+            f"{point}#{hit}",
+            state_kind=state,
+            client_timeout_ms=PATIENT_TIMEOUT_MS,
+            variant=setup.variant,
+            venue_faults=setup.venue_faults,
+            settings=setup.settings,
+        )
         yield result
         if not result.killed or not all_hits or hit >= MAX_HITS:
             return
@@ -98,6 +116,12 @@ class Figures:
     hung: int = 0
     seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
+    #: "venue job point" whose first hit no run reached (a hole in the sweep)
+    never_reached: list[str] = field(default_factory=list)
+    #: "venue job point: why" of points the venue cannot pass, not tried
+    not_applicable: list[str] = field(default_factory=list)
+    #: "venue job point" -> [cases killed there, of them converged]
+    per_point: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, result: CaseResult, label: str = "") -> None:
         self.tried += 1
@@ -113,6 +137,15 @@ class Figures:
         self.seconds += result.seconds
         if not result.converged:
             self.violations.append(f"{label}{result.describe()}")
+        if result.crash_at is not None:
+            point, _, hit = result.crash_at.partition("#")
+            name = f"{result.venue} {result.job} {point}"
+            if result.killed:
+                counts = self.per_point.setdefault(name, [0, 0])
+                counts[0] += 1
+                counts[1] += result.converged
+            elif hit in ("", "1"):
+                self.never_reached.append(name)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +161,9 @@ class Figures:
             "hung": self.hung,
             "seconds": round(self.seconds, 1),
             "violations": list(self.violations),
+            "never_reached": list(self.never_reached),
+            "not_applicable": list(self.not_applicable),
+            "per_point": {name: {"killed": k, "converged": c} for name, (k, c) in self.per_point.items()},
         }
 
 
@@ -165,4 +201,16 @@ def run_matrix(
 
 
 def full_cases(venues: Sequence[str], points: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
-    return [(venue, job, point) for venue in venues for job in JOBS for point in points[job]]
+    """Every (venue, job, point) a venue can pass (``inapplicable_cases`` lists the rest)."""
+    return [(v, job, point) for v in venues for job in JOBS for point in points[job] if not not_applicable(v, point)]
+
+
+def inapplicable_cases(venues: Sequence[str], points: Mapping[str, Sequence[str]]) -> list[str]:
+    """ "venue job point: why" of every point a venue cannot pass."""
+    return [
+        f"{venue} {job} {point}: {why}"
+        for venue in venues
+        for job in JOBS
+        for point in points[job]
+        if (why := not_applicable(venue, point))
+    ]

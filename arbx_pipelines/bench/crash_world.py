@@ -21,7 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 import ccxt
 import redis
 
+from arbx_pipelines.core.decision_inputs import StrategyParams
 from arbx_pipelines.core.models import Mode, Venue
 from arbx_pipelines.execution.context import ExecutionDeps, ExecutionSettings
 from arbx_pipelines.execution.open_hedge import OpenRequest, OpenStatus, open_hedge
@@ -141,6 +142,8 @@ class StartingPoint:
     spot: Decimal
     perp: Decimal
     positions: tuple[AuditPosition, ...]
+    #: the strategy of the world (a negative-funding one declares the spot inventory it may sell)
+    strategy: StrategyParams = field(default_factory=StrategyParams)
 
 
 def spot_held(exchange: Any) -> Decimal:
@@ -182,17 +185,21 @@ class CrashWorld:
         #: venue order ids of trades the harness made by hand (a drift): not the execution's, never recorded
         self.hand_orders: set[str] = set()
         self._starting_points: dict[str, StartingPoint] = {}
-        #: the venue client's request timeout, set per case (run_case)
+        #: the venue client's request timeout and the execution settings, set per case (run_case)
         self.client_timeout_ms = CLIENT_TIMEOUT_MS
+        self.settings = SETTINGS
+        self.strategy = StrategyParams()
 
     # ----- per case --------------------------------------------------------------------------------------
-    def start_case(self, job: str) -> StartingPoint:
-        """A new simulator and database in the state ``job`` starts from (built by the real path the first time)."""
-        if job not in self._starting_points:
-            self._starting_points[job] = self._build_starting_point(job)
-        point = self._starting_points[job]
+    def start_case(self, job: str, variant: str = "") -> StartingPoint:
+        """A new simulator and database in the state ``job`` (in world ``variant``, see crash_setups) starts from
+        (built by the real path the first time)."""
+        key = f"{job}/{variant}"
+        if key not in self._starting_points:
+            self._starting_points[key] = self._build_starting_point(job, variant)
+        point = self._starting_points[key]
         self._restart(point.simulator, point.db_file)
-        self.hand_orders = set(point.hand_orders)
+        self.hand_orders, self.strategy = set(point.hand_orders), point.strategy
         return point
 
     def _restart(self, simulator: Any, db_file: Path) -> None:
@@ -216,17 +223,13 @@ class CrashWorld:
         if self._client is None:
             asyncio.run(self._load_markets())
 
-    def _build_starting_point(self, job: str) -> StartingPoint:
+    def _build_starting_point(self, job: str, variant: str) -> StartingPoint:
+        from arbx_pipelines.bench.crash_setups import prepare_world, stock_inventory  # they build on this module
+
         self._restart(None, self.empty_db)
+        self.strategy = stock_inventory(self, variant)
         spot_at_start = spot_held(self.plain_client())
-        self.spike_funding()
-        position_id = None
-        if job != "open":
-            position_id = self.open_position()
-        if job == "rebalance_hedge":
-            self.drift_position()
-        elif job == "reduce_leverage":
-            self.near_liquidation()
+        position_id = prepare_world(self, job, variant)
         server = self.server
         if server is None:
             raise PreconditionFailed("the simulator stopped while the precondition was built")
@@ -235,10 +238,10 @@ class CrashWorld:
         spot, perp = spot_held(exchange) - spot_at_start, perp_held(exchange)
         positions = records_of(self.engine, self.venue.value, (SPOT, PERP)).positions
         self.engine.dispose()
-        db_file = self.workdir / f"start-{job}.db"
+        db_file = self.workdir / f"start-{job}-{variant or 'plain'}.db"  # one file per starting point
         shutil.copyfile(self.db_path, db_file)
         hand = frozenset(self.hand_orders)
-        return StartingPoint(simulator, db_file, spot_at_start, hand, position_id, spot, perp, positions)
+        return StartingPoint(simulator, db_file, spot_at_start, hand, position_id, spot, perp, positions, self.strategy)
 
     def stop(self) -> None:
         if self.server is not None:
@@ -284,7 +287,8 @@ class CrashWorld:
             engine=self.engine,
             state=state or DatabaseState(self.engine),
             alerts=AlertSink(self.engine),
-            settings=SETTINGS,
+            settings=self.settings,
+            strategy=self.strategy,
             venues=(self.venue,),
         )
 
@@ -333,13 +337,13 @@ class CrashWorld:
         self.lots = Lots(spot.rules.base_step, perp.rules.base_step)
 
     # ----- preconditions ---------------------------------------------------------------------------------
-    def spike_funding(self) -> None:
-        self.admin.set_funding(self.venue.value, PERP, SPIKE)
+    def spike_funding(self, sign: int = 1) -> None:
+        self.admin.set_funding(self.venue.value, PERP, SPIKE * sign)
 
-    def open_position(self) -> int:
+    def open_position(self, sign: int = 1) -> int:
         """An open hedge made by the real open path (no faults, no crash point): the start of close, rebalance and
-        reduce_leverage cases."""
-        self.spike_funding()
+        reduce_leverage cases (``sign`` -1: a negative-funding hedge, spot sold and perp long)."""
+        self.spike_funding(sign)
 
         async def run() -> int:
             async with self.client() as client:
@@ -365,26 +369,31 @@ class CrashWorld:
         collateral (liquidation is linear in it: two readings solve for the amount) and leave little spare USDT in a
         separate spot wallet, so reduce_leverage adds what margin it can and then cuts the hedge."""
         wallet = "futures"
-        collateral = self._free_usdt(wallet)
+        collateral = self.free_usdt(wallet)
         first = self._liquidation(wallet, collateral)
         second = self._liquidation(wallet, collateral / 2)
         slope = (first[0] - second[0]) / (collateral / 2)
         target = first[1] * (1 + REDUCE_DISTANCE)
         needed = collateral + (target - first[0]) / slope
-        self._set_usdt(wallet, needed.quantize(Decimal("0.01")))
-        if self._client is not None and self._client[0].separate_wallets:
-            self._set_usdt("spot", self.deps().limits.reserve(self.venue) + REDUCE_SPARE_USDT)
+        self.set_usdt(wallet, needed.quantize(Decimal("0.01")))
+        if self.separate_wallets:
+            self.set_usdt("spot", self.deps().limits.reserve(self.venue) + REDUCE_SPARE_USDT)
 
-    def _free_usdt(self, wallet: str) -> Decimal:
+    @property
+    def separate_wallets(self) -> bool:
+        """The venue keeps spot and perpetual wallets apart (OKX's unified account does not)."""
+        return self._client is not None and self._client[0].separate_wallets
+
+    def free_usdt(self, wallet: str) -> Decimal:
         wallets = self.admin.account(self.venue.value)["wallets"]
         return Decimal(str(wallets[wallet].get("USDT", {"free": "0"})["free"]))
 
-    def _set_usdt(self, wallet: str, amount: Decimal) -> None:
+    def set_usdt(self, wallet: str, amount: Decimal) -> None:
         body = {"wallet": wallet, "asset": "USDT", "amount": str(amount)}
         self.admin.call("POST", f"/venues/{self.venue.value}/balance", body)
 
     def _liquidation(self, wallet: str, collateral: Decimal) -> tuple[Decimal, Decimal]:
         """(liquidation price, mark price) of the position with ``collateral`` USDT in ``wallet``."""
-        self._set_usdt(wallet, collateral)
+        self.set_usdt(wallet, collateral)
         (position,) = self.admin.account(self.venue.value)["positions"]
         return Decimal(str(position["liquidation_price"])), Decimal(str(position["mark_price"]))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from arbx_pipelines.bench.crash_cases import CaseResult
 from arbx_pipelines.bench.crash_checks import Start, VenueView, check
-from arbx_pipelines.bench.crash_child import FINISHED, HUNG, KILLED, RAISED, run_forked
+from arbx_pipelines.bench.crash_child import FINISHED, HUNG, KILLED, RAISED, ChildResult, run_forked
 from arbx_pipelines.bench.crash_fuzz import FAULT_KINDS, make_schedule
-from arbx_pipelines.bench.crash_sweep import registry, suite_kills
+from arbx_pipelines.bench.crash_setups import NEGATIVE_FUNDING, case_setup
+from arbx_pipelines.bench.crash_sweep import Figures, full_cases, inapplicable_cases, registry, suite_kills
 from arbx_pipelines.bench.crash_world import JOBS, PERP, SPOT, Lots
 from arbx_pipelines.execution.crashpoints import ALL_POINTS, crash_point
 from arbx_pipelines.storage.venue_audit import AuditFill, AuditOrder, AuditPosition, RecordSnapshot
@@ -174,3 +176,32 @@ def test_an_order_reconcile_left_unfinished_is_a_mismatch() -> None:
     waiting = AuditOrder("a-spot", "spot", SPOT, "buy", D(900), D(900), "fills_pending")
     records = RecordSnapshot(records.positions, (), (waiting, records.orders[1]), records.fills)
     assert "order a-spot left fills_pending after reconcile" in check(hedged_venue(), records, LOTS).mismatches
+
+
+def test_the_matrix_leaves_out_transfers_on_okx_and_says_so() -> None:
+    venues = ("binance", "okx", "bitget")
+    cases = full_cases(venues, registry())
+    transfers = {p for _, _, p in cases if ".transfer_" in p}
+    assert transfers and not [c for c in cases if c[0] == "okx" and ".transfer_" in c[2]]
+    assert {v for v, _, p in cases if p == "reduce.transfer_sent"} == {"binance", "bitget"}
+    skipped = inapplicable_cases(venues, registry())
+    assert len(skipped) == 9 and all(line.startswith("okx ") and "unified account" in line for line in skipped)
+    assert len(cases) + len(skipped) == len(venues) * sum(len(points) for points in registry().values())
+
+
+def test_points_beyond_the_clean_run_get_their_world_or_fault() -> None:
+    assert case_setup("okx", "open", "order.cancel_sent").venue_faults[0]["kind"] == "rest_unfilled"
+    assert case_setup("binance", "close", "order.cancel_answered").settings.order_timeout_s < 8
+    assert case_setup("bitget", "close", "prepare.transfer_sent").variant == NEGATIVE_FUNDING
+    assert case_setup("bitget", "open", "prepare.transfer_sent").variant == ""
+    assert case_setup("binance", "close", "lock.acquired") == case_setup("binance", "open", "intent.committed")
+
+
+def test_a_point_whose_first_hit_is_never_passed_is_a_hole_not_a_pass() -> None:
+    figures = Figures()
+    finished = ChildResult(FINISHED, "opened")
+    figures.add(CaseResult("binance", "open", "order.cancel_sent#1", finished))
+    figures.add(CaseResult("binance", "open", "order.create_sent#2", finished))
+    figures.add(CaseResult("binance", "open", "order.create_sent#1", ChildResult(KILLED, "")))
+    assert figures.never_reached == ["binance open order.cancel_sent"]
+    assert figures.as_dict()["per_point"] == {"binance open order.create_sent": {"killed": 1, "converged": 1}}

@@ -168,3 +168,45 @@ def test_partial_fill_fault_reports_the_filled_share(server: SimServer) -> None:
             assert state.is_final and state.filled == Decimal(400)
 
     asyncio.run(scenario())
+
+
+RESTING_ENDPOINTS = {
+    Venue.BINANCE: "POST /fapi/v1/order",
+    Venue.OKX: "POST /api/v5/trade/*",
+    Venue.BITGET: "POST /api/v2/mix/order/place-order",
+}
+
+
+@pytest.mark.parametrize("venue", list(RESTING_ENDPOINTS), ids=lambda v: v.value)
+def test_rest_unfilled_fault_leaves_an_ioc_order_open_until_cancelled(venue: Venue) -> None:
+    """The venue acknowledges the IOC order open and leaves it resting unfilled (however the book crosses), as a
+    venue whose matching lags its acknowledgement does; the cancel answers in the venue's own format and the order
+    ends canceled with nothing filled. The fault is used up: the next order fills."""
+    server = start_sim(venues=(venue.value,))
+    try:
+        _rest_unfilled(server, venue)
+    finally:
+        server.stop()
+
+
+def _rest_unfilled(server: SimServer, venue: Venue) -> None:
+    Admin(server.base_url).add_fault(
+        venue=venue.value, endpoint=RESTING_ENDPOINTS[venue], times=1, kind="rest_unfilled"
+    )
+
+    async def scenario() -> None:
+        async with venue_client(server, venue) as client:
+            intent = await _intent(client, f"t-rest-{venue.value}", PERP, Side.SELL, Decimal(800))
+            placed = await client.create_order(intent)
+            found = await client.order_by_client_id(PERP, intent.client_order_id)
+            assert found is not None and not found.is_final and found.filled == 0, (placed, found)
+            cancelled = await client.cancel_order(PERP, intent.client_order_id)
+            assert cancelled is not None and cancelled.status == "canceled" and cancelled.filled == 0
+            assert cancelled.order_id is not None and await client.order_trades(PERP, cancelled.order_id) == []
+            second = await _intent(client, f"t-rest2-{venue.value}", PERP, Side.SELL, Decimal(800))
+            filled = await client.create_order(second)
+            if not filled.is_final:  # venues that answer with the ids only: the look-up tells
+                filled = await client.order_by_client_id(PERP, second.client_order_id) or filled
+            assert filled.status == "closed" and filled.filled == Decimal(800)
+
+    asyncio.run(scenario())

@@ -19,6 +19,10 @@ Kinds and their parameters:
 ``partial_fill``            ``fill_ratio``: orders fill at most this share of their amount; the rest expires (market,
                             IOC) or rests without further fills (GTC)
 ``drop_connection``         close the connection without an answer; ``after_accept`` true: after handling the request
+``rest_unfilled``           orders are accepted and acknowledged open (``NEW`` / ``live``), then rest without any fill,
+                            even IOC and market ones, until cancelled (the cancel answers in the venue's own format):
+                            a venue whose matching lags its acknowledgement, so an IOC order is still open at the
+                            client's deadline
 ==========================  ============================================================================================
 """
 
@@ -41,6 +45,7 @@ class FaultKind(StrEnum):
     RATE_LIMIT = "rate_limit"
     PARTIAL_FILL = "partial_fill"
     DROP_CONNECTION = "drop_connection"
+    REST_UNFILLED = "rest_unfilled"
 
 
 class FaultRuleError(ValueError):

@@ -17,6 +17,7 @@ import json
 import signal
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -105,7 +106,9 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
                 error = SimError(ErrorKind(rule.reason), f"injected {rule.reason}")
                 return _to_response(slot.module.render_error(error, sim_request))
             elif rule.kind is FaultKind.PARTIAL_FILL:
-                sim_request = _with_fill_ratio(sim_request, Decimal(repr(rule.fill_ratio)))
+                sim_request = replace(sim_request, fill_ratio=Decimal(repr(rule.fill_ratio)))
+            elif rule.kind is FaultKind.REST_UNFILLED:
+                sim_request = replace(sim_request, rest_unfilled=True)
             elif rule.kind in (FaultKind.TIMEOUT_AFTER_ACCEPT, FaultKind.DROP_CONNECTION):
                 after.append(rule)
         try:
@@ -125,11 +128,6 @@ def make_handler(simulator: Simulator, slot: VenueSlot, route: Route) -> Callabl
         return _to_response(reply)
 
     return handle
-
-
-def _with_fill_ratio(request: SimRequest, ratio: Decimal) -> SimRequest:
-    return SimRequest(request.method, request.path, request.query_string, request.query, request.body,
-                      request.headers, ratio)  # fmt: skip
 
 
 def make_not_found(slot: VenueSlot, unknown: list[dict[str, str]]) -> Callable[[web.Request], Awaitable[Any]]:

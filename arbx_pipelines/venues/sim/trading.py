@@ -82,8 +82,10 @@ class Trading:
 
     # ---- placing ---------------------------------------------------------------------------------------------
 
-    def create(self, request: OrderRequest, fill_ratio: Decimal | None = None) -> Order:
-        """Validate, match and record an order; ``fill_ratio`` < 1 caps the fill (the partial-fill fault)."""
+    def create(self, request: OrderRequest, fill_ratio: Decimal | None = None, rest_unfilled: bool = False) -> Order:
+        """Validate, match and record an order; ``fill_ratio`` < 1 caps the fill (the partial-fill fault);
+        ``rest_unfilled`` acknowledges it open and leaves it resting without fills, whatever its time in force, until
+        it is cancelled (the rest-unfilled fault: a venue whose matching lags its acknowledgement)."""
         venue = self.venue
         venue.sync()
         instrument = venue.instrument(request.symbol)
@@ -119,6 +121,10 @@ class Trading:
         self.account.orders[order.order_id] = order
         self.account.client_ids[(instrument.symbol, order.client_order_id)] = order.order_id
         levels = book.asks if is_buy else book.bids
+        if rest_unfilled:
+            self._rest(order)
+            order.extra["held"] = True
+            return order
         if request.time_in_force is TimeInForce.POST_ONLY and takes:
             order.status = OrderStatus.EXPIRED
             return order

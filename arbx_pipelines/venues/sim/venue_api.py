@@ -40,6 +40,8 @@ class SimRequest:
     headers: Mapping[str, str]
     #: set by the partial-fill fault: orders of this request fill at most this share
     fill_ratio: Decimal | None = None
+    #: set by the rest-unfilled fault: orders of this request are acknowledged open and rest unfilled until cancelled
+    rest_unfilled: bool = False
 
     @property
     def endpoint(self) -> str:

@@ -163,7 +163,8 @@ class BinanceOrders:
     def spot_create(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.market_data.spot(required(params, "symbol"))
-        order = self.trading.create(self._order_request(params, instrument, False), request.fill_ratio)
+        wanted = self._order_request(params, instrument, False)
+        order = self.trading.create(wanted, request.fill_ratio, request.rest_unfilled)
         answer = params.get("newOrderRespType", "FULL").upper()
         ack = {"symbol": native_id(instrument), "orderId": order.order_id, "orderListId": -1,
                "clientOrderId": order.client_order_id, "transactTime": order.created_ms}  # fmt: skip
@@ -220,7 +221,8 @@ class BinanceOrders:
     def futures_create(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.market_data.swap(required(params, "symbol"))
-        order = self.trading.create(self._order_request(params, instrument, True), request.fill_ratio)
+        wanted = self._order_request(params, instrument, True)
+        order = self.trading.create(wanted, request.fill_ratio, request.rest_unfilled)
         result = self.futures_order(order)
         if params.get("newOrderRespType", "ACK").upper() == "ACK":
             result |= {"status": "NEW", "executedQty": plain(Decimal(0)), "cumQty": plain(Decimal(0)),

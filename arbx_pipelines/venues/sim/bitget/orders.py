@@ -105,7 +105,8 @@ class BitgetOrders:
     def spot_place(self, request: SimRequest) -> Any:
         params = params_of(request)
         instrument = self.data.spot(required(params, "symbol"))
-        order = self.venue.trading.create(self._order_request(params, instrument), request.fill_ratio)
+        wanted = self._order_request(params, instrument)
+        order = self.venue.trading.create(wanted, request.fill_ratio, request.rest_unfilled)
         return self.data.ok(ids(order))
 
     def spot_order_info(self, request: SimRequest) -> Any:
@@ -137,7 +138,8 @@ class BitgetOrders:
         if string_param(params, "tradeSide") is not None:
             raise SimError(ErrorKind.BAD_PARAMETER, "The order type for unilateral position must also be the "
                            "unilateral position type.", code="40774")  # fmt: skip
-        order = self.venue.trading.create(self._order_request(params, instrument), request.fill_ratio)
+        wanted = self._order_request(params, instrument)
+        order = self.venue.trading.create(wanted, request.fill_ratio, request.rest_unfilled)
         return self.data.ok(ids(order))
 
     def mix_detail(self, request: SimRequest) -> Any:

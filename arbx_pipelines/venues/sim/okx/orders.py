@@ -135,7 +135,7 @@ class OkxOrders:
         if cost > available:
             raise SimError(ErrorKind.INSUFFICIENT_BALANCE, "insufficient balance", asset=instrument.quote)
 
-    def _place_one(self, item: Any, fill_ratio: Decimal | None) -> dict[str, Any]:
+    def _place_one(self, item: Any, fill_ratio: Decimal | None, rest_unfilled: bool = False) -> dict[str, Any]:
         params: Params = item if isinstance(item, dict) else {}
         client_id, tag = str(params.get("clOrdId", "")), str(params.get("tag", ""))
         try:
@@ -145,14 +145,14 @@ class OkxOrders:
             if self.venue.instrument(request.symbol).is_swap:
                 self.leverage.use(request.symbol, str(request.extra["tdMode"]))
             self._spot_funds(request)
-            order = self.venue.trading.create(request, fill_ratio)
+            order = self.venue.trading.create(request, fill_ratio, rest_unfilled)
         except SimError as error:
             failure = okx_error(error)
             return order_result(client_id, tag, failure.code, failure.msg)
         return order_result(order.client_order_id, tag, "0", "Order placed", str(order.order_id))
 
     def place_order(self, request: SimRequest) -> Reply:
-        return batch_reply([self._place_one(body_object(request), request.fill_ratio)])
+        return batch_reply([self._place_one(body_object(request), request.fill_ratio, request.rest_unfilled)])
 
     def place_batch(self, request: SimRequest) -> Reply:
         items = body_json(request)
@@ -161,7 +161,7 @@ class OkxOrders:
         if len(items) > MAX_BATCH:
             raise SimError(ErrorKind.BAD_PARAMETER, f"Maximum {MAX_BATCH} orders can be placed in bulk",
                            code="51111")  # fmt: skip
-        return batch_reply([self._place_one(item, request.fill_ratio) for item in items])
+        return batch_reply([self._place_one(item, request.fill_ratio, request.rest_unfilled) for item in items])
 
     # ---- lookups and cancels ---------------------------------------------------------------------------------
 
