@@ -37,7 +37,7 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
-from arbx_pipelines.execution.risk_state import record_execution_result
+from arbx_pipelines.execution.risk_state import count_execution_result
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import set_execution_status
 from arbx_pipelines.storage.spot_arbitrage import abandon_arbitrage, record_arbitrage_intent
@@ -155,12 +155,20 @@ class Executor:
                     spot_intent(key, "sell", sell_info, Side.SELL, quote.amount, limits.sell), planned)  # fmt: skip
 
     def _record(self, plan: Plan, number: int) -> Future[int]:
-        """Both intents and their execution, in one transaction on the task's writer, ahead of queued writes."""
+        """Both intents and their execution, in one transaction: on SQLite (one writer) right here when no write is
+        running or queued and no other process holds the write lock, else on the task's writer, ahead of queued
+        writes."""
         symbol = plan.buy.symbol
         record = functools.partial(record_arbitrage_intent, self.deps.engine, key=plan.key, kind=SPOT_ARB_KIND,
                                    venue=CROSS_VENUE, symbol=symbol, planned=plan.planned,
                                    intents=[plan.buy, plan.sell], run_id=self.settings.run_id)  # fmt: skip
-        return self.writers.for_task(number).submit(record, urgent=True)
+        writer = self.writers.for_task(number)
+        if self.writers.single:
+            inline = writer.run_inline(functools.partial(record, wait_for_lock=False))
+            if inline is not None and inline.exception() is None:
+                self.stats.intents_inline += 1
+                return inline
+        return writer.submit(record, urgent=True)
 
     async def _guarded(self, opportunity: Opportunity, number: int, plan: Plan, recorded: Future[int]) -> None:
         try:
@@ -170,7 +178,7 @@ class Executor:
         except Exception:
             log.exception("arbitrage failed", extra={"symbol": opportunity.symbol})
             self.stats.failed += 1
-            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
+            await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, False))
         finally:
             self._busy.discard((opportunity.symbol, opportunity.buy_venue, opportunity.sell_venue))
             self._release(opportunity, number)
@@ -188,7 +196,9 @@ class Executor:
         quote = opportunity.quote
         plan = plan or self.plan(opportunity, number)
         writer = self.writers.for_task(number)
-        execution_id = await asyncio.wrap_future(recorded or self._record(plan, number))
+        recorded = recorded or self._record(plan, number)
+        # written already (inline): no trip through the loop for the result
+        execution_id = recorded.result() if recorded.done() else await asyncio.wrap_future(recorded)
         crash_point("intent.committed")
         sent_at = time.perf_counter()
         # every arbitrage ready to send counts in the figure, also one then held back as too late
@@ -228,7 +238,7 @@ class Executor:
             await writer.run(lambda: set_execution_status(self.deps.engine, execution_id, "unknown",
                                                           "a leg's outcome is unknown"))  # fmt: skip
             self.stats.failed += 1
-            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
+            await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, False))
             return
         one_legged_from = min(bought_at, sold_at) if (bought.filled > 0 or sold.filled > 0) else balanced_at
         self.stats.naked_s.append(balanced_at - one_legged_from if excess != 0 else abs(bought_at - sold_at))
@@ -246,7 +256,7 @@ class Executor:
         counted = success or (bought.filled == sold.filled == 0)
         await writer.run(lambda: set_execution_status(self.deps.engine, execution_id, status, error))
         crash_point("execution.committed")
-        await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
+        await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, counted))
 
     async def drain(self) -> None:
         """Wait for the running arbitrages to end (no new ones start once entries are off)."""
