@@ -173,8 +173,10 @@ class Executor:
     async def _guarded(self, opportunity: Opportunity, number: int, plan: Plan, recorded: Future[int]) -> None:
         try:
             deadline = opportunity.detected_at + SEND_DEADLINE_S
-            await asyncio.wait_for(self.arbitrage(opportunity, number, plan, recorded, send_deadline=deadline),
-                                   self.settings.task_timeout_s)  # fmt: skip
+            # a timeout scope, not wait_for: wait_for would start the arbitrage as a task of its own, one more
+            # turn of the event loop (behind every book update queued) between the intent and the orders
+            async with asyncio.timeout(self.settings.task_timeout_s):
+                await self.arbitrage(opportunity, number, plan, recorded, send_deadline=deadline)
         except Exception:
             log.exception("arbitrage failed", extra={"symbol": opportunity.symbol})
             self.stats.failed += 1
