@@ -10,7 +10,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
@@ -30,7 +30,7 @@ from arbx_pipelines.execution.risk_state import (
 from arbx_pipelines.storage.db import checkpoint_wal, make_engine, upgrade
 from arbx_pipelines.storage.executions import find_execution
 from arbx_pipelines.storage.orders import orders_of_execution
-from arbx_pipelines.storage.spot_arbitrage import record_arbitrage_intent
+from arbx_pipelines.storage.spot_arbitrage import ArbitrageIntent, record_arbitrage_intent, record_arbitrage_intents
 from arbx_pipelines.storage.state import DatabaseState
 
 
@@ -197,3 +197,22 @@ def test_a_passive_checkpoint_empties_the_wal_into_the_database(engine: Engine) 
         _record(engine, f"spot-wal-{number}")
     frames, checkpointed = checkpoint_wal(engine)
     assert frames > 0 and checkpointed == frames
+
+
+def test_arbitrages_started_together_are_recorded_in_one_transaction_in_order(engine: Engine) -> None:
+    arbitrages = [ArbitrageIntent(f"spot-t-{n}", "ETH/USDT", {"n": str(n)}, _intents(f"spot-t-{n}")) for n in (7, 8)]
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", count)
+    ids = record_arbitrage_intents(engine, arbitrages, kind="spot_arb", venue="cross", run_id="t")
+    event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    for key, execution_id in zip(("spot-t-7", "spot-t-8"), ids, strict=True):
+        execution = find_execution(engine, key)
+        assert execution is not None and execution.id == execution_id and execution.status == "sending"
+        orders = orders_of_execution(engine, execution_id)
+        assert [(o.client_order_id, o.status) for o in orders] == [(client_order_id(key, leg), "intent")
+                                                                   for leg in ("buy", "sell")]  # fmt: skip
