@@ -8,6 +8,7 @@ delayed by ``--latency-ms``; each venue's spot wallet holds USDT and the traded 
   recorded but not sent, their intents committed more than ``executor.SEND_DEADLINE_S`` after the book update;
 * ``orders_p95_ms``: placement (send -> venue answer) per order; ``detect_to_send_p99_ms``: book update -> both
   intents recorded and handed to the order protocol, inside the engine (skipped ones included);
+  ``intents_inline``: arbitrages whose intents were written on the event loop (the writer idle), not via its thread;
 * ``max_in_flight`` / ``max_pending_per_venue``: the most arbitrages, and orders pending on one venue, at once;
 * ``realized_pnl`` (from the recorded fills) and ``venue_pnl`` (from the venues' wallets), coins valued at one
   price each, so the two must agree to the cent;

@@ -82,6 +82,11 @@ class PositionInfo:
     unrealized_pnl: Decimal | None = None
 
 
+#: the status of a create answer that carries the order's ids only (OKX, Bitget): the venue has the order, its
+#: outcome is read next (:meth:`~arbx_pipelines.venues.client.VenueClient.place_order`)
+ACKNOWLEDGED = "acknowledged"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderState:
     """An order as the venue reports it. ``status``: open, closed (fully filled or IOC done), canceled, rejected."""

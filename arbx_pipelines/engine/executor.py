@@ -10,8 +10,9 @@ the execution unfinished for reconcile, which settles every order by client orde
 Scheduling: opportunities wait in a queue ordered by expected profit; at most ``max_in_flight`` arbitrages run at
 once, each bounded by ``task_timeout_s``; the venue slots keep at most N orders pending per venue. The path from
 a book update to both orders is short on purpose: detection offers its opportunities and starts them in the same
-step, the intent write is handed to the writer thread at once (ahead of queued writes), and the legs go out as
-soon as it is committed.
+step, the intents of all of them are recorded in one transaction (on SQLite right on the event loop when its
+writer is idle, else handed to the writer thread ahead of queued writes), and the legs go out as soon as it is
+committed.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.legs import timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
-from arbx_pipelines.execution.risk_state import record_execution_result
+from arbx_pipelines.execution.risk_state import count_execution_result
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import set_execution_status
-from arbx_pipelines.storage.spot_arbitrage import abandon_arbitrage, record_arbitrage_intent
+from arbx_pipelines.storage.spot_arbitrage import ArbitrageIntent, abandon_arbitrage, record_arbitrage_intents
 from arbx_pipelines.venues.client import VenueClient
 
 log = get_logger("arbx.engine.executor")
@@ -115,10 +116,11 @@ class Executor:
             self.start_ready()
 
     def start_ready(self) -> None:
-        """Start queued opportunities, best first, while there is room: each one's intent write is handed to its
-        database writer here (ahead of queued writes), so it is under way before the task's first step."""
+        """Start queued opportunities, best first, while there is room: the intents of all those started together
+        (one book update can start several) are recorded here in one transaction, before any task's first step."""
         now = time.perf_counter()
-        while self._queue and len(self._tasks) < self.settings.max_in_flight:
+        starting: list[tuple[Opportunity, int, Plan]] = []
+        while self._queue and len(self._tasks) + len(starting) < self.settings.max_in_flight:
             _, _, opportunity = heapq.heappop(self._queue)
             pair = (opportunity.symbol, opportunity.buy_venue, opportunity.sell_venue)
             if now - opportunity.detected_at > STALE_S or pair in self._busy or not self._may_enter():
@@ -133,11 +135,15 @@ class Executor:
                 continue
             self._busy.add(pair)
             self._reserve(opportunity, number)
-            recorded = self._record(plan, number)
-            task = asyncio.create_task(self._guarded(opportunity, number, plan, recorded))
+            starting.append((opportunity, number, plan))
+        if not starting:
+            return
+        recorded = self._record([plan for _, _, plan in starting], starting[0][1])
+        for index, (opportunity, number, plan) in enumerate(starting):
+            task = asyncio.create_task(self._guarded(opportunity, number, plan, (recorded, index)))
             self._tasks.add(task)
-            self.stats.in_flight = len(self._tasks)
-            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+        self.stats.in_flight = len(self._tasks)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
 
     def plan(self, opportunity: Opportunity, number: int) -> Plan:
         quote = opportunity.quote
@@ -154,23 +160,34 @@ class Executor:
         return Plan(key, spot_intent(key, "buy", buy_info, Side.BUY, quote.amount, limits.buy),
                     spot_intent(key, "sell", sell_info, Side.SELL, quote.amount, limits.sell), planned)  # fmt: skip
 
-    def _record(self, plan: Plan, number: int) -> Future[int]:
-        """Both intents and their execution, in one transaction on the task's writer, ahead of queued writes."""
-        symbol = plan.buy.symbol
-        record = functools.partial(record_arbitrage_intent, self.deps.engine, key=plan.key, kind=SPOT_ARB_KIND,
-                                   venue=CROSS_VENUE, symbol=symbol, planned=plan.planned,
-                                   intents=[plan.buy, plan.sell], run_id=self.settings.run_id)  # fmt: skip
-        return self.writers.for_task(number).submit(record, urgent=True)
+    def _record(self, plans: list[Plan], number: int) -> Future[list[int]]:
+        """The plans' intents and executions, in one transaction: on SQLite (one writer) right here when no write is
+        running or queued and no other process holds the write lock, else on task ``number``'s writer, ahead of
+        queued writes. Their execution ids, in order."""
+        arbitrages = [ArbitrageIntent(plan.key, plan.buy.symbol, plan.planned, [plan.buy, plan.sell]) for plan in plans]
+        record = functools.partial(record_arbitrage_intents, self.deps.engine, arbitrages, kind=SPOT_ARB_KIND,
+                                   venue=CROSS_VENUE, run_id=self.settings.run_id)  # fmt: skip
+        writer = self.writers.for_task(number)
+        if self.writers.single:
+            inline = writer.run_inline(functools.partial(record, wait_for_lock=False))
+            if inline is not None and inline.exception() is None:
+                self.stats.intents_inline += len(plans)
+                return inline
+        return writer.submit(record, urgent=True)
 
-    async def _guarded(self, opportunity: Opportunity, number: int, plan: Plan, recorded: Future[int]) -> None:
+    async def _guarded(
+        self, opportunity: Opportunity, number: int, plan: Plan, recorded: tuple[Future[list[int]], int]
+    ) -> None:
         try:
             deadline = opportunity.detected_at + SEND_DEADLINE_S
-            await asyncio.wait_for(self.arbitrage(opportunity, number, plan, recorded, send_deadline=deadline),
-                                   self.settings.task_timeout_s)  # fmt: skip
+            # a timeout scope, not wait_for: wait_for would start the arbitrage as a task of its own, one more
+            # turn of the event loop (behind every book update queued) between the intent and the orders
+            async with asyncio.timeout(self.settings.task_timeout_s):
+                await self.arbitrage(opportunity, number, plan, recorded, send_deadline=deadline)
         except Exception:
             log.exception("arbitrage failed", extra={"symbol": opportunity.symbol})
             self.stats.failed += 1
-            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
+            await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, False))
         finally:
             self._busy.discard((opportunity.symbol, opportunity.buy_venue, opportunity.sell_venue))
             self._release(opportunity, number)
@@ -179,8 +196,8 @@ class Executor:
             self.start_ready()
 
     async def arbitrage(
-        self, opportunity: Opportunity, number: int, plan: Plan | None = None, recorded: Future[int] | None = None,
-        *, send_deadline: float | None = None,
+        self, opportunity: Opportunity, number: int, plan: Plan | None = None,
+        recorded: tuple[Future[list[int]], int] | None = None, *, send_deadline: float | None = None,
     ) -> None:  # fmt: skip
         """Record both intents (unless already handed to the writer), send both legs at once (unless the intents
         were committed after ``send_deadline``, a ``perf_counter`` instant), flatten an imbalance at once, then
@@ -188,7 +205,9 @@ class Executor:
         quote = opportunity.quote
         plan = plan or self.plan(opportunity, number)
         writer = self.writers.for_task(number)
-        execution_id = await asyncio.wrap_future(recorded or self._record(plan, number))
+        ids, index = recorded or (self._record([plan], number), 0)
+        # written already (inline): no trip through the loop for the result
+        execution_id = (ids.result() if ids.done() else await asyncio.wrap_future(ids))[index]
         crash_point("intent.committed")
         sent_at = time.perf_counter()
         # every arbitrage ready to send counts in the figure, also one then held back as too late
@@ -228,7 +247,7 @@ class Executor:
             await writer.run(lambda: set_execution_status(self.deps.engine, execution_id, "unknown",
                                                           "a leg's outcome is unknown"))  # fmt: skip
             self.stats.failed += 1
-            await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, False))
+            await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, False))
             return
         one_legged_from = min(bought_at, sold_at) if (bought.filled > 0 or sold.filled > 0) else balanced_at
         self.stats.naked_s.append(balanced_at - one_legged_from if excess != 0 else abs(bought_at - sold_at))
@@ -246,7 +265,7 @@ class Executor:
         counted = success or (bought.filled == sold.filled == 0)
         await writer.run(lambda: set_execution_status(self.deps.engine, execution_id, status, error))
         crash_point("execution.committed")
-        await self.writers.run(lambda: record_execution_result(self.deps.engine, self.deps.limits, counted))
+        await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, counted))
 
     async def drain(self) -> None:
         """Wait for the running arbitrages to end (no new ones start once entries are off)."""

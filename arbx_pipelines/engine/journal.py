@@ -20,11 +20,15 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from arbx_pipelines.core.venue_data import OrderState
-from arbx_pipelines.storage.orders import DbOrderJournal
+from arbx_pipelines.logs import get_logger
+from arbx_pipelines.storage.db import checkpoint_wal
+from arbx_pipelines.storage.orders import in_one_transaction, mark_final_in, mark_sent_in, record_state_in
 
 T = TypeVar("T")
+log = get_logger("arbx.engine.journal")
 URGENT, ORDINARY, CLOSING = 0, 1, 2
 
 
@@ -38,6 +42,8 @@ class DbWriter:
         self._queue = queue.PriorityQueue()
         self._order = itertools.count()
         self._closed = False
+        #: held while a write runs, by this thread or inline (:meth:`run_inline`): one write at a time
+        self._running = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="arbx-engine-db", daemon=True)
         self._thread.start()
 
@@ -48,12 +54,29 @@ class DbWriter:
                 return
             if not future.set_running_or_notify_cancel():
                 continue
-            try:
-                result = call()
-            except BaseException as exc:  # handed to the awaiting task, like a ThreadPoolExecutor would
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+            with self._running:
+                try:
+                    result = call()
+                except BaseException as exc:  # handed to the awaiting task, like a ThreadPoolExecutor would
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+
+    def run_inline(self, call: Callable[[], T]) -> Future[T] | None:
+        """Run ``call`` in the caller's thread when no write is running or queued (its result or error in a done
+        future), else None: the caller hands it to :meth:`submit`. An intent written so takes no trip through the
+        writer thread (a wake-up, the GIL, and one back to the event loop), and waits behind no other write."""
+        if not self._queue.empty() or not self._running.acquire(blocking=False):
+            return None
+        future: Future[T] = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(call())
+        except Exception as exc:
+            future.set_exception(exc)
+        finally:
+            self._running.release()
+        return future
 
     def submit(self, call: Callable[[], T], *, urgent: bool = False) -> Future[T]:
         if self._closed:
@@ -101,33 +124,95 @@ class DbWriters:
             writer.close()
 
 
+class WalCheckpointer:
+    """A thread that checkpoints the SQLite WAL every ``interval_s`` (:func:`checkpoint_wal`), off the writer: the
+    commit that would otherwise run SQLite's automatic checkpoint (tens of ms with its fsyncs on a busy disk) holds
+    up every write queued behind it, an arbitrage's intent among them."""
+
+    def __init__(self, engine: Engine, interval_s: float = 0.5) -> None:
+        self._engine = engine
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="arbx-engine-wal", daemon=True)
+        self.runs = 0
+
+    def start(self) -> WalCheckpointer:
+        if self._engine.dialect.name == "sqlite":
+            self._thread.start()
+        return self
+
+    def _work(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                checkpoint_wal(self._engine)
+                self.runs += 1
+            except Exception:  # a checkpoint that cannot run now runs next time (or inside a commit, as before)
+                log.exception("WAL checkpoint failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
 class BackgroundJournal:
-    """:class:`DbOrderJournal` through the writer; one per arbitrage."""
+    """The protocol's journal (:class:`DbOrderJournal`'s rows) through the writer; one per arbitrage. Steps handed
+    over while an earlier batch of this journal waits for the writer join that batch: the two legs' ``sent`` marks
+    (made in the same turn of the loop) are one transaction, not two. Steps keep their order; a batch that fails is
+    retried a step per transaction, so one failing step fails alone."""
 
     def __init__(self, engine: Engine, writer: DbWriter) -> None:
-        self._journal = DbOrderJournal(engine)
+        self._engine = engine
         self._writer = writer
         self._pending: list[Future[Any]] = []
+        self._lock = threading.Lock()
+        self._batch: list[tuple[Callable[[Session], None], Future[None]]] = []
 
-    def _submit(self, call: Callable[[], None]) -> None:
-        self._pending.append(self._writer.submit(call))
+    def _submit(self, step: Callable[[Session], None]) -> None:
+        done: Future[None] = Future()
+        self._pending.append(done)
+        with self._lock:
+            self._batch.append((step, done))
+            if len(self._batch) > 1:  # a batch is queued already: this step rides along
+                return
+        self._writer.submit(self._run_batch)
+
+    def _run_batch(self) -> None:
+        with self._lock:
+            batch, self._batch = self._batch, []
+        try:
+            in_one_transaction(self._engine, [step for step, _ in batch])
+        except Exception:
+            for step, done in batch:
+                try:
+                    in_one_transaction(self._engine, [step])
+                except Exception as exc:
+                    done.set_exception(exc)
+                else:
+                    done.set_result(None)
+        else:
+            for _, done in batch:
+                done.set_result(None)
 
     def mark_sent(self, client_order_id: str) -> None:
-        self._submit(functools.partial(self._journal.mark_sent, client_order_id))
+        self._submit(functools.partial(mark_sent_in, client_order_id=client_order_id))
 
     def record_state(
         self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
     ) -> None:
-        self._submit(functools.partial(self._journal.record_state, client_order_id, state, sent_at=sent_at, at=at))
+        self._submit(functools.partial(record_state_in, client_order_id=client_order_id, state=state,
+                                       sent_at=sent_at, at=at))  # fmt: skip
 
     def mark_rejected(self, client_order_id: str, error: str) -> None:
-        self._submit(functools.partial(self._journal.mark_rejected, client_order_id, error))
+        self._submit(functools.partial(mark_final_in, client_order_id=client_order_id, status="rejected",
+                                       error=error))  # fmt: skip
 
     def mark_unknown(self, client_order_id: str, error: str) -> None:
-        self._submit(functools.partial(self._journal.mark_unknown, client_order_id, error))
+        self._submit(functools.partial(mark_final_in, client_order_id=client_order_id, status="unknown",
+                                       error=error))  # fmt: skip
 
     async def flush(self) -> None:
-        """Wait for every queued write; the first failure is raised."""
+        """Wait for every step handed over; the first failure is raised."""
         pending, self._pending = self._pending, []
         for future in pending:
             await asyncio.wrap_future(future)

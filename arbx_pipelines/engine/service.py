@@ -22,7 +22,7 @@ from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.books import Warmup, watch_books
 from arbx_pipelines.engine.detector import Book, DetectionLimits, Opportunity, detect, levels
 from arbx_pipelines.engine.executor import Executor, ExecutorSettings
-from arbx_pipelines.engine.journal import DbWriters
+from arbx_pipelines.engine.journal import DbWriters, WalCheckpointer
 from arbx_pipelines.engine.liveness import HEARTBEAT_FLAG
 from arbx_pipelines.engine.repair import repair_spot_arbitrages
 from arbx_pipelines.engine.slots import OffLoopVenueSlots, Runner
@@ -30,7 +30,7 @@ from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.inventory import committed_coins, declared_left
 from arbx_pipelines.execution.lock_owner import this_owner
-from arbx_pipelines.execution.risk_state import load_risk_state
+from arbx_pipelines.execution.risk_state import entries_stopped
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.positions import ACTIVE_STATUSES, PositionRecord, positions_with_status
 from arbx_pipelines.storage.state import DatabaseState, StateStore, lock_token
@@ -170,8 +170,7 @@ class SpotEngine:
         await self.executor.writers.run(self.heartbeat)  # the first beat before any arbitrage: it names their owner
 
     def heartbeat(self) -> None:
-        risk = load_risk_state(self.deps.engine)
-        self.entries_allowed = not (risk.kill_switch or risk.breaker_open)
+        self.entries_allowed = not entries_stopped(self.deps.engine)
         payload = {"at": datetime.now(UTC).isoformat(), "entries_allowed": self.entries_allowed,
                    "run_id": self.executor.settings.run_id, "owner": self._owner, **self.stats.summary()}  # fmt: skip
         self.deps.state.set_flag(HEARTBEAT_FLAG, json.dumps(payload))
@@ -199,6 +198,7 @@ class SpotEngine:
         for venue, symbol in self.markets:
             tasks.append(asyncio.create_task(
                 watch_books(venue, self.streams[venue], symbol, self.on_book, self._count_resync)))  # fmt: skip
+        checkpointer = WalCheckpointer(self.deps.engine).start()
         try:
             if duration_s is None:
                 await asyncio.gather(*tasks)
@@ -213,4 +213,5 @@ class SpotEngine:
             await asyncio.gather(*self._refreshes, return_exceptions=True)
             await self.slots.drain()
             self.writers.close()
+            checkpointer.stop()
         return self.stats

@@ -25,6 +25,7 @@ class EngineStats:
     flattened: int = 0  # a partial or failed leg, flattened
     failed: int = 0  # an exception or unknown outcome: left for reconcile
     skipped: int = 0  # recorded but not sent: ready too long after its book update (not an arbitrage)
+    intents_inline: int = 0  # intents written on the event loop (the writer was idle), not through its thread
     expected_profit: Decimal = ZERO
     book_updates: int = 0
     resyncs: int = 0
@@ -54,6 +55,7 @@ class EngineStats:
             "flattened": self.flattened,
             "failed": self.failed,
             "skipped": self.skipped,
+            "intents_inline": self.intents_inline,
             "success_rate": round(self.success_rate, 4),
             "expected_pnl": str(self.expected_profit.quantize(Decimal("0.0001"))),
             "book_updates": self.book_updates,

@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.orders import OrderIntent
-from arbx_pipelines.core.venue_data import OrderState
+from arbx_pipelines.core.venue_data import ACKNOWLEDGED, OrderState
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.slots import VenueSlots
 from arbx_pipelines.logs import get_logger
@@ -46,6 +46,14 @@ class OrderClient(Protocol):
     async def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderState | None: ...
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderState | None: ...
+
+
+@runtime_checkable
+class PlacingClient(OrderClient, Protocol):
+    """A client whose create answer may carry the order's ids only (status ``acknowledged``): its outcome is then
+    read after the venue slot is released (the slot bounds orders being placed; the read places nothing)."""
+
+    async def place_order(self, intent: OrderIntent) -> OrderState: ...
 
 
 class OrderJournal(Protocol):
@@ -119,6 +127,7 @@ async def send_order(
     deadline = clock() + timing.timeout_s
     delay = timing.backoff_s
     sends = 0
+    place = client.place_order if isinstance(client, PlacingClient) else client.create_order
     journal.mark_sent(cid)
     crash_point("order.marked_sent")
     last_error = ""
@@ -134,7 +143,7 @@ async def send_order(
                 sent_at = datetime.now(UTC)
                 send_started = clock()
                 crash_point("order.create_sent")
-                state = await client.create_order(intent)
+                state = await place(intent)
                 crash_point("order.create_answered")
                 answered_at = datetime.now(UTC)
         except RateLimited as exc:
@@ -162,6 +171,8 @@ async def send_order(
                 return SentOrder(intent, UNKNOWN, error=last_error, sends=sends)
             accepted_maybe = False  # the venue definitely does not have it: resending the same id is safe
         else:
+            if state.status == ACKNOWLEDGED:
+                state = await _read_acknowledged(client, intent, state)
             times = (sent_at, answered_at)
             return await _settle(client, intent, state, journal, slots, timing, deadline, sleep, clock, sends, times)
         if clock() + delay > deadline:
@@ -231,6 +242,17 @@ async def _look_up(
             return None
         await sleep(delay)
         delay = min(delay * 2, timing.backoff_max_s)
+
+
+async def _read_acknowledged(client: OrderClient, intent: OrderIntent, acknowledged: OrderState) -> OrderState:
+    """The outcome of an order whose create answer carried its ids only, read at once and without a venue slot;
+    the acknowledged state itself when the read fails (it is then polled, with slots, like an open order)."""
+    try:
+        state = await client.order_by_client_id(intent.symbol, intent.client_order_id)
+    except VenueError as exc:
+        log.warning("order state read failed", extra={"client_order_id": intent.client_order_id, "error": str(exc)})
+        return acknowledged
+    return acknowledged if state is None else state
 
 
 async def _settle(

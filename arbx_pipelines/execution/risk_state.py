@@ -7,6 +7,8 @@ Public API::
     halt(engine, reason) ; resume(engine) ; halted(engine) -> str | None     # the kill switch (arbx halt/resume)
     load_risk_state(engine, now=None) -> RiskState
     record_execution_result(engine, limits, success) -> RiskState            # failure count and breaker
+    count_execution_result(engine, limits, success)                          # the same, switches only
+    entries_stopped(engine) -> bool                                          # kill switch or breaker
     reset_breaker(engine)
 """
 
@@ -91,6 +93,26 @@ def record_execution_result(engine: Engine, limits: RiskLimits, success: bool) -
     state = record_success(state) if success else record_failure(state, limits)
     _save_switches(engine, state)
     return state
+
+
+def entries_stopped(engine: Engine) -> bool:
+    """Whether the kill switch or the circuit breaker is engaged: the two flags alone, without today's totals."""
+    return halted(engine) is not None or _flags(engine).get_flag(BREAKER) == "1"
+
+
+def count_execution_result(engine: Engine, limits: RiskLimits, success: bool) -> None:
+    """:func:`record_execution_result` reading and writing only the two switches it changes (no daily totals), and
+    writing nothing when nothing changes (a success with no failures counted): the spot engine's per-arbitrage
+    count, on the writer its other writes wait behind."""
+    flags = _flags(engine)
+    failures = int(flags.get_flag(FAILURES) or 0)
+    breaker_open = flags.get_flag(BREAKER) == "1"
+    before = RiskState(day=datetime.now(UTC).date(), consecutive_failures=failures, breaker_open=breaker_open)
+    after = record_success(before) if success else record_failure(before, limits)
+    if after.consecutive_failures != failures:
+        flags.set_flag(FAILURES, str(after.consecutive_failures))
+    if after.breaker_open != breaker_open:
+        flags.set_flag(BREAKER, "1" if after.breaker_open else None)
 
 
 def reset_breaker(engine: Engine) -> None:

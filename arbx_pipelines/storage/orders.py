@@ -11,7 +11,7 @@ Every write is keyed by something the venue gives back (client order id, trade i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -177,34 +177,60 @@ def _status_for(state: OrderState, stored: Decimal) -> str:
     return state.status
 
 
+def mark_sent_in(session: Session, client_order_id: str) -> None:
+    row = _order_row(session, client_order_id)
+    if row.status == "intent":
+        row.status = "sending"
+    row.sent_at = utcnow()  # the latest send: reconcile counts its in-flight window from it
+    row.updated_at = utcnow()
+
+
+def record_state_in(
+    session: Session, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None,
+    at: datetime | None = None,
+) -> None:  # fmt: skip
+    row = _order_row(session, client_order_id)
+    now = utcnow()
+    row.status = _status_for(state, _stored_amount(session, row.id))
+    row.venue_order_id = state.order_id or row.venue_order_id
+    row.filled = state.filled
+    row.average_price = state.average_price
+    if sent_at is not None and (row.sent_at is None or sent_at > row.sent_at):
+        row.sent_at = sent_at  # the send that got this answer (earlier ones were refused or lost)
+    row.acknowledged_at = row.acknowledged_at or at or now
+    row.updated_at = now
+
+
+def mark_final_in(session: Session, client_order_id: str, status: str, error: str) -> None:
+    row = _order_row(session, client_order_id)
+    row.status = status
+    row.error = error[:4000]
+    row.updated_at = utcnow()
+
+
+def in_one_transaction(engine: Engine, steps: Sequence[Callable[[Session], None]]) -> None:
+    """Journal steps (the ``*_in`` functions, bound to their arguments) in one transaction, in order."""
+    with transaction(engine) as session:
+        for step in steps:
+            step(session)
+            session.flush()  # the next step of the same order reads this one's row
+
+
 class DbOrderJournal:
-    """The protocol's journal on the ``orders`` table."""
+    """The protocol's journal on the ``orders`` table, a transaction per step."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def mark_sent(self, client_order_id: str) -> None:
         with transaction(self._engine) as session:
-            row = _order_row(session, client_order_id)
-            if row.status == "intent":
-                row.status = "sending"
-            row.sent_at = utcnow()  # the latest send: reconcile counts its in-flight window from it
-            row.updated_at = utcnow()
+            mark_sent_in(session, client_order_id)
 
     def record_state(
         self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
     ) -> None:
         with transaction(self._engine) as session:
-            row = _order_row(session, client_order_id)
-            now = utcnow()
-            row.status = _status_for(state, _stored_amount(session, row.id))
-            row.venue_order_id = state.order_id or row.venue_order_id
-            row.filled = state.filled
-            row.average_price = state.average_price
-            if sent_at is not None and (row.sent_at is None or sent_at > row.sent_at):
-                row.sent_at = sent_at  # the send that got this answer (earlier ones were refused or lost)
-            row.acknowledged_at = row.acknowledged_at or at or now
-            row.updated_at = now
+            record_state_in(session, client_order_id, state, sent_at=sent_at, at=at)
 
     def mark_rejected(self, client_order_id: str, error: str) -> None:
         self._final(client_order_id, "rejected", error)
@@ -218,10 +244,7 @@ class DbOrderJournal:
 
     def _final(self, client_order_id: str, status: str, error: str) -> None:
         with transaction(self._engine) as session:
-            row = _order_row(session, client_order_id)
-            row.status = status
-            row.error = error[:4000]
-            row.updated_at = utcnow()
+            mark_final_in(session, client_order_id, status, error)
 
 
 def record_order_fills(

@@ -11,25 +11,65 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from arbx_pipelines.core.orders import OrderIntent
-from arbx_pipelines.storage.db import transaction
+from arbx_pipelines.storage.db import SQLITE_BUSY_TIMEOUT_MS, transaction
 from arbx_pipelines.storage.models import Execution, Fill, Order
 from arbx_pipelines.storage.orders import order_values, utcnow
 
 
+@dataclass(frozen=True)
+class ArbitrageIntent:
+    """One arbitrage's execution row values and its order intents."""
+
+    key: str
+    symbol: str
+    planned: dict[str, Any]
+    intents: Sequence[OrderIntent]
+
+
 def record_arbitrage_intent(
     engine: Engine, *, key: str, kind: str, venue: str, symbol: str, planned: dict[str, Any],
-    intents: Sequence[OrderIntent], run_id: str | None,
+    intents: Sequence[OrderIntent], run_id: str | None, wait_for_lock: bool = True,
 ) -> int:  # fmt: skip
     """The execution (status ``sending``) and its order intents in one transaction, before anything is sent: the
-    rows of :func:`~arbx_pipelines.storage.executions.record_intent` without a position, as two plain inserts (no
-    ORM session: this write sits between a book update and the spot engine's orders). Returns the execution id."""
+    rows of :func:`~arbx_pipelines.storage.executions.record_intent` without a position. Returns the execution id."""
+    arbitrage = ArbitrageIntent(key, symbol, planned, intents)
+    return record_arbitrage_intents(engine, [arbitrage], kind=kind, venue=venue, run_id=run_id,
+                                    wait_for_lock=wait_for_lock)[0]  # fmt: skip
+
+
+def record_arbitrage_intents(
+    engine: Engine, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None,
+    wait_for_lock: bool = True,
+) -> list[int]:  # fmt: skip
+    """:func:`record_arbitrage_intent` for arbitrages started together (one book update can start several), in ONE
+    transaction: plain inserts (no ORM session), one commit for all. Returns their execution ids, in order.
+
+    ``wait_for_lock=False`` (SQLite): fail at once with ``OperationalError`` ("database is locked") while another
+    connection holds the write lock, instead of waiting in the busy handler; nothing is written then."""
     now = utcnow()
-    with engine.begin() as connection:
-        execution_id = connection.execute(insert(Execution).values(
-            execution_key=key, kind=kind, venue=venue, symbol=symbol, status="sending", planned=planned,
-            run_id=run_id, created_at=now, updated_at=now).returning(Execution.id)).scalar_one()  # fmt: skip
-        connection.execute(insert(Order), [order_values(intent, execution_id, now) for intent in intents])
-    return execution_id
+    with engine.connect() as connection:
+        impatient = not wait_for_lock and engine.dialect.name == "sqlite"
+        if impatient:  # outside the write transaction (a pragma statement starts one of its own)
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.commit()
+        try:
+            with connection.begin():
+                ids: list[int] = []
+                rows: list[dict[str, Any]] = []
+                for arbitrage in arbitrages:
+                    execution_id = connection.execute(insert(Execution).values(
+                        execution_key=arbitrage.key, kind=kind, venue=venue, symbol=arbitrage.symbol,
+                        status="sending", planned=arbitrage.planned, run_id=run_id, created_at=now,
+                        updated_at=now).returning(Execution.id)).scalar_one()  # fmt: skip
+                    ids.append(int(execution_id))
+                    rows += [order_values(intent, execution_id, now) for intent in arbitrage.intents]
+                connection.execute(insert(Order), rows)
+        finally:
+            if impatient:
+                connection.rollback()
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                connection.commit()
+    return ids
 
 
 def abandon_arbitrage(engine: Engine, execution_id: int, buy: OrderIntent, sell: OrderIntent, reason: str) -> None:

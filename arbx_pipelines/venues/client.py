@@ -25,6 +25,7 @@ from arbx_pipelines.core.money import ZERO, optional_decimal, to_decimal
 from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.core.sizing import check_leg, round_amount
 from arbx_pipelines.core.venue_data import (
+    ACKNOWLEDGED,
     Balance,
     FundingIncome,
     FundingInfo,
@@ -346,7 +347,19 @@ class VenueClient:
         return price
 
     async def create_order(self, intent: OrderIntent) -> OrderState:
-        """Send one order (amount in the market's unit). A lost answer raises OutcomeUnknown: look it up."""
+        """Send one order (amount in the market's unit) and return its state. A lost answer raises OutcomeUnknown:
+        look it up."""
+        state = await self.place_order(intent)
+        if state.status == ACKNOWLEDGED:
+            refreshed = await self.order_by_client_id(intent.symbol, intent.client_order_id)
+            if refreshed is not None:
+                return refreshed
+        return state
+
+    async def place_order(self, intent: OrderIntent) -> OrderState:
+        """The create request alone: its answer, with status :data:`ACKNOWLEDGED` when the venue answered with ids
+        only (OKX and Bitget), for the caller to read the order's outcome once it no longer holds the venue slot
+        the create needed."""
         info = await self.check_order(intent)
         order_type = "limit" if intent.limit_price is not None else "market"
         raw = await self._call(
@@ -362,9 +375,12 @@ class VenueClient:
             write=True,
         )
         if raw.get("status") is None or raw.get("filled") is None:  # OKX and Bitget answer with ids only
-            refreshed = await self.order_by_client_id(intent.symbol, intent.client_order_id)
-            if refreshed is not None:
-                return refreshed
+            return OrderState(
+                venue=self.venue, symbol=intent.symbol, client_order_id=intent.client_order_id,
+                order_id=None if raw.get("id") is None else str(raw["id"]), side=intent.side, order_type=order_type,
+                amount=intent.base_amount, filled=ZERO, average_price=None, status=ACKNOWLEDGED,
+                raw=dict(raw.get("info") or {}),
+            )  # fmt: skip
         return parse_order(self.venue, raw, info, intent.client_order_id)
 
     def fetch_order_params(self, client_order_id: str) -> dict[str, Any]:

@@ -85,6 +85,9 @@ class PaperMixin(VenueClient):
     async def funding_income(self, symbol: str | None, since: datetime) -> list[FundingIncome]:
         return []
 
+    async def place_order(self, intent: OrderIntent) -> OrderState:
+        return await self.create_order(intent)  # paper fills at once: its answer is the whole state
+
     async def create_order(self, intent: OrderIntent) -> OrderState:
         if intent.client_order_id in self.account.orders:  # the same id twice is the same order
             return self.account.orders[intent.client_order_id]

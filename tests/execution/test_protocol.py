@@ -15,7 +15,7 @@ import pytest
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
-from arbx_pipelines.core.venue_data import OrderState
+from arbx_pipelines.core.venue_data import ACKNOWLEDGED, OrderState
 from arbx_pipelines.execution.protocol import REJECTED, UNKNOWN, ProtocolTiming, send_order
 from arbx_pipelines.execution.slots import VenueSlots
 from arbx_pipelines.storage.state import DatabaseState
@@ -246,3 +246,46 @@ def test_venue_slots_cap_pending_requests(sqlite_url: str) -> None:
 
     asyncio.run(many())
     assert slots.tracker.peak["binance"] == 2 and slots.tracker.current["binance"] == 0
+
+
+@dataclass
+class PlacingScriptedClient(ScriptedClient):
+    """A venue whose create answer carries ids only (OKX, Bitget): ``place_order`` answers ``acknowledged``; every
+    call notes how many of this process's orders were pending on the venue then."""
+
+    slots: VenueSlots | None = None
+    pending_at: list[tuple[str, int]] = field(default_factory=list)
+
+    def _note(self, kind: str) -> None:
+        assert self.slots is not None
+        self.pending_at.append((kind, self.slots.tracker.current.get(INTENT.venue, 0)))
+
+    async def place_order(self, intent: OrderIntent) -> OrderState:
+        self._note("create")
+        return await self.create_order(intent)
+
+    async def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderState | None:
+        self._note("lookup")
+        return await super().order_by_client_id(symbol, client_order_id)
+
+
+def test_ids_only_answer_is_read_at_once_after_its_slot_is_released(slots: VenueSlots) -> None:
+    client = PlacingScriptedClient(creates=[answers(state(status=ACKNOWLEDGED, filled="0"))],
+                                   lookups=[answers(state(status="closed", filled="100"))], slots=slots)  # fmt: skip
+    journal = MemoryJournal()
+    result, time = send(client, journal, slots)
+    assert result.status == "closed" and result.filled == Decimal(100) and creates(client) == 1
+    assert client.pending_at == [("create", 1), ("lookup", 0)]  # the create held a slot, the read none
+    assert time.slept == []  # read at once, not after a poll's backoff
+    assert journal.events == [("sent", CID), ("state:closed", CID)]
+
+
+def test_ids_only_answer_whose_read_fails_is_polled_like_an_open_order(slots: VenueSlots) -> None:
+    client = PlacingScriptedClient(creates=[answers(state(status=ACKNOWLEDGED, filled="0"))],
+                                   lookups=[raises(VenueUnavailable("okx", "503")), answers(state())],
+                                   slots=slots)  # fmt: skip
+    journal = MemoryJournal()
+    result, time = send(client, journal, slots)
+    assert result.status == "closed" and creates(client) == 1 and time.slept == [0.5]
+    assert client.pending_at == [("create", 1), ("lookup", 0), ("lookup", 1)]  # the poll holds its slot as before
+    assert journal.events == [("sent", CID), (f"state:{ACKNOWLEDGED}", CID), ("state:closed", CID)]

@@ -12,6 +12,7 @@ import pytest
 
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id, limit_price
+from arbx_pipelines.core.venue_data import ACKNOWLEDGED
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import InsufficientBalance, OrderRejected, OutcomeUnknown, RateLimited
 from arbx_pipelines.venues.sim.server import SimServer
@@ -45,6 +46,32 @@ async def _intent(client: VenueClient, name: str, symbol: str, side: Side, amoun
         base_amount=amount,
         limit_price=limit_price(reference, side, Decimal("0.01"), info.rules),
     )
+
+
+@pytest.mark.parametrize("venue", [Venue.BINANCE, Venue.OKX, Venue.BITGET])
+def test_place_order_answers_what_the_create_request_says(venue: Venue) -> None:
+    """Binance's create answer is the order's outcome; OKX and Bitget answer with ids only (``acknowledged``, the
+    outcome read next by the protocol, after the venue slot is released)."""
+    server = start_sim(venues=(venue.value,))
+
+    async def scenario() -> None:
+        async with venue_client(server, venue) as client:
+            lot = (await client.market(PERP)).rules.base_step  # a multiple of the spot lot, above the minimums
+            assert lot is not None
+            amount = lot * 2
+            placed = await client.place_order(await _intent(client, f"t-place-{venue}", SPOT, Side.BUY, amount))
+            assert placed.order_id is not None
+            if venue is Venue.BINANCE:
+                assert placed.status == "closed" and placed.filled == amount
+            else:
+                assert placed.status == ACKNOWLEDGED and not placed.is_final
+            found = await client.order_by_client_id(SPOT, client_order_id(f"t-place-{venue}", "leg"))
+            assert found is not None and found.order_id == placed.order_id and found.filled == amount
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()
 
 
 def test_markets_funding_and_books_are_decimal(server: SimServer) -> None:
