@@ -18,9 +18,10 @@ def test_reconcile_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> Non
         assert main(["--config", config, "reconcile", "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["agrees"] is True and [v["venue"] for v in report["venues"]] == ["binance"]
-        Admin(harness.server.base_url).set_balance("binance", "spot", "DOGE", 5000)  # coins nobody recorded
+        # coins nobody recorded (not one the spot engine trades: those are its working inventory)
+        Admin(harness.server.base_url).set_balance("binance", "spot", "LINK", 30)
         assert main(["--config", config, "reconcile", "--venue", "binance"]) == 3
         out = capsys.readouterr().out
-        assert "UNKNOWN EXPOSURE DOGE/USDT spot: 5000" in out and "exit 3" in out
+        assert "UNKNOWN EXPOSURE LINK/USDT spot: 30" in out and "exit 3" in out
         assert main(["--config", config, "reconcile", "--venue", "okx"]) == 2
         assert capsys.readouterr().err.strip() == "arbx: --venue okx is not enabled; enabled: binance"

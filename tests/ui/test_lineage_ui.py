@@ -26,7 +26,7 @@ UPSTREAM = {
 }
 ALL_ASSETS = {"markets", "funding_snapshot", "quotes", "funding_history", "symbol_funding_stats", "funding_forecasts",
               "opportunity_ranking", "capital_allocation", "daily_pnl", "performance_report", "backtest_report",
-              "funding_payments", "positions", "database_schema"}  # fmt: skip
+              "funding_payments", "positions", "database_schema", "spot_arbitrage"}  # fmt: skip
 
 
 def _shown_upstream(page: Any, base: str, asset: str) -> set[str]:
