@@ -20,12 +20,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from arbx_pipelines.core.venue_data import OrderState
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.db import checkpoint_wal
-from arbx_pipelines.storage.orders import in_one_transaction, mark_final_in, mark_sent_in, record_state_in
+from arbx_pipelines.storage.orders import (
+    JournalStep,
+    in_one_transaction,
+    mark_final_in,
+    mark_sent_in,
+    record_state_in,
+)
 
 T = TypeVar("T")
 log = get_logger("arbx.engine.journal")
@@ -166,9 +171,9 @@ class BackgroundJournal:
         self._writer = writer
         self._pending: list[Future[Any]] = []
         self._lock = threading.Lock()
-        self._batch: list[tuple[Callable[[Session], None], Future[None]]] = []
+        self._batch: list[tuple[JournalStep, Future[None]]] = []
 
-    def _submit(self, step: Callable[[Session], None]) -> None:
+    def _submit(self, step: JournalStep) -> None:
         done: Future[None] = Future()
         self._pending.append(done)
         with self._lock:

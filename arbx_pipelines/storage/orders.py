@@ -208,7 +208,11 @@ def mark_final_in(session: Session, client_order_id: str, status: str, error: st
     row.updated_at = utcnow()
 
 
-def in_one_transaction(engine: Engine, steps: Sequence[Callable[[Session], None]]) -> None:
+#: one journal step: a ``*_in`` function bound to its arguments, run inside a transaction it is handed
+JournalStep = Callable[[Session], None]
+
+
+def in_one_transaction(engine: Engine, steps: Sequence[JournalStep]) -> None:
     """Journal steps (the ``*_in`` functions, bound to their arguments) in one transaction, in order."""
     with transaction(engine) as session:
         for step in steps:
