@@ -5,7 +5,6 @@ inline."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
@@ -13,11 +12,11 @@ from typing import TypeVar
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.money import quantize_down
 from arbx_pipelines.core.orders import OrderIntent, client_order_id, limit_price
-from arbx_pipelines.core.venue_data import MarketInfo, TradeFill
+from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.execution.legs import READ_ATTEMPTS, read_with_retry, sync_fills, timing
+from arbx_pipelines.execution.legs import fetch_order_fills, sync_fills, timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.orders import DbOrderJournal, add_intents, record_order_fills
@@ -42,15 +41,7 @@ async def store_fills(deps: ExecutionDeps, client: VenueClient, sent: SentOrder,
     state = sent.state
     if state is None or state.filled <= 0 or state.order_id is None:
         return
-    order_id = state.order_id
-    fills: list[TradeFill] = []
-    for _ in range(READ_ATTEMPTS):
-        crash_point("fills.trades_sent")
-        fills = await read_with_retry(deps, "order_trades", lambda: client.order_trades(state.symbol, order_id))
-        crash_point("fills.trades_answered")
-        if sum((f.amount for f in fills), Decimal(0)) >= state.filled:
-            break
-        await asyncio.sleep(deps.settings.backoff_s)
+    fills = await fetch_order_fills(deps, client, state)
     cid = sent.intent.client_order_id
     await _write(writer, lambda: record_order_fills(deps.engine, cid, state, fills, None))
     crash_point("fills.committed")

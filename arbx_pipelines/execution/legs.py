@@ -105,14 +105,10 @@ async def sync_fills(deps: ExecutionDeps, client: VenueClient, sent: SentOrder, 
     return await sync_order_fills(deps, client, sent.intent.client_order_id, sent.state, position_id)
 
 
-async def sync_order_fills(
-    deps: ExecutionDeps, client: VenueClient, client_order_id: str, state: OrderState, position_id: int | None
-) -> bool:
-    """Fetch the order's trades and store them with its final answer in one transaction (see
-    :func:`arbx_pipelines.storage.orders.record_order_fills`); returns whether they add up to its filled amount."""
-    if state.filled <= 0 or state.order_id is None:
-        return True
+async def fetch_order_fills(deps: ExecutionDeps, client: VenueClient, state: OrderState) -> list[TradeFill]:
+    """The order's trades (they carry the fees), read again while they add up to less than its filled amount."""
     order_id = state.order_id
+    assert order_id is not None
     fills: list[TradeFill] = []
     for _ in range(READ_ATTEMPTS):
         crash_point("fills.trades_sent")
@@ -121,6 +117,17 @@ async def sync_order_fills(
         if sum((f.amount for f in fills), ZERO) >= state.filled:
             break
         await asyncio.sleep(deps.settings.backoff_s)
+    return fills
+
+
+async def sync_order_fills(
+    deps: ExecutionDeps, client: VenueClient, client_order_id: str, state: OrderState, position_id: int | None
+) -> bool:
+    """Fetch the order's trades and store them with its final answer in one transaction (see
+    :func:`arbx_pipelines.storage.orders.record_order_fills`); returns whether they add up to its filled amount."""
+    if state.filled <= 0 or state.order_id is None:
+        return True
+    fills = await fetch_order_fills(deps, client, state)
     complete = record_order_fills(deps.engine, client_order_id, state, fills, position_id)
     crash_point("fills.committed")
     return complete
