@@ -151,6 +151,18 @@ def to_market_amount(base_amount: Decimal, rules: MarketRules) -> Decimal:
     return round_amount(base_to_contracts(base_amount, rules.contract_size), rules)
 
 
+def gross_of_coin_fee(base_amount: Decimal, fee_rate: Decimal, rules: MarketRules) -> Decimal:
+    """The market amount to buy so that ``base_amount`` coins arrive when the venue takes its fee out of the bought
+    coin: ``base_amount / (1 - fee_rate)``, rounded up to the step (a buy-back short of what was sold would leave the
+    declared inventory short; a surplus below one step stays as coin)."""
+    if not 0 <= fee_rate < 1:
+        raise ValueError(f"fee rate must be in [0, 1), got {fee_rate}")
+    amount = base_to_contracts(base_amount / (1 - fee_rate), rules.contract_size)
+    if rules.amount_step is None:
+        return amount
+    return (amount / rules.amount_step).to_integral_value(rounding=ROUND_CEILING) * rules.amount_step
+
+
 def check_leg(leg: Leg, amount: Decimal, price: Decimal, rules: MarketRules) -> SizingRejection | None:
     """Whether the venue would accept an order of ``amount`` (market unit) at ``price``."""
     if amount <= 0:

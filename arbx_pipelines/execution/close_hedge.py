@@ -20,7 +20,7 @@ from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.models import Side
 from arbx_pipelines.core.money import ZERO, quantize_down
 from arbx_pipelines.core.orders import OrderIntent
-from arbx_pipelines.core.sizing import check_leg, contracts_to_base, to_market_amount
+from arbx_pipelines.core.sizing import check_leg, contracts_to_base, gross_of_coin_fee, to_market_amount
 from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.execution.capital import venue_wallets
 from arbx_pipelines.execution.context import ExecutionDeps
@@ -29,7 +29,13 @@ from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
 from arbx_pipelines.execution.locks import symbol_lock
-from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills, set_status
+from arbx_pipelines.execution.positions import (
+    PositionRecord,
+    book_of,
+    get_position,
+    refresh_from_fills,
+    set_status,
+)
 from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.settle import book_realized, end_broken, lot
@@ -100,16 +106,20 @@ def _closing_intents(
     excess: dict[Leg, Decimal],
     suffix: str,
     prices: dict[Leg, Decimal],
+    coin_fee: Decimal,
 ) -> list[OrderIntent]:
+    """``coin_fee``: the rate a spot buy pays out of the bought coin (zero where fees are paid in USDT)."""
     intents = []
     for leg in (Leg.SPOT, Leg.PERP):
         info: MarketInfo = markets.of(leg)
+        side = position.direction.closing_side(leg)
         amount = to_market_amount(max(excess[leg], ZERO), info.rules)
         if amount <= 0:
             continue
+        if leg is Leg.SPOT and side is Side.BUY and coin_fee:  # the buy-back restores the coins sold, net of its fee
+            amount = gross_of_coin_fee(excess[leg], coin_fee, info.rules)
         if leg is Leg.SPOT and check_leg(leg, amount, prices[leg], info.rules) is not None:
             continue  # below the venue's minimum: dust that cannot be sold
-        side = position.direction.closing_side(leg)
         base = contracts_to_base(amount, info.rules.contract_size)
         intents.append(
             correction_intent(key, f"{leg}{suffix}", info, side, amount, base, prices[leg], reduce_only=leg is Leg.PERP)
@@ -143,6 +153,14 @@ async def _buy_back_collateral(
         await ensure_collateral(deps, client, await venue_wallets(client), spot_need, margin_need, key)
     except VenueError as exc:  # the buy-back may still fit; its own answer tells
         log.warning("buy-back collateral not moved", extra={"position": position.id, "error": str(exc)})
+
+
+def _spot_fee_rate(deps: ExecutionDeps, position: PositionRecord, markets: LegMarkets) -> Decimal:
+    """The fee rate this account paid on the hedge's spot fills (the venue's own figure for this account and market,
+    which ccxt's listed taker fee need not be); the listed one before any fill."""
+    spot = book_of(deps.engine, position).spot
+    traded = spot.sell_proceeds + spot.buy_cost
+    return spot.fee_usdt / traded if traded > 0 else markets.spot.taker_fee or ZERO
 
 
 async def close_locked(
@@ -205,6 +223,7 @@ async def _close_recorded(
     step = max(lot(markets.spot.rules), lot(markets.perp.rules))
     targets = close_targets(position, fraction, step)
     await _buy_back_collateral(deps, client, position, markets, position.spot_amount - targets[Leg.SPOT], key)
+    coin_fee = _spot_fee_rate(deps, position, markets) if client.spot_buy_fee_in_coin else ZERO
     sent_all: list[SentOrder] = []
     for round_number in range(1, deps.settings.correction_rounds + 1):
         position = refresh_from_fills(deps.engine, position_id)
@@ -217,7 +236,7 @@ async def _close_recorded(
             for leg in (Leg.SPOT, Leg.PERP)
         }
         suffix = "" if round_number == 1 else f"-close-{round_number}"
-        intents = _closing_intents(key, position, markets, excess, suffix, prices)
+        intents = _closing_intents(key, position, markets, excess, suffix, prices, coin_fee)
         if not intents:
             break
         add_intents(deps.engine, execution.id, intents)

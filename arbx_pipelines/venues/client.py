@@ -62,6 +62,9 @@ class VenueClient:
     burst_cost: ClassVar[int] = 10
     #: spot sells may borrow the coin (margin); no client does yet, so negative funding sells inventory only
     spot_margin_borrow: ClassVar[bool] = False
+    #: a spot buy's fee is taken out of the bought coin (Binance without BNB, OKX and Bitget all do): a buy-back
+    #: must buy that much more to restore the coins it sold
+    spot_buy_fee_in_coin: ClassVar[bool] = True
 
     def __init__(
         self,

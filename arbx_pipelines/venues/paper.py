@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from arbx_pipelines.core.models import MarketType, Mode, Side
 from arbx_pipelines.core.money import ZERO
@@ -39,6 +40,7 @@ class PaperMixin(VenueClient):
     account. Build one with :func:`paper_client`."""
 
     account: PaperAccount
+    spot_buy_fee_in_coin: ClassVar[bool] = False  # paper fills charge every fee in USDT
 
     async def balances(self, account: MarketType) -> dict[str, Balance]:
         if account is MarketType.SWAP:

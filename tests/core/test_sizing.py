@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.core.models import Side
 from arbx_pipelines.core.sizing import (
@@ -13,6 +15,7 @@ from arbx_pipelines.core.sizing import (
     base_to_contracts,
     common_step,
     contracts_to_base,
+    gross_of_coin_fee,
     round_amount,
     round_price,
     size_hedge,
@@ -80,3 +83,15 @@ def test_min_amount_in_contracts_and_max_amount_cap() -> None:
     capped_spot = MarketRules(amount_step=D("0.00001"), max_amount=D("0.01"))
     sized = size_hedge(D("0.5"), D("60000"), D("60000"), capped_spot, OKX_BTC_SWAP)
     assert isinstance(sized, HedgeSize) and sized.base_amount == D("0.01") and sized.perp.amount == D("1")
+
+
+def test_a_buy_back_with_its_fee_in_the_coin_buys_the_fee_on_top_rounded_up_to_the_step() -> None:
+    rules = MarketRules(amount_step=D("1"))
+    # 900 coins at 0.1 %: 900 / 0.999 = 900.9009...; one whole step more, so at least 900 arrive
+    assert gross_of_coin_fee(D("900"), D("0.001"), rules) == D("901")
+    assert gross_of_coin_fee(D("900"), D("0.001"), rules) * (1 - D("0.001")) >= 900
+    assert gross_of_coin_fee(D("900"), D(0), rules) == D("900")  # fees in USDT: the amount itself
+    fine = MarketRules(amount_step=D("0.001"))
+    assert gross_of_coin_fee(D("900"), D("0.001"), fine) == D("900.901")
+    with pytest.raises(ValueError, match="fee rate"):
+        gross_of_coin_fee(D("1"), D("1"), rules)

@@ -125,6 +125,9 @@ def _negative_hedge_life(server: SimServer, venue: str, db_url: str, empty_spot_
             closed = await close_hedge(deps, client, opened.position_id, action.reason)
             assert closed.status == "closed" and closed.realized_pnl is not None
             assert {(o.intent.symbol, o.intent.side.value) for o in closed.orders} == {(SPOT, "buy"), (PERP, "sell")}
+            # the declared inventory is whole again: the buy-back bought its fee in the coin on top, less than a lot
+            spot_lot = (await client.market(SPOT)).rules.base_step or ZERO
+            assert PLENTY <= usdt_and_coin(admin, venue, COIN)[1] < PLENTY + spot_lot
             return opened.position_id
 
     position_id = asyncio.run(scenario())
