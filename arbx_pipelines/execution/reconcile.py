@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from arbx_pipelines.core.venue_data import OrderState
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, HEDGE_ONLY, REDUCE_KIND, close_locked, markets_of
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
@@ -93,6 +94,16 @@ class ReconcileReport:
         return not self.unknown_exposure and not self.pending
 
 
+async def _look_up(deps: ExecutionDeps, client: VenueClient, order: OrderRecord) -> OrderState | None:
+    """The venue's answer for one recorded order, by its client order id (``None``: the venue does not know it)."""
+    crash_point("order.lookup_sent")
+    state = await read_with_retry(
+        deps, "order_by_client_id", lambda: client.order_by_client_id(order.symbol, order.client_order_id)
+    )
+    crash_point("order.lookup_answered")
+    return state
+
+
 async def settle_orders(
     deps: ExecutionDeps, client: VenueClient, orders: list[OrderRecord], report: ReconcileReport
 ) -> None:
@@ -101,24 +112,12 @@ async def settle_orders(
     journal = DbOrderJournal(deps.engine)
     for order in orders:
         report.orders_checked += 1
-        crash_point("order.lookup_sent")
-        state = await read_with_retry(
-            deps,
-            "order_by_client_id",
-            lambda o=order: client.order_by_client_id(o.symbol, o.client_order_id),  # type: ignore[misc]
-        )
-        crash_point("order.lookup_answered")
+        state = await _look_up(deps, client, order)
         in_flight = in_flight_left(order, deps.settings.order_in_flight_s, datetime.now(UTC))
         if state is None and in_flight > 0:  # a request of it may still arrive: absent only once none can
             log.info("order not on the venue yet; waiting out its in-flight window", extra={"order": order.id})
             await asyncio.sleep(in_flight)
-            crash_point("order.lookup_sent")
-            state = await read_with_retry(
-                deps,
-                "order_by_client_id",
-                lambda o=order: client.order_by_client_id(o.symbol, o.client_order_id),  # type: ignore[misc]
-            )
-            crash_point("order.lookup_answered")
+            state = await _look_up(deps, client, order)
         if state is None:
             if order.status != "abandoned":
                 journal.mark_abandoned(
