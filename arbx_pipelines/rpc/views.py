@@ -117,16 +117,31 @@ def _unrealized(ctx: RpcContext) -> Decimal:
     return total
 
 
+#: the upper bound of the P&L views' queries: any record dated after today, by whatever clock, is kept
+_VENUE_CLOCK_AHEAD = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _up_to(today: date, totals: dict[date, Decimal]) -> dict[date, Decimal]:
+    """Per-day totals with the days after ``today`` added to today's."""
+    folded: dict[date, Decimal] = {}
+    for day, amount in totals.items():
+        key = min(day, today)
+        folded[key] = folded.get(key, Decimal(0)) + amount
+    return folded
+
+
 def pnl(ctx: RpcContext, days: int = 7) -> dict[str, Any]:
     """Per UTC day (newest first) and in total: realized P&L of closed positions, funding received, fees paid (those
     are also inside realized once a position closes), and the unrealized P&L of what is open now (today's row)."""
     today = ctx.now().date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    end = datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1)
-    realized = realized_by_day(ctx.engine, start, end)
-    funding = funding_by_day(ctx.engine, start, end)
-    fees = fees_by_day(ctx.engine, start, end)
+    # a venue's clock may run ahead of ours (a few seconds; the simulator's up to two funding intervals): what it
+    # dated after today is counted in today's row, never left out
+    later = _VENUE_CLOCK_AHEAD
+    realized = _up_to(today, realized_by_day(ctx.engine, start, later))
+    funding = _up_to(today, funding_by_day(ctx.engine, start, later))
+    fees = _up_to(today, fees_by_day(ctx.engine, start, later))
     unrealized = _unrealized(ctx)
     zero = Decimal(0)
     rows = []
