@@ -1,6 +1,8 @@
 """The spot path seen from Dagster: the engine's heartbeat (an alert when stale or missing while spread is active),
 its finished arbitrages as runless asset events of ``spot_arbitrage_fills`` (a cursor on the execution id), and the
-spread sensor over the latest quotes that fires ``execute_spot_arbitrage`` for slower spreads."""
+spread sensor over the latest quotes that fires ``execute_spot_arbitrage`` for slower spreads while the engine is down
+(a live engine watches the same symbols on live books and takes every spread it can: a run per persisting spread would
+only re-validate what the engine already passed on, a run a minute per symbol pair on an idle stack)."""
 
 import itertools
 from decimal import Decimal
@@ -77,7 +79,7 @@ def spot_arbitrage_fills(context: SensorEvaluationContext, database: DatabaseRes
 @sensor(name="spot_spread", job=execute_spot_arbitrage, minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.RUNNING,
         description="Cross-venue spot spreads in the latest quotes above fees and the min profit rate -> "
-                    "execute_spot_arbitrage (the engine takes the short-lived ones).")  # fmt: skip
+                    "execute_spot_arbitrage while the spot engine is down (a live engine takes them itself).")  # fmt: skip
 def spot_spread(
     context: SensorEvaluationContext, settings: SettingsResource, state: StateResource, database: DatabaseResource
 ) -> SensorResult | SkipReason:
@@ -86,6 +88,9 @@ def spot_spread(
         return SkipReason("spread is off")
     if halted(database.engine) is not None:
         return SkipReason("halted: no new entries")
+    age = heartbeat_age_s(state.store.get_flag(HEARTBEAT_FLAG))
+    if age is not None and age <= STALE_S:
+        return SkipReason(f"the spot engine is alive ({age:.1f} s ago) and takes the spreads itself")
     fees = {venue.value: cfg.venues[venue].spot_taker_fee for venue in cfg.enabled_venues()}
     requests = []
     for symbol in cfg.spread.symbols:
