@@ -79,7 +79,7 @@ def spot_arbitrage_fills(context: SensorEvaluationContext, database: DatabaseRes
 @sensor(name="spot_spread", job=execute_spot_arbitrage, minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.RUNNING,
         description="Cross-venue spot spreads in the latest quotes above fees and the min profit rate -> "
-                    "execute_spot_arbitrage while the spot engine is down (a live engine takes them itself).")  # fmt: skip
+                    "execute_spot_arbitrage while the spot engine is down (a live engine takes them).")  # fmt: skip
 def spot_spread(
     context: SensorEvaluationContext, settings: SettingsResource, state: StateResource, database: DatabaseResource
 ) -> SensorResult | SkipReason:
