@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from arbx_pipelines.config.adapters import strategy_params
-from arbx_pipelines.core.anomaly import is_anomalous, z_score
+from arbx_pipelines.core.anomaly import DEFAULT_MAX_AGE, MIN_PRICE_HISTORY, PRICE_HISTORY, is_anomalous, z_score
 from arbx_pipelines.execution.risk_state import load_risk_state
-from arbx_pipelines.execution.signals import DEFAULT_MAX_AGE, MIN_PRICE_HISTORY, PRICE_HISTORY
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.notify.events import (
     notify_anomaly_pause,
@@ -43,6 +42,8 @@ from arbx_pipelines.storage.views import (
 log = get_logger("arbx.notify.watch")
 OPENED, CLOSED, BREAKER, FUNDING_DAY = "notify:opened", "notify:closed", "notify:breaker", "notify:funding_day"
 SENSOR_FAILURES = 3
+#: how often the sensors' ticks are read (a sensor fails 3 ticks in no less than 45 s; every 5 s is wasted work)
+SENSOR_CHECK_EVERY = timedelta(seconds=60)
 #: an ``opening`` position older than this no longer holds back the notifications of later ones
 OPENING_GRACE = timedelta(minutes=30)
 MAX_DIGEST_DAYS = 7
@@ -60,6 +61,7 @@ class LifecycleWatcher:
         self.flags = DatabaseState(ctx.engine)
         self._dagster_home = dagster_home
         self._instance: Any = None
+        self._sensors_checked: datetime | None = None
 
     def prime(self, now: datetime | None = None) -> None:
         """Set the cursors a first start lacks (what is already recorded is history, not news); ``tick`` would do
@@ -79,7 +81,10 @@ class LifecycleWatcher:
         self.breaker()
         self.funding_digest(now)
         self.anomalies(now)
-        if self._dagster_home is not None:
+        if self._dagster_home is not None and (
+            self._sensors_checked is None or now - self._sensors_checked >= SENSOR_CHECK_EVERY
+        ):
+            self._sensors_checked = now
             self.sensors()
         self.ctx.sink.flush_digest()
 
