@@ -40,12 +40,21 @@ DAEMON_THREADS: dict[str, Any] = {
 RUN_MONITORING: dict[str, Any] = {"enabled": True, "poll_interval_seconds": 15, "start_timeout_seconds": 180}
 
 
+#: no asset of this code location has an automation condition or a Dagster freshness policy: the daemons that would
+#: evaluate them (every few seconds, each a round of storage queries) are not started
+NO_AUTOMATION: dict[str, Any] = {
+    "auto_materialize": {"enabled": False, "use_sensors": False},
+    "freshness": {"enabled": False},
+}
+
+
 def embedded_instance_config() -> dict[str, Any]:
     return {
         "run_coordinator": RUN_QUEUE,
         "run_launcher": WARM_LAUNCHER,
         "run_monitoring": RUN_MONITORING,
         **DAEMON_THREADS,
+        **NO_AUTOMATION,
         "python_logs": {"managed_python_loggers": ["arbx"], "python_log_level": "INFO"},
         "telemetry": {"enabled": False},
         "nux": {"enabled": False},
@@ -53,10 +62,12 @@ def embedded_instance_config() -> dict[str, Any]:
 
 
 def _earlier_configs() -> list[dict[str, Any]]:
-    """What earlier arbx versions wrote: without the warm run launcher and run monitoring, then without monitoring."""
+    """What earlier arbx versions wrote: without the warm run launcher and run monitoring, then without monitoring,
+    then all of it; each before or after the automation daemons were switched off."""
     current = embedded_instance_config()
-    without = [("run_launcher", "run_monitoring"), ("run_monitoring",)]
-    return [{k: v for k, v in current.items() if k not in keys} for keys in without]
+    missing: list[tuple[str, ...]] = [("run_launcher", "run_monitoring"), ("run_monitoring",), ()]
+    missing = [keys + extra for keys in missing for extra in (tuple(NO_AUTOMATION), ())]
+    return [{k: v for k, v in current.items() if k not in keys} for keys in missing if keys]
 
 
 def ensure_dagster_home(path: Path) -> Path:

@@ -55,6 +55,9 @@ class ChildSpec:
     oneshot: bool = False
     #: its share of the stop budget relative to the others (Dagster's services need the longest to wind down)
     stop_weight: float = 1.0
+    #: children started one after another with the same name here are stopped together (their shares added up):
+    #: Dagster's webserver, daemon and code server wind down at the same time, not one after the other
+    stop_together: str | None = None
 
 
 @dataclass
@@ -91,6 +94,26 @@ def descendants(root: int) -> list[int]:
         found.append(pid)
         queue.extend(children.get(pid, []))
     return found
+
+
+def direct_children() -> list[int]:
+    """This process's own children (orphans re-parented to a subreaper are among them): from
+    ``/proc/self/task/*/children``, a few small reads, where the kernel offers it; else from a scan of /proc."""
+    found: list[int] = []
+    try:
+        for task in Path("/proc/self/task").iterdir():
+            found += [int(pid) for pid in (task / "children").read_text().split()]
+    except OSError:
+        me = os.getpid()
+        return [pid for pid in descendants(me) if _parent(pid) == me]
+    return found
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def alive(pid: int) -> bool:
@@ -270,9 +293,15 @@ class Supervisor:
         tree = {pid for c in self._children for pid in (c.process.pid, *descendants(c.process.pid))}
         pending = list(reversed(self._children))
         while pending:
-            child = pending.pop(0)
-            weight = child.spec.stop_weight / (child.spec.stop_weight + sum(c.spec.stop_weight for c in pending))
-            self._stop_child(child, (deadline - time.monotonic()) * weight)
+            batch = [pending.pop(0)]
+            while (
+                pending and batch[0].spec.stop_together and pending[0].spec.stop_together == batch[0].spec.stop_together
+            ):
+                batch.append(pending.pop(0))
+            share = sum(c.spec.stop_weight for c in batch)
+            self._stop_children(
+                batch, (deadline - time.monotonic()) * share / (share + sum(c.spec.stop_weight for c in pending))
+            )
         for pid in self._swept(tree):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -283,25 +312,28 @@ class Supervisor:
         log.debug("every child stopped", extra={"seconds": round(time.monotonic() - started, 2)})
         return survivors
 
-    def _stop_child(self, child: _Child, seconds: float) -> None:
-        """SIGINT, then SIGTERM, then SIGKILL to the child's group, within ``seconds`` (the last step always runs)."""
-        pgid = child.process.pid
+    def _stop_children(self, children: list[_Child], seconds: float) -> None:
+        """SIGINT, then SIGTERM, then SIGKILL to the children's groups (all at once), within ``seconds`` (the last
+        step always runs)."""
         end = time.monotonic() + max(seconds, 0.0)
         for sig, until in ((signal.SIGINT, 0.75), (signal.SIGTERM, 1.0), (signal.SIGKILL, None)):
-            if not self._running(child):
+            running = [child for child in children if self._running(child)]
+            if not running:
                 break
-            _signal_group(pgid, sig)
+            for child in running:
+                _signal_group(child.process.pid, sig)
             step_end = time.monotonic() + _KILL_WAIT if until is None else end - (1 - until) * max(seconds, 0.0)
-            while time.monotonic() < step_end and self._running(child):
+            while time.monotonic() < step_end and any(self._running(child) for child in running):
                 if self._owns_all:
                     _reap()
                 time.sleep(0.05)
-        log.debug(f"{child.spec.name} stopped", extra={"pid": pgid, "code": child.process.returncode})
+        for child in children:
+            log.debug(f"{child.spec.name} stopped", extra={"pid": child.process.pid, "code": child.process.returncode})
 
     def _reap_orphans(self) -> None:
         """Collect orphans re-parented here that exited (never a child's own Popen, whose exit code it reads)."""
         ours = {c.process.pid for c in self._children}
-        for pid in descendants(os.getpid()):
+        for pid in direct_children():
             if pid not in ours and not alive(pid):
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)

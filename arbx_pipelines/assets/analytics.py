@@ -17,7 +17,6 @@ from arbx_pipelines.assets.market_data import funding_snapshot
 from arbx_pipelines.config.adapters import allocation_params, scoring_params
 from arbx_pipelines.config.analytics_adapters import backtest_params
 from arbx_pipelines.core.backtest.data import attach_prices, build_series
-from arbx_pipelines.core.forecast.accuracy import evaluate_forecasts
 from arbx_pipelines.core.forecast.allocation import allocate_ranked
 from arbx_pipelines.core.forecast.arima import MIN_OBSERVATIONS, ForecastError
 from arbx_pipelines.core.forecast.outlook import OutlookSettings, SymbolOutlook, outlooks
@@ -74,6 +73,8 @@ def funding_forecasts(
         risk_factors={str(v): float(c.risk_factor) for v, c in cfg.venues.items()},
     )
     modelled, skipped = outlooks(series, settings_, workers=config.workers)
+    from arbx_pipelines.core.forecast.accuracy import evaluate_forecasts  # pandas (~50 MB): only in this asset's run
+
     accuracy: dict[str, Any] | None = None
     try:
         accuracy = evaluate_forecasts(series, holdout_months=config.holdout_months, workers=config.workers).to_dict()

@@ -71,7 +71,12 @@ def crash_arguments(parser: argparse.ArgumentParser) -> None:
 
 def stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idle", type=float, default=60.0, help="seconds the idle stack is measured (default 60)")
-    parser.add_argument("--settle", type=float, default=20.0, help="seconds after start before measuring")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="quiet seconds (no run in flight) before measuring",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 

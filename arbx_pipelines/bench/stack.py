@@ -1,11 +1,13 @@
 """``arbx bench stack [--json]``: what the idle stack costs.
 
 Starts the stack as ``arbx run`` does (the same command, on free loopback ports, with a temporary data folder and
-DAGSTER_HOME), waits until the UI answers, lets it idle for ``--idle`` seconds while sampling the CPU time of every
-process in the stack once a second (processes born during the window count from their birth), then reads each
-process's PSS from ``/proc/<pid>/smaps_rollup``. PSS shares each shared page among the processes that map it, so the
-per-process figures add up to what the stack really costs. ``pss_mb`` and ``cpu_percent`` (of one core) are for the
-stack without the simulator, which a live deployment does not run.
+DAGSTER_HOME), waits until the UI answers and the start-up work is over (the first snapshot and every run the start
+launched finished, then ``--settle`` seconds without a run in flight), lets it idle for ``--idle`` seconds while
+sampling the CPU time of every process in the stack once a second (processes born during the window count from their
+birth), then reads each process's PSS from ``/proc/<pid>/smaps_rollup``. PSS shares each shared page among the
+processes that map it, so the per-process figures add up to what the stack really costs. ``pss_mb`` and
+``cpu_percent`` (of one core) are for the stack without the simulator, which a live deployment does not run.
+``runs`` lists the Dagster runs created during the window (an idle stack starts none unless a schedule is due).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 READY_TIMEOUT_S = 240.0
+#: the start-up work (first snapshot, runs a start launches) must be over by then, else the window starts anyway
+QUIET_TIMEOUT_S = 240.0
 SIMULATOR = "simulator"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -51,7 +56,7 @@ def process_name(cmdline: list[str]) -> str:
         (" sim ", SIMULATOR), ("dagster_webserver", "webserver"), ("dagster._daemon", "daemon"),
         ("forkserver", "run server"), ("resource_tracker", "run server helper"),
         ("code-server start", "code server proxy"), ("api grpc", "code server"), ("dagster dev", "dagster dev"),
-        ("arbx_pipelines.supervisor", "arbx run"), (" run ", "arbx run"),
+        ("arbx_pipelines.supervisor", "arbx run"), (" engine", "spot engine"), (" run ", "arbx run"),
     ):  # fmt: skip
         if needle in f" {text} ":
             return name
@@ -115,6 +120,49 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the stack did not answer on {url} within {READY_TIMEOUT_S:.0f} s (log: {log})")
 
 
+def _unfinished_runs(home: Path) -> int:
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    unfinished = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                  DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]  # fmt: skip
+    with DagsterInstance.from_config(str(home)) as instance:
+        return int(instance.get_runs_count(RunsFilter(statuses=unfinished)))
+
+
+def _start_work_done(log: Path) -> bool:
+    """The first snapshot ``arbx run`` takes at the start has ended (its console line)."""
+    text = log.read_text(errors="replace")
+    return "funding_snapshot done" in text or "funding_snapshot failed" in text
+
+
+def wait_quiet(home: Path, log: Path, settle_s: float, proc: subprocess.Popen[bytes]) -> float:
+    """Wait until the start-up work is over: the first snapshot ended and no run has been in flight for
+    ``settle_s`` seconds (bounded by :data:`QUIET_TIMEOUT_S`). Returns the seconds waited."""
+    began = time.monotonic()
+    quiet_since: float | None = None
+    while time.monotonic() - began < QUIET_TIMEOUT_S:
+        if proc.poll() is not None:
+            raise RuntimeError(f"arbx run exited with {proc.returncode}: {log.read_text(errors='replace')[-1500:]}")
+        now = time.monotonic()
+        if _start_work_done(log) and _unfinished_runs(home) == 0:
+            quiet_since = now if quiet_since is None else quiet_since
+            if now - quiet_since >= settle_s:
+                break
+        else:
+            quiet_since = None
+        time.sleep(1)
+    return round(time.monotonic() - began, 1)
+
+
+def runs_created(home: Path, since: datetime) -> list[dict[str, str]]:
+    """The Dagster runs created since ``since`` (job name and status), oldest first."""
+    from dagster import DagsterInstance, RunsFilter
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(RunsFilter(created_after=since))
+    return [{"job": run.job_name, "status": run.status.value} for run in reversed(list(runs))]
+
+
 def measure(root: int, idle_s: float) -> list[ProcessFigure]:
     """Sample CPU once a second for ``idle_s`` seconds, then PSS, of every process under ``root``."""
     first: dict[int, float] = {}
@@ -144,14 +192,15 @@ def measure(root: int, idle_s: float) -> list[ProcessFigure]:
     return figures
 
 
-def summarize(figures: list[ProcessFigure], idle_s: float) -> dict[str, Any]:
-    """The JSON figures: totals of the stack without the simulator, and every process."""
+def summarize(figures: list[ProcessFigure], idle_s: float, runs: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The JSON figures: totals of the stack without the simulator, every process, and the runs of the window."""
     stack = [f for f in figures if f.name != SIMULATOR]
     return {
         "pss_mb": round(sum(f.pss_mb for f in stack), 1),
         "cpu_percent": round(sum(f.cpu_percent for f in stack), 2),
         "idle_seconds": idle_s,
         "processes": [{"name": f.name, "pss_mb": f.pss_mb, "cpu_percent": f.cpu_percent} for f in figures],
+        "runs": runs or [],
     }
 
 
@@ -187,18 +236,22 @@ def run(args: argparse.Namespace) -> int:
         workdir = Path(tmp)
         config = _stack_config(workdir, free_port())
         port = free_port()
-        env = dict(os.environ, DAGSTER_HOME=str(workdir / "dagster_home"))
+        home = workdir / "dagster_home"
+        env = dict(os.environ, DAGSTER_HOME=str(home))
         command = [sys.executable, "-m", "arbx_pipelines.cli.main", "--config", str(config), "run", "--port", str(port)]
         log = workdir / "stack.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _wait_ready(f"http://127.0.0.1:{port}", proc, log)
-            time.sleep(args.settle)  # the start-up work (reconcile on start, first sensor ticks) is not idling
+            waited = wait_quiet(home, log, args.settle, proc)  # the start-up work is not idling
+            window_start = datetime.now(UTC)
             figures = measure(proc.pid, args.idle)
+            runs = runs_created(home, window_start)
         finally:
             _stop_group(proc)
-    summary = summarize(figures, args.idle)
+    summary = summarize(figures, args.idle, runs)
+    summary["quiet_after_seconds"] = waited
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -209,4 +262,5 @@ def run(args: argparse.Namespace) -> int:
     with_sim = sum(f.pss_mb for f in figures)
     print(f"stack without the simulator: {summary['pss_mb']:.1f} MB PSS, {summary['cpu_percent']:.2f} % of one core")
     print(f"with the simulator: {with_sim:.1f} MB PSS, {sum(f.cpu_percent for f in figures):.2f} % of one core")
+    print(f"runs started during the window: {len(runs)}" + "".join(f"\n  {r['job']} ({r['status']})" for r in runs))
     return 0

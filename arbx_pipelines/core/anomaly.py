@@ -22,10 +22,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 MIN_HISTORY = 2
+#: the screen's window: funding snapshots younger than this, the latest against up to PRICE_HISTORY before it
+DEFAULT_MAX_AGE = timedelta(minutes=30)
+PRICE_HISTORY = 30
+#: fewer recent prices than this: no anomaly screen (a z-score of a handful of points means nothing)
+MIN_PRICE_HISTORY = 10
 
 
 def z_score(history: Sequence[Decimal | float], latest: Decimal | float) -> float | None:

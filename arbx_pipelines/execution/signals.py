@@ -38,7 +38,15 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arbx_pipelines.core import funding_rules, liquidity
-from arbx_pipelines.core.anomaly import RESPONSES, AnomalyKind, classify, z_score
+from arbx_pipelines.core.anomaly import (  # the screen's window, shared with the notifications (rpc.watch)
+    DEFAULT_MAX_AGE,
+    MIN_PRICE_HISTORY,
+    PRICE_HISTORY,
+    RESPONSES,
+    AnomalyKind,
+    classify,
+    z_score,
+)
 from arbx_pipelines.core.decision import StrategyParams
 from arbx_pipelines.core.funding import round_trip_cost_rate
 from arbx_pipelines.core.hedge import base_of
@@ -54,12 +62,8 @@ from arbx_pipelines.storage.market_history import SettledFunding, recent_settlem
 from arbx_pipelines.storage.markets import stored_rules
 from arbx_pipelines.storage.quotes import Quote, latest_quotes
 
-DEFAULT_MAX_AGE = timedelta(minutes=30)
 #: inventory records older than this are not trusted (reconcile records them every ``reconcile_minutes`` <= 1 day)
 INVENTORY_MAX_AGE = timedelta(hours=25)
-PRICE_HISTORY = 30
-#: fewer recent prices than this: no anomaly screen (a z-score of a handful of points means nothing)
-MIN_PRICE_HISTORY = 10
 #: settled funding the forecast, persistence and volatility read (a month covers the 90-settlement window at 8h)
 HISTORY_SPAN = timedelta(days=31)
 #: liquidity part of the score when no book of the candidate was recorded (the open re-checks depth on the live book)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from arbx_pipelines.config.loader import LoadedConfig, load_config
 from arbx_pipelines.notify.alerts import AlertSink
-from arbx_pipelines.resources.notifier import alert_sink
+from arbx_pipelines.notify.configured import alert_sink
 from arbx_pipelines.storage.db import make_engine, upgrade
 
 

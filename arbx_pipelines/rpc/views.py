@@ -21,7 +21,6 @@ from arbx_pipelines.storage.views import (
     positions_for_view,
     recent_executions,
 )
-from arbx_pipelines.venues import make_client
 
 VENUE_TIMEOUT_S = 5.0
 OPEN_KIND = "open_funding"
@@ -36,6 +35,8 @@ def _age(since: datetime | None, now: datetime) -> float | None:
 
 
 async def _reach(ctx: RpcContext, venue: Venue) -> dict[str, Any]:
+    from arbx_pipelines.venues import make_client  # ccxt (~90 MB): only when asked, not in every ops process
+
     cfg = ctx.loaded.config
     sim_url = f"http://{cfg.simulator.host}:{cfg.simulator.port}" if cfg.mode is Mode.SIM else None
     client = make_client(venue, cfg.mode, credentials={}, sim_url=sim_url)

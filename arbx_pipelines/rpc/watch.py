@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from arbx_pipelines.config.adapters import strategy_params
-from arbx_pipelines.core.anomaly import is_anomalous, z_score
+from arbx_pipelines.core.anomaly import DEFAULT_MAX_AGE, MIN_PRICE_HISTORY, PRICE_HISTORY, is_anomalous, z_score
 from arbx_pipelines.execution.risk_state import load_risk_state
-from arbx_pipelines.execution.signals import DEFAULT_MAX_AGE, MIN_PRICE_HISTORY, PRICE_HISTORY
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.notify.events import (
     notify_anomaly_pause,
@@ -43,6 +42,9 @@ from arbx_pipelines.storage.views import (
 log = get_logger("arbx.notify.watch")
 OPENED, CLOSED, BREAKER, FUNDING_DAY = "notify:opened", "notify:closed", "notify:breaker", "notify:funding_day"
 SENSOR_FAILURES = 3
+#: how often the sensors' ticks and the anomaly screen are read (a sensor fails 3 ticks in no less than 45 s, a
+#: snapshot comes every few minutes: every 5 s, the screen's query per symbol, is most of an idle ``arbx run``'s CPU)
+SLOW_CHECK_EVERY = timedelta(seconds=60)
 #: an ``opening`` position older than this no longer holds back the notifications of later ones
 OPENING_GRACE = timedelta(minutes=30)
 MAX_DIGEST_DAYS = 7
@@ -60,6 +62,9 @@ class LifecycleWatcher:
         self.flags = DatabaseState(ctx.engine)
         self._dagster_home = dagster_home
         self._instance: Any = None
+        self._slow_checked: datetime | None = None
+        #: the anomaly flags as last read or written (this watcher is their only writer): one read per symbol, once
+        self._anomaly_told: dict[str, bool] = {}
 
     def prime(self, now: datetime | None = None) -> None:
         """Set the cursors a first start lacks (what is already recorded is history, not news); ``tick`` would do
@@ -78,9 +83,11 @@ class LifecycleWatcher:
         self.closed(now)
         self.breaker()
         self.funding_digest(now)
-        self.anomalies(now)
-        if self._dagster_home is not None:
-            self.sensors()
+        if self._slow_checked is None or now - self._slow_checked >= SLOW_CHECK_EVERY:
+            self._slow_checked = now
+            self.anomalies(now)
+            if self._dagster_home is not None:
+                self.sensors()
         self.ctx.sink.flush_digest()
 
     def close(self) -> None:
@@ -181,14 +188,18 @@ class LifecycleWatcher:
                 and len(prices) >= MIN_PRICE_HISTORY
                 and is_anomalous(prices, latest.mark_price, cfg.risk.anomaly_z)
             )
-            told = self.flags.get_flag(key) is not None
+            told = self._anomaly_told.get(key)
+            if told is None:
+                told = self._anomaly_told[key] = self.flags.get_flag(key) is not None
             if paused and not told:
                 z = z_score(prices, latest.mark_price) if latest.mark_price is not None else None
                 detail = f"|z| {abs(z):.1f}" if z is not None else "a move off a flat history"
                 notify_anomaly_pause(self.ctx.sink, venue, symbol, latest.mark_price, detail, cfg.risk.anomaly_z)
                 self.flags.set_flag(key, latest.time.isoformat())
+                self._anomaly_told[key] = True
             elif not paused and told:
                 self.flags.set_flag(key, None)
+                self._anomaly_told[key] = False
 
     def sensors(self) -> None:
         """Every sensor whose last 3 ticks failed: one critical alert per failing streak."""

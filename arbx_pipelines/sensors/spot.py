@@ -1,6 +1,8 @@
 """The spot path seen from Dagster: the engine's heartbeat (an alert when stale or missing while spread is active),
 its finished arbitrages as runless asset events of ``spot_arbitrage_fills`` (a cursor on the execution id), and the
-spread sensor over the latest quotes that fires ``execute_spot_arbitrage`` for slower spreads."""
+spread sensor over the latest quotes that fires ``execute_spot_arbitrage`` for slower spreads while the engine is down
+(a live engine watches the same symbols on live books and takes every spread it can: a run per persisting spread would
+only re-validate what the engine already passed on, a run a minute per symbol pair on an idle stack)."""
 
 import itertools
 from decimal import Decimal
@@ -30,10 +32,16 @@ from arbx_pipelines.storage.executions import FINAL_EXECUTION_STATUSES
 from arbx_pipelines.storage.spot_arbitrage import fills_of_execution, spot_executions
 
 ALERT_REPEAT_S = 600
+#: the heartbeat is stale after STALE_S (30 s): a look every 30 s alerts within a minute of the engine's last beat
+#: (each sensor tick costs the code server and the daemon a round of work: every 15 s was a sizeable share of an
+#: idle stack's CPU). The fills (runless events) and the spread screen (over quotes refreshed once a minute) look once
+#: a minute.
+HEARTBEAT_CHECK_S = 30
 FILLS_ASSET = "spot_arbitrage_fills"
 
 
-@sensor(name="spot_engine_heartbeat", minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING,
+@sensor(name="spot_engine_heartbeat", minimum_interval_seconds=HEARTBEAT_CHECK_S,
+        default_status=DefaultSensorStatus.RUNNING,
         description="Alerts when the spot engine's heartbeat is stale or missing while spread is active.")  # fmt: skip
 def spot_engine_heartbeat(
     context: SensorEvaluationContext, settings: SettingsResource, state: StateResource, notifier: NotifierResource
@@ -51,7 +59,7 @@ def spot_engine_heartbeat(
     return SkipReason(f"engine {what}")
 
 
-@sensor(name="spot_arbitrage_fills", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(name="spot_arbitrage_fills", minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
         description="Reports each finished spot arbitrage as a runless asset event.")  # fmt: skip
 def spot_arbitrage_fills(context: SensorEvaluationContext, database: DatabaseResource) -> SensorResult | SkipReason:
     after = int(context.cursor or 0)
@@ -74,10 +82,10 @@ def spot_arbitrage_fills(context: SensorEvaluationContext, database: DatabaseRes
     return SensorResult(asset_events=events, cursor=str(finished[-1].id))
 
 
-@sensor(name="spot_spread", job=execute_spot_arbitrage, minimum_interval_seconds=30,
+@sensor(name="spot_spread", job=execute_spot_arbitrage, minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
         description="Cross-venue spot spreads in the latest quotes above fees and the min profit rate -> "
-                    "execute_spot_arbitrage (the engine takes the short-lived ones).")  # fmt: skip
+                    "execute_spot_arbitrage while the spot engine is down (a live engine takes them).")  # fmt: skip
 def spot_spread(
     context: SensorEvaluationContext, settings: SettingsResource, state: StateResource, database: DatabaseResource
 ) -> SensorResult | SkipReason:
@@ -86,6 +94,9 @@ def spot_spread(
         return SkipReason("spread is off")
     if halted(database.engine) is not None:
         return SkipReason("halted: no new entries")
+    age = heartbeat_age_s(state.store.get_flag(HEARTBEAT_FLAG))
+    if age is not None and age <= STALE_S:
+        return SkipReason(f"the spot engine is alive ({age:.1f} s ago) and takes the spreads itself")
     fees = {venue.value: cfg.venues[venue].spot_taker_fee for venue in cfg.enabled_venues()}
     requests = []
     for symbol in cfg.spread.symbols:

@@ -23,7 +23,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, Table, and_, func, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -161,6 +160,8 @@ def _spans(keys: Iterable[tuple[str, str, datetime]]) -> _Spans:
 def _pg_load(
     conn: Connection, target: _PgTarget, lines: Callable[[], Iterator[str]], rows: int, spans: _Spans
 ) -> WriteResult:
+    import psycopg  # the PostgreSQL path only: the driver (~20 MB) stays out of every SQLite process
+
     raw: Any = conn.connection.driver_connection  # psycopg.Connection, inside the caller's transaction
     with raw.cursor() as cur:
         if not _pg_any_stored(cur, target, spans):

@@ -3,7 +3,8 @@ on live books and trades a real dislocation of the simulator on both venues, rec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -13,6 +14,7 @@ from arbx_pipelines.bench import spot
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.definitions import build_resources
 from arbx_pipelines.engine.executor import SPOT_ARB_KIND
+from arbx_pipelines.engine.liveness import HEARTBEAT_FLAG
 from arbx_pipelines.execution.risk_state import halt
 from arbx_pipelines.jobs.spot import execute_spot_arbitrage
 from arbx_pipelines.scenarios.harness import SimAdmin
@@ -63,3 +65,23 @@ def test_spread_sensor_fires_the_job_which_trades_the_dislocation(tmp_path: Path
         assert execution.planned["buy_venue"] == "binance" and execution.planned["sell_venue"] == "okx"
         halt(engine, "test")
         assert isinstance(spot_spread(build_sensor_context(resources=resources)), SkipReason)
+
+
+def test_spread_sensor_leaves_the_spreads_to_a_live_engine(tmp_path: Path) -> None:
+    """While the engine's heartbeat is fresh it takes the spreads itself: no run per persisting spread (an idle
+    stack would start one a minute per venue pair); once the heartbeat is stale the sensor fires again."""
+    config = tmp_path / "arbx.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "spread": {"symbols": ["ETH/USDT"]}}))
+    loaded = load_config(str(config))
+    upgrade(loaded.database_url)
+    store = DatabaseState(make_engine(loaded.database_url))
+    store.put_quote("binance", "ETH/USDT", _quote("3000", "3001"))
+    store.put_quote("okx", "ETH/USDT", _quote("3030", "3031"))
+    resources = build_resources(loaded, str(config))
+    now = datetime.now(UTC)  # the sensor measures the heartbeat's age on the wall clock: stamp it at this moment
+    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": now.isoformat()}))
+    skipped = spot_spread(build_sensor_context(resources=resources))
+    assert isinstance(skipped, SkipReason) and "engine is alive" in str(skipped.skip_message)
+    store.set_flag(HEARTBEAT_FLAG, json.dumps({"at": (now - timedelta(minutes=5)).isoformat()}))
+    fired = spot_spread(build_sensor_context(resources=resources))
+    assert isinstance(fired, SensorResult) and fired.run_requests is not None and len(fired.run_requests) == 1

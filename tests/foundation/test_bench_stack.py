@@ -19,6 +19,8 @@ def test_the_stack_processes_are_named_from_their_command_lines() -> None:
     assert process_name([py, "-m", "dagster", "code-server", "start", "-m", "x"]) == "code server proxy"
     assert process_name([py, "-c", "from multiprocessing.forkserver import main; main(3, 4)"]) == "run server"
     assert process_name([py, "-m", "arbx_pipelines.supervisor", "{}"]) == "arbx run"
+    assert process_name([py, "-m", "arbx_pipelines.cli.main", "--log-level", "WARNING", "engine"]) == "spot engine"
+    assert process_name([py, "-m", "arbx_pipelines.cli.main", "--config", "/x/arbx.yaml", "run"]) == "arbx run"
 
 
 def test_measure_sees_a_child_and_its_cpu() -> None:
@@ -42,3 +44,4 @@ def test_the_totals_leave_the_simulator_out() -> None:
     summary = summarize(figures, 60.0)
     assert (summary["pss_mb"], summary["cpu_percent"]) == (220.5, 2.25)
     assert summary["processes"][0] == {"name": "simulator", "pss_mb": 170.0, "cpu_percent": 0.5}
+    assert summary["runs"] == []

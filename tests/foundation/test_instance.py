@@ -46,6 +46,12 @@ def test_a_config_an_earlier_arbx_wrote_gains_run_monitoring_and_an_edited_one_i
     (home / "dagster.yaml").write_text(yaml.safe_dump(earlier))
     ensure_dagster_home(home)
     assert yaml.safe_load((home / "dagster.yaml").read_text())["run_monitoring"]["enabled"] is True
+    before_automation_off = {k: v for k, v in earlier.items() if k not in ("auto_materialize", "freshness")}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(before_automation_off))
+    ensure_dagster_home(home)
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == yaml.safe_load(
+        yaml.safe_dump(embedded_instance_config())
+    )
     edited = {**earlier, "telemetry": {"enabled": True}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(edited))
     ensure_dagster_home(home)

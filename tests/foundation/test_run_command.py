@@ -56,3 +56,35 @@ def test_arbx_run_serves_the_ui_on_loopback(tmp_path: Path) -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_arbx_run_starts_dagster_as_production_does(tmp_path: Path) -> None:
+    """No `dagster dev` (its own process and a code-server proxy): a gRPC code server on a Unix socket, then the
+    webserver and the daemon, both loading the code location `arbx` from it through the generated workspace."""
+    import argparse
+
+    import yaml
+
+    from arbx_pipelines.cli.run import WORKSPACE_FILE, service_children, write_workspace
+    from arbx_pipelines.config.loader import load_config
+
+    config = tmp_path / "arbx.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nmode: paper\n", encoding="utf-8")
+    loaded = load_config(str(config))
+    socket_path = tmp_path / "code.sock"
+    workspace = write_workspace(tmp_path, socket_path)
+    assert workspace == tmp_path / WORKSPACE_FILE
+    assert yaml.safe_load(workspace.read_text()) == {
+        "load_from": [{"grpc_server": {"socket": str(socket_path), "location_name": "arbx"}}]
+    }
+    args = argparse.Namespace(host="127.0.0.1", port=3123, reset_sim=False)
+    children = service_children(loaded, args, tmp_path, socket_path)
+    assert [c.name for c in children] == ["code server", "webserver", "daemon"]
+    code, web, daemon = (c.command for c in children)
+    assert code[1:5] == ["-m", "dagster", "api", "grpc"] and code[code.index("--socket") + 1] == str(socket_path)
+    assert web[1:3] == ["-m", "dagster_webserver"]
+    assert web[web.index("-h") + 1 :][:1] == ["127.0.0.1"] and web[web.index("-p") + 1] == "3123"
+    assert daemon[1:4] == ["-m", "dagster._daemon", "run"]
+    assert all(command[command.index("-w") + 1] == str(workspace) for command in (web, daemon))
+    assert not any("dev" in command for command in (code, web, daemon))
+    assert {c.stop_together for c in children} == {"dagster"}  # they wind down at the same time
