@@ -55,8 +55,13 @@ def server(request: pytest.FixtureRequest) -> Iterator[SimServer]:
     server.stop()
 
 
+#: a request the simulator dropped unanswered never reaches it: the resend waits this in-flight window (wall time)
+#: instead of the default 6 s meant for a real venue's network
+IN_FLIGHT_S = 1.0
+
+
 def run_open(server: SimServer, sqlite_url: str, key: str) -> tuple[OpenOutcome, int, Any]:
-    deps = make_deps(sqlite_url)
+    deps = make_deps(sqlite_url, settings=fast_settings(order_in_flight_s=IN_FLIGHT_S))
     admin = Admin(server.base_url)
     start = admin.time_ms()
     venue = Venue(next(iter(server.simulator.venues)))

@@ -12,15 +12,10 @@ import pytest
 from arbx_pipelines.config.loader import load_config
 from arbx_pipelines.definitions import build_resources
 from arbx_pipelines.resources.database import StateResource
-from arbx_pipelines.storage.db import make_engine, upgrade
-from arbx_pipelines.storage.redis_state import RedisState
-from arbx_pipelines.storage.state import DatabaseState, StateStore
-
-
-def _open_state(kind: str, url: str, prefix: str) -> StateStore:
-    if kind == "redis":
-        return RedisState.from_url(url, prefix=prefix)
-    return DatabaseState(make_engine(url))
+from arbx_pipelines.storage.db import upgrade
+from arbx_pipelines.storage.state import StateStore
+from tests.foundation.state_race import open_state as _open_state
+from tests.foundation.state_race import race
 
 
 @pytest.fixture(params=["redis", "sqlite", "postgres"])
@@ -85,18 +80,11 @@ def test_flags_persist_until_cleared(state: StateStore) -> None:
     assert state.get_flag("halt") is None
 
 
-def _race(kind: str, url: str, prefix: str, start: float, results: mp.Queue) -> None:  # type: ignore[type-arg]
-    store = _open_state(kind, url, prefix)
-    while time.time() < start:
-        time.sleep(0.001)
-    results.put(store.acquire_lock("race", ttl_seconds=30))
-
-
 def test_processes_racing_for_one_lock_get_one_winner(backend: tuple[str, str, str]) -> None:
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     start = time.time() + 2.0  # all processes are up by then and try at the same moment
-    procs = [ctx.Process(target=_race, args=(*backend, start, results)) for _ in range(4)]
+    procs = [ctx.Process(target=race, args=(*backend, start, results)) for _ in range(4)]
     for proc in procs:
         proc.start()
     tokens = [results.get(timeout=60) for _ in procs]
