@@ -198,8 +198,9 @@ class SpotEngine:
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
         """Watch, detect and trade until cancelled (or for ``duration_s``). While it runs the interpreter hands the
-        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the intent write's thread must get it back
-        from the event loop (busy with other books) to hand the orders their go."""
+        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the event loop writes the intents itself, and
+        gets the GIL back from the writer and worker threads after each of its database calls, between a book
+        update and its orders. Objects alive after start-up are frozen out of the collector's reach."""
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
