@@ -47,8 +47,11 @@ class DbWriter:
         self._queue = queue.PriorityQueue()
         self._order = itertools.count()
         self._closed = False
-        #: held while a write runs, by this thread or inline (:meth:`run_inline`): one write at a time
-        self._running = threading.Lock()
+        #: guards ``_busy`` (a write runs, on this thread or inline: one at a time) and ``_inline_waiting``
+        self._state = threading.Condition()
+        self._busy = False
+        #: inline callers waiting for the running write to end: this thread lets them go first
+        self._inline_waiting = 0
         self._thread = threading.Thread(target=self._work, name="arbx-engine-db", daemon=True)
         self._thread.start()
 
@@ -59,20 +62,45 @@ class DbWriter:
                 return
             if not future.set_running_or_notify_cancel():
                 continue
-            with self._running:
-                try:
-                    result = call()
-                except BaseException as exc:  # handed to the awaiting task, like a ThreadPoolExecutor would
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
+            with self._state:
+                self._state.wait_for(lambda: not self._busy and not self._inline_waiting)
+                self._busy = True
+            try:
+                result = call()
+            except BaseException as exc:  # handed to the awaiting task, like a ThreadPoolExecutor would
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            finally:
+                self._done()
 
-    def run_inline(self, call: Callable[[], T]) -> Future[T] | None:
+    def _done(self) -> None:
+        with self._state:
+            self._busy = False
+            self._state.notify_all()
+
+    def run_inline(self, call: Callable[[], T], *, wait_s: float = 0.0) -> Future[T] | None:
         """Run ``call`` in the caller's thread when no write is running or queued (its result or error in a done
         future), else None: the caller hands it to :meth:`submit`. An intent written so takes no trip through the
-        writer thread (a wake-up, the GIL, and one back to the event loop), and waits behind no other write."""
-        if not self._queue.empty() or not self._running.acquire(blocking=False):
-            return None
+        writer thread (a wake-up, the GIL, and one back to the event loop), and waits behind no other write.
+
+        ``wait_s`` > 0 (an urgent write: it depends on no queued write): go ahead of the queued writes, and wait up
+        to ``wait_s`` for the running one to end. The caller's thread blocks meanwhile, so the running write has
+        the GIL to itself and the call then runs without competing for it; a write handed to the writer thread
+        instead shares the GIL with the event loop, a switch interval lost at each of its database calls."""
+        with self._state:
+            if wait_s > 0:
+                self._inline_waiting += 1
+                try:
+                    free = self._state.wait_for(lambda: not self._busy, timeout=wait_s)
+                finally:
+                    self._inline_waiting -= 1
+                if not free:
+                    self._state.notify_all()  # the writer thread may be waiting for this caller to go first
+                    return None
+            elif self._busy or not self._queue.empty():
+                return None
+            self._busy = True
         future: Future[T] = Future()
         future.set_running_or_notify_cancel()
         try:
@@ -80,7 +108,7 @@ class DbWriter:
         except Exception as exc:
             future.set_exception(exc)
         finally:
-            self._running.release()
+            self._done()
         return future
 
     def submit(self, call: Callable[[], T], *, urgent: bool = False) -> Future[T]:

@@ -8,6 +8,7 @@ with every heartbeat.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
@@ -39,7 +40,7 @@ from arbx_pipelines.venues.client import VenueClient
 log = get_logger("arbx.engine")
 HEARTBEAT_S = 1.0
 __all__ = ["HEARTBEAT_FLAG", "HEARTBEAT_S", "SpotEngine"]
-SWITCH_INTERVAL_S = 0.0005
+SWITCH_INTERVAL_S = 0.0001
 
 
 def _state_runner(state: StateStore, writers: DbWriters) -> Runner | None:
@@ -49,6 +50,14 @@ def _state_runner(state: StateStore, writers: DbWriters) -> Runner | None:
         writer = writers.for_task(0)
         return lambda call: writer.run(call, urgent=True)
     return None
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive after start-up (modules, markets, clients: hundreds of thousands) out of the
+    collector's reach (``gc.freeze``): a full collection otherwise walks them all, a pause of tens to hundreds of
+    milliseconds on the event loop, between a book update and its orders if it strikes there."""
+    gc.collect()
+    gc.freeze()
 
 
 class SpotEngine:
@@ -167,32 +176,42 @@ class SpotEngine:
             await self.refresh_balances(venue)
         for exchange in self.streams.values():
             await exchange.load_markets()
+        await self.writers.run(self.executor.warm)
         await self.executor.writers.run(self.heartbeat)  # the first beat before any arbitrage: it names their owner
 
     def heartbeat(self) -> None:
         self.entries_allowed = not entries_stopped(self.deps.engine)
+        self._beat()
+
+    def _beat(self) -> None:
         payload = {"at": datetime.now(UTC).isoformat(), "entries_allowed": self.entries_allowed,
                    "run_id": self.executor.settings.run_id, "owner": self._owner, **self.stats.summary()}  # fmt: skip
         self.deps.state.set_flag(HEARTBEAT_FLAG, json.dumps(payload))
 
     async def _heartbeats(self) -> None:
+        """Each beat reads the two switches on a worker thread (a read takes no write lock) and hands the writer
+        only the beat's one write: the writer's queue is where an arbitrage's intent may have to wait."""
         while True:
-            await self.writers.run(self.heartbeat)
+            self.entries_allowed = not await asyncio.to_thread(entries_stopped, self.deps.engine)
+            await self.writers.run(self._beat)
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, duration_s: float | None = None) -> EngineStats:
         """Watch, detect and trade until cancelled (or for ``duration_s``). While it runs the interpreter hands the
-        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the intent write's thread must get it back
-        from the event loop (busy with other books) to hand the orders their go."""
+        GIL over after at most ``SWITCH_INTERVAL_S`` instead of 5 ms: the event loop writes the intents itself, and
+        gets the GIL back from the writer and worker threads after each of its database calls, between a book
+        update and its orders. Objects alive after start-up are frozen out of the collector's reach."""
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             return await self._run(duration_s)
         finally:
             sys.setswitchinterval(switch_interval)
+            gc.unfreeze()
 
     async def _run(self, duration_s: float | None) -> EngineStats:
         await self.start()
+        freeze_startup_objects()
         self.warmup = Warmup(self.markets)
         tasks = [asyncio.create_task(self.executor.run()), asyncio.create_task(self._heartbeats())]
         for venue, symbol in self.markets:

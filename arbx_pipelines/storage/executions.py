@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select, update
 
 from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.money import ZERO
@@ -171,14 +171,14 @@ def record_intent(
 
 
 def set_execution_status(engine: Engine, execution_id: int, status: str, error: str | None = None) -> None:
-    with transaction(engine) as session:
-        row = session.get(Execution, execution_id)
-        if row is None:
+    """One plain statement (no ORM object): the spot engine runs it on its single writer, for every arbitrage."""
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if error is not None:
+        values["error"] = error[:4000]
+    table: Table = Execution.__table__  # type: ignore[assignment]
+    with engine.begin() as connection:
+        if connection.execute(update(table).where(table.c.id == execution_id).values(values)).rowcount != 1:
             raise LookupError(f"no execution {execution_id}")
-        row.status = status
-        row.updated_at = utcnow()
-        if error is not None:
-            row.error = error[:4000]
 
 
 def unfinished_executions(engine: Engine, venue: str) -> list[ExecutionRef]:

@@ -11,13 +11,14 @@ Every write is keyed by something the venue gives back (client order id, trade i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Table, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from arbx_pipelines.core.hedge import base_of
@@ -28,6 +29,9 @@ from arbx_pipelines.core.venue_data import OrderState, TradeFill
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import AccountTransaction, Execution, Fill, Order
 
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_FILLS: Table = Fill.__table__  # type: ignore[assignment]
+_LEDGER: Table = AccountTransaction.__table__  # type: ignore[assignment]
 #: orders whose outcome is settled; anything else (intent, sending, open, unknown, fills_pending) is looked up again
 FINAL_ORDER_STATUSES = frozenset({"closed", "canceled", "expired", "rejected", "abandoned"})
 #: a venue answer is final, its fill is known, but its trades are not stored yet
@@ -158,15 +162,8 @@ def orders_missing_fills(engine: Engine, venue: str) -> list[OrderRecord]:
         return [_order_record(row) for row in rows if (row.filled or ZERO) > stored.get(row.id, ZERO)]
 
 
-def _order_row(session: Session, client_order_id: str) -> Order:
-    row = session.execute(select(Order).where(Order.client_order_id == client_order_id)).scalar_one_or_none()
-    if row is None:
-        raise LookupError(f"no recorded intent with client order id {client_order_id}")
-    return row
-
-
-def _stored_amount(session: Session, order_id: int) -> Decimal:
-    amounts = session.execute(select(Fill.amount).where(Fill.order_id == order_id)).scalars()
+def _stored_amount(session: Session | Connection, order_id: int) -> Decimal:
+    amounts = session.execute(select(_FILLS.c.amount).where(_FILLS.c.order_id == order_id)).scalars()
     return sum(amounts, ZERO)
 
 
@@ -177,47 +174,58 @@ def _status_for(state: OrderState, stored: Decimal) -> str:
     return state.status
 
 
-def mark_sent_in(session: Session, client_order_id: str) -> None:
-    row = _order_row(session, client_order_id)
-    if row.status == "intent":
-        row.status = "sending"
-    row.sent_at = utcnow()  # the latest send: reconcile counts its in-flight window from it
-    row.updated_at = utcnow()
+def mark_sent_in(connection: Connection, client_order_id: str) -> None:
+    """The order's request is (about to be) on its way. The journal steps are plain statements on the table, not
+    ORM objects nor session: they run on the spot engine's single writer, where an arbitrage's intent may wait
+    behind them."""
+    now = utcnow()  # the latest send: reconcile counts its in-flight window from it
+    status = case((_ORDERS.c.status == "intent", "sending"), else_=_ORDERS.c.status)
+    _update_order(connection, client_order_id, status=status, sent_at=now, updated_at=now)
 
 
 def record_state_in(
-    session: Session, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None,
+    connection: Connection, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None,
     at: datetime | None = None,
 ) -> None:  # fmt: skip
-    row = _order_row(session, client_order_id)
+    row = connection.execute(select(_ORDERS.c.id, _ORDERS.c.venue_order_id, _ORDERS.c.sent_at,
+                                    _ORDERS.c.acknowledged_at)
+                             .where(_ORDERS.c.client_order_id == client_order_id)).first()  # fmt: skip
+    if row is None:
+        raise LookupError(f"no recorded intent with client order id {client_order_id}")
     now = utcnow()
-    row.status = _status_for(state, _stored_amount(session, row.id))
-    row.venue_order_id = state.order_id or row.venue_order_id
-    row.filled = state.filled
-    row.average_price = state.average_price
+    values: dict[str, Any] = {
+        "status": _status_for(state, _stored_amount(connection, row.id)),
+        "venue_order_id": state.order_id or row.venue_order_id,
+        "filled": state.filled,
+        "average_price": state.average_price,
+        "acknowledged_at": row.acknowledged_at or at or now,
+        "updated_at": now,
+    }
     if sent_at is not None and (row.sent_at is None or sent_at > row.sent_at):
-        row.sent_at = sent_at  # the send that got this answer (earlier ones were refused or lost)
-    row.acknowledged_at = row.acknowledged_at or at or now
-    row.updated_at = now
+        values["sent_at"] = sent_at  # the send that got this answer (earlier ones were refused or lost)
+    connection.execute(update(_ORDERS).where(_ORDERS.c.id == row.id).values(values))
 
 
-def mark_final_in(session: Session, client_order_id: str, status: str, error: str) -> None:
-    row = _order_row(session, client_order_id)
-    row.status = status
-    row.error = error[:4000]
-    row.updated_at = utcnow()
+def mark_final_in(connection: Connection, client_order_id: str, status: str, error: str) -> None:
+    _update_order(connection, client_order_id, status=status, error=error[:4000], updated_at=utcnow())
+
+
+def _update_order(connection: Connection, client_order_id: str, **values: Any) -> None:
+    result = connection.execute(update(_ORDERS).where(_ORDERS.c.client_order_id == client_order_id).values(values))
+    if result.rowcount != 1:
+        raise LookupError(f"no recorded intent with client order id {client_order_id}")
 
 
 #: one journal step: a ``*_in`` function bound to its arguments, run inside a transaction it is handed
-JournalStep = Callable[[Session], None]
+JournalStep = Callable[[Connection], None]
 
 
 def in_one_transaction(engine: Engine, steps: Sequence[JournalStep]) -> None:
-    """Journal steps (the ``*_in`` functions, bound to their arguments) in one transaction, in order."""
-    with transaction(engine) as session:
+    """Journal steps (the ``*_in`` functions, bound to their arguments) in one transaction, in order (each step's
+    statements run at once: the next step of the same order reads this one's row)."""
+    with engine.begin() as connection:
         for step in steps:
-            step(session)
-            session.flush()  # the next step of the same order reads this one's row
+            step(connection)
 
 
 class DbOrderJournal:
@@ -227,14 +235,13 @@ class DbOrderJournal:
         self._engine = engine
 
     def mark_sent(self, client_order_id: str) -> None:
-        with transaction(self._engine) as session:
-            mark_sent_in(session, client_order_id)
+        in_one_transaction(self._engine, [functools.partial(mark_sent_in, client_order_id=client_order_id)])
 
     def record_state(
         self, client_order_id: str, state: OrderState, *, sent_at: datetime | None = None, at: datetime | None = None
     ) -> None:
-        with transaction(self._engine) as session:
-            record_state_in(session, client_order_id, state, sent_at=sent_at, at=at)
+        step = functools.partial(record_state_in, client_order_id=client_order_id, state=state, sent_at=sent_at, at=at)
+        in_one_transaction(self._engine, [step])
 
     def mark_rejected(self, client_order_id: str, error: str) -> None:
         self._final(client_order_id, "rejected", error)
@@ -247,8 +254,8 @@ class DbOrderJournal:
         self._final(client_order_id, "abandoned", error)
 
     def _final(self, client_order_id: str, status: str, error: str) -> None:
-        with transaction(self._engine) as session:
-            mark_final_in(session, client_order_id, status, error)
+        in_one_transaction(self._engine, [functools.partial(mark_final_in, status=status, error=error,
+                                                            client_order_id=client_order_id)])  # fmt: skip
 
 
 def record_order_fills(
@@ -261,76 +268,64 @@ def record_order_fills(
     Spot fills move the base coin and USDT of the spot account; every fill's fee is its own ledger row. Perpetual
     fills only pay fees here: their price P&L is booked when the position closes.
     """
-    with transaction(engine) as session:
-        order = _order_row(session, client_order_id)
-        swap = ":" in order.symbol
-        market = "swap" if swap else "spot"
+    with engine.begin() as connection:  # plain statements, no ORM objects nor session: see mark_sent_in
+        order = connection.execute(select(_ORDERS.c.id, _ORDERS.c.venue, _ORDERS.c.symbol, _ORDERS.c.venue_order_id,
+                                       _ORDERS.c.average_price)
+                                .where(_ORDERS.c.client_order_id == client_order_id)).first()  # fmt: skip
+        if order is None:
+            raise LookupError(f"no recorded intent with client order id {client_order_id}")
+        market = "swap" if ":" in order.symbol else "spot"
+        new_fills: list[dict[str, Any]] = []
+        ledger: list[dict[str, Any]] = []
         for fill in fills:
             trade_key = f"{market}:{fill.trade_id}"
-            exists = session.execute(
-                select(Fill.id).where(Fill.venue == order.venue, Fill.trade_id == trade_key)
+            if any(row["trade_id"] == trade_key for row in new_fills):
+                continue
+            exists = connection.execute(
+                select(_FILLS.c.id).where(_FILLS.c.venue == order.venue, _FILLS.c.trade_id == trade_key)
             ).first()
             if exists is not None:
                 continue
-            session.add(
-                Fill(
-                    order_id=order.id,
-                    venue=order.venue,
-                    trade_id=trade_key,
-                    symbol=order.symbol,
-                    side=fill.side.value,
-                    amount=fill.amount,
-                    price=fill.price,
-                    fee=fill.fee,
-                    fee_currency=fill.fee_currency,
-                    time=fill.time,
-                )
-            )
-            _add_fill_ledger(session, order, fill, trade_key, market, position_id, client_order_id)
-        session.flush()
+            new_fills.append({"order_id": order.id, "venue": order.venue, "trade_id": trade_key, "symbol": order.symbol,
+                              "side": fill.side.value, "amount": fill.amount, "price": fill.price, "fee": fill.fee,
+                              "fee_currency": fill.fee_currency, "time": fill.time})  # fmt: skip
+            ledger += _fill_ledger(order.venue, order.symbol, fill, trade_key, market, position_id, client_order_id)
+        if new_fills:
+            connection.execute(insert(_FILLS), new_fills)
+        if ledger:
+            connection.execute(insert(_LEDGER), ledger)
+        values: dict[str, Any] = {}
         if fills:
-            order.fee = sum((f.fee for f in fills), ZERO)
-            order.fee_currency = fills[0].fee_currency
-        stored = _stored_amount(session, order.id)
-        order.status = _status_for(state, stored)
-        order.venue_order_id = state.order_id or order.venue_order_id
-        order.filled = state.filled
-        order.average_price = state.average_price or order.average_price
-        order.updated_at = utcnow()
+            values["fee"] = sum((f.fee for f in fills), ZERO)
+            values["fee_currency"] = fills[0].fee_currency
+        stored = _stored_amount(connection, order.id)
+        values.update(status=_status_for(state, stored), venue_order_id=state.order_id or order.venue_order_id,
+                      filled=state.filled, average_price=state.average_price or order.average_price,
+                      updated_at=utcnow())  # fmt: skip
+        connection.execute(update(_ORDERS).where(_ORDERS.c.id == order.id).values(values))
         return stored >= state.filled
 
 
-def _add_fill_ledger(
-    session: Session,
-    order: Order,
+def _fill_ledger(
+    venue: str,
+    symbol: str,
     fill: TradeFill,
     trade_key: str,
     market: str,
     position_id: int | None,
     client_order_id: str,
-) -> None:
-    ref = f"fill:{order.venue}:{trade_key}"
+) -> list[dict[str, Any]]:
+    ref = f"fill:{venue}:{trade_key}"
     sign = Decimal(1) if fill.side is Side.BUY else Decimal(-1)
     rows: list[tuple[str, str, Decimal, str]] = []
     if market == "spot":
-        rows.append(("base", base_of(order.symbol), sign * fill.amount, "trade"))
+        rows.append(("base", base_of(symbol), sign * fill.amount, "trade"))
         rows.append(("quote", "USDT", -sign * fill.amount * fill.price, "trade"))
     if fill.fee:
         rows.append(("fee", fill.fee_currency or "USDT", -fill.fee, "fee"))
-    for suffix, currency, amount, kind in rows:
-        session.add(
-            AccountTransaction(
-                ref=f"{ref}:{suffix}",
-                venue=order.venue,
-                account=market,
-                currency=currency,
-                amount=amount,
-                kind=kind,
-                position_id=position_id,
-                time=fill.time,
-                note=client_order_id,
-            )
-        )
+    return [{"ref": f"{ref}:{suffix}", "venue": venue, "account": market, "currency": currency, "amount": amount,
+             "kind": kind, "position_id": position_id, "time": fill.time, "note": client_order_id}
+            for suffix, currency, amount, kind in rows]  # fmt: skip
 
 
 def record_external_change(

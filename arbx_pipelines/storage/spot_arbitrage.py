@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from arbx_pipelines.core.orders import OrderIntent
 from arbx_pipelines.storage.db import SQLITE_BUSY_TIMEOUT_MS, transaction
@@ -37,6 +37,12 @@ def record_arbitrage_intent(
                                     wait_for_lock=wait_for_lock)[0]  # fmt: skip
 
 
+#: built once: a statement with its values bound at execution (not ``.values(...)``) is looked up in the
+#: compiled cache without walking its values each time (the intent write sits between a book update and its orders)
+_INSERT_EXECUTION = insert(Execution).returning(Execution.id)
+_INSERT_ORDERS = insert(Order)
+
+
 def record_arbitrage_intents(
     engine: Engine, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None,
     wait_for_lock: bool = True,
@@ -46,7 +52,6 @@ def record_arbitrage_intents(
 
     ``wait_for_lock=False`` (SQLite): fail at once with ``OperationalError`` ("database is locked") while another
     connection holds the write lock, instead of waiting in the busy handler; nothing is written then."""
-    now = utcnow()
     with engine.connect() as connection:
         impatient = not wait_for_lock and engine.dialect.name == "sqlite"
         if impatient:  # outside the write transaction (a pragma statement starts one of its own)
@@ -54,22 +59,41 @@ def record_arbitrage_intents(
             connection.commit()
         try:
             with connection.begin():
-                ids: list[int] = []
-                rows: list[dict[str, Any]] = []
-                for arbitrage in arbitrages:
-                    execution_id = connection.execute(insert(Execution).values(
-                        execution_key=arbitrage.key, kind=kind, venue=venue, symbol=arbitrage.symbol,
-                        status="sending", planned=arbitrage.planned, run_id=run_id, created_at=now,
-                        updated_at=now).returning(Execution.id)).scalar_one()  # fmt: skip
-                    ids.append(int(execution_id))
-                    rows += [order_values(intent, execution_id, now) for intent in arbitrage.intents]
-                connection.execute(insert(Order), rows)
+                ids = _insert_arbitrages(connection, arbitrages, kind=kind, venue=venue, run_id=run_id)
         finally:
             if impatient:
                 connection.rollback()
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 connection.commit()
     return ids
+
+
+def _insert_arbitrages(
+    connection: Connection, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None
+) -> list[int]:
+    now = utcnow()
+    ids: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for arbitrage in arbitrages:
+        execution_id = connection.execute(_INSERT_EXECUTION, {
+            "execution_key": arbitrage.key, "kind": kind, "venue": venue, "symbol": arbitrage.symbol,
+            "status": "sending", "planned": arbitrage.planned, "run_id": run_id, "created_at": now,
+            "updated_at": now}).scalar_one()  # fmt: skip
+        ids.append(int(execution_id))
+        rows += [order_values(intent, execution_id, now) for intent in arbitrage.intents]
+    connection.execute(_INSERT_ORDERS, rows)
+    return ids
+
+
+def rehearse_arbitrage_intents(
+    engine: Engine, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None
+) -> None:
+    """:func:`record_arbitrage_intents`' statements run and rolled back, nothing written: their compiled forms are
+    cached on ``engine`` before the first real arbitrage (compiling them costs tens of milliseconds on a busy
+    machine, between a book update and its orders)."""
+    with engine.connect() as connection, connection.begin() as transaction:
+        _insert_arbitrages(connection, arbitrages, kind=kind, venue=venue, run_id=run_id)
+        transaction.rollback()
 
 
 def abandon_arbitrage(engine: Engine, execution_id: int, buy: OrderIntent, sell: OrderIntent, reason: str) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from arbx_pipelines.cli.main import main
+from arbx_pipelines.cli.main import command_of, main
 from arbx_pipelines.config.schema import SpreadConfig
 from arbx_pipelines.core.models import Mode
 from arbx_pipelines.venues.sim.server import SimServer
@@ -43,3 +45,17 @@ def test_engine_watches_the_simulated_books_and_reports(tmp_path: Path, capsys: 
     summary = json.loads(capsys.readouterr().out)
     assert summary["book_updates"] > 3  # three venues' streams, several updates each
     assert summary["failed"] == 0
+
+
+def test_the_engine_process_parses_its_command_without_importing_dagster_or_pandas() -> None:
+    code = (
+        "import sys\n"
+        "from arbx_pipelines.cli.main import build_parser, command_of\n"
+        "argv = ['--log-level', 'WARNING', 'engine', '--seconds', '1']\n"
+        "args = build_parser(command_of(argv)).parse_args(argv)\n"
+        "assert args.command == 'engine' and args.seconds == 1.0, args\n"
+        "print(sorted(m for m in ('dagster', 'pandas') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+    assert command_of(["--help"]) is None and command_of(["nonsense"]) is None  # help and typos: the full parser

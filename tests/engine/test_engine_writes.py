@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -216,3 +217,36 @@ def test_arbitrages_started_together_are_recorded_in_one_transaction_in_order(en
         orders = orders_of_execution(engine, execution_id)
         assert [(o.client_order_id, o.status) for o in orders] == [(client_order_id(key, leg), "intent")
                                                                    for leg in ("buy", "sell")]  # fmt: skip
+
+
+def test_an_urgent_write_waits_inline_for_the_running_write_and_goes_ahead_of_the_queued_ones() -> None:
+    writer = DbWriter()
+    started, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def noted(name: str, result: int = 0) -> int:
+        if name == "running":
+            _block(started, release)
+        order.append(name)
+        return result
+
+    try:
+        blocked = writer.submit(lambda: noted("running"))
+        assert started.wait(10)
+        queued = writer.submit(lambda: noted("queued"))
+        assert writer.run_inline(lambda: 9, wait_s=0.001) is None  # still running after the wait: queue it instead
+
+        def release_once_waiting() -> None:  # the running write ends only once the inline caller waits for it
+            while not writer._inline_waiting:
+                time.sleep(0.001)
+            release.set()
+
+        threading.Thread(target=release_once_waiting).start()
+        inline = writer.run_inline(lambda: noted("urgent", 10), wait_s=10)
+        assert inline is not None and inline.result() == 10
+        blocked.result(10)
+        queued.result(10)
+        assert order == ["running", "urgent", "queued"]
+    finally:
+        release.set()
+        writer.close()
