@@ -58,7 +58,8 @@ async def _engine(loaded: LoadedConfig, mode: Mode, seconds: float | None) -> di
     limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt))
     settings = ExecutorSettings(max_in_flight=cfg.spread.max_in_flight,
                                 task_timeout_s=cfg.spread.task_timeout_seconds, run_id=_run_id(),
-                                min_profit_rate=cfg.spread.min_profit_rate)  # fmt: skip
+                                min_profit_rate=cfg.spread.min_profit_rate,
+                                send_deadline_s=cfg.spread.send_deadline_ms / 1000)  # fmt: skip
     engine = SpotEngine(deps, clients, streams, cfg.spread.symbols, limits, settings)
     try:
         stats = await engine.run(seconds)

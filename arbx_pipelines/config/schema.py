@@ -227,6 +227,9 @@ class SpreadConfig(Strict):
     )
     max_in_flight: int = Field(default=5, ge=1, le=50, description="arbitrages running at once")
     task_timeout_seconds: float = Field(default=20, gt=0, le=300, description="per arbitrage, both legs and flattening")
+    send_deadline_ms: int = Field(
+        default=50, ge=1, le=10_000, description="an arbitrage not sent this soon after its book update is dropped"
+    )
 
     @field_validator("symbols")
     @classmethod

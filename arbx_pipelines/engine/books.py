@@ -50,6 +50,9 @@ def stream_client(ccxt_id: str, mode: Mode, sim_url: str | None) -> Any:
     import ccxt.pro as ccxtpro
 
     exchange = getattr(ccxtpro, ccxt_id)({"enableRateLimit": False})
+    # no permessage-deflate (ccxt asks for it by default): a book update is a few hundred bytes, and inflating every
+    # one costs the engine CPU on each update and time before detection
+    exchange.options["ws"] = {**exchange.options.get("ws", {}), "compress": 0}
     if mode is Mode.SIM:
         from arbx_pipelines.venues.sim.ccxt_wiring import wire
 

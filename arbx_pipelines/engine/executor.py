@@ -65,6 +65,7 @@ STALE_S = 0.002
 INLINE_WAIT_S = 0.02
 #: an arbitrage whose intent is committed later than this after its book update is not sent (its intents are
 #: abandoned): by the time its IOC orders reached the venues the book they were priced on would likely be gone
+#: (``spread.send_deadline_ms``)
 SEND_DEADLINE_S = 0.05
 
 
@@ -75,6 +76,7 @@ class ExecutorSettings:
     run_id: str = "engine"
     #: the detection's min profit rate: order limits keep it even when both legs fill at their limits
     min_profit_rate: Decimal = Decimal("0.002")
+    send_deadline_s: float = SEND_DEADLINE_S
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ class Executor:
             if error is not None:
                 ready.set_exception(error)
                 continue
-            deadline = opportunity.detected_at + SEND_DEADLINE_S
+            deadline = opportunity.detected_at + self.settings.send_deadline_s
             ready.set_result(self._send(opportunity, number, plan, recorded.result()[index], deadline))
 
     def plan(self, opportunity: Opportunity, number: int) -> Plan:

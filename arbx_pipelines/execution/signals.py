@@ -163,7 +163,8 @@ def scan_funding(
     active = {(str(p.venue), p.symbol) for p in positions}
     inventory: dict[tuple[str, str], Decimal] | None = None  # read once, only when a negative rate needs it
     found = []
-    for (venue, symbol), rows in snapshots_since(engine, now - max_age).items():
+    watched = [str(v) for v in venues]
+    for (venue, symbol), rows in snapshots_since(engine, now - max_age, venues=watched, symbols=symbols).items():
         latest = rows[0]
         if venue not in {str(v) for v in venues} or (symbols and symbol not in symbols) or (venue, symbol) in active:
             continue

@@ -96,12 +96,19 @@ def latest_snapshots(engine: Engine, count: int = 1) -> list[FundingSnapshot]:
     return snapshots
 
 
-def snapshots_since(engine: Engine, since: datetime) -> dict[tuple[str, str], list[ObservedFunding]]:
-    """Every perpetual's snapshots since ``since``, per (venue, symbol), newest first (the signals' input)."""
+def snapshots_since(
+    engine: Engine, since: datetime, *, venues: Sequence[str] = (), symbols: Sequence[str] = ()
+) -> dict[tuple[str, str], list[ObservedFunding]]:
+    """The perpetuals' snapshots since ``since`` (of ``venues`` / ``symbols`` when given, else all), per (venue,
+    symbol), newest first (the signals' input; the sensor reads them every few seconds)."""
     t = FundingSnapshotRow
     query = select(
         t.venue, t.symbol, t.time, t.rate, t.annualized, t.interval_hours, t.next_funding_time, t.mark_price
     ).where(t.time >= since)
+    if venues:
+        query = query.where(t.venue.in_(list(venues)))
+    if symbols:
+        query = query.where(t.symbol.in_(list(symbols)))
     grouped: dict[tuple[str, str], list[ObservedFunding]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query.order_by(t.time.desc())):

@@ -109,7 +109,10 @@ def _config(workdir: Path, world: World, database_url: str) -> str:
         "database": {"url": database_url},
         "simulator": {"port": world.port},
         "venues": {"binance": {"enabled": True}, "okx": {"enabled": True}, "bitget": {"enabled": False}},
-        "spread": {"symbols": [SYMBOL], "min_profit_usdt": "0.05", "max_in_flight": 1, "task_timeout_seconds": 15},
+        # the stepped simulator publishes the dislocated book once: the first arbitrage must go out however loaded
+        # the machine (the 50 ms send deadline would drop it, and no later update offers it again)
+        "spread": {"symbols": [SYMBOL], "min_profit_usdt": "0.05", "max_in_flight": 1, "task_timeout_seconds": 15,
+                   "send_deadline_ms": 10_000},
         "risk": {"max_trade_usdt": "200"},
         # the simulator answers at once: a request not there one second after it left never arrives
         "execution": {"order_timeout_seconds": 10, "order_in_flight_seconds": 1},

@@ -52,6 +52,14 @@ def test_a_config_an_earlier_arbx_wrote_gains_run_monitoring_and_an_edited_one_i
     assert yaml.safe_load((home / "dagster.yaml").read_text()) == yaml.safe_load(
         yaml.safe_dump(embedded_instance_config())
     )
+    queue_every_second = yaml.safe_load(yaml.safe_dump(embedded_instance_config()))
+    queue_every_second["run_coordinator"]["config"]["dequeue_interval_seconds"] = 1
+    (home / "dagster.yaml").write_text(yaml.safe_dump(queue_every_second))
+    ensure_dagster_home(home)
+    assert (
+        yaml.safe_load((home / "dagster.yaml").read_text())["run_coordinator"]["config"]["dequeue_interval_seconds"]
+        == 2
+    )
     edited = {**earlier, "telemetry": {"enabled": True}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(edited))
     ensure_dagster_home(home)
