@@ -76,6 +76,9 @@ def execute_run_in_worker(run_id: str, instance_ref_json: str) -> None:
 
     instance_ref = deserialize_value(instance_ref_json, InstanceRef)
     with capture_interrupts(), DagsterInstance.from_ref(instance_ref) as instance:
+        # the launcher tags the pid too, but only after the fork returns: recorded here, a run never does anything
+        # before a later daemon could judge it by its process
+        instance.add_run_tags(run_id, {PID_TAG: str(os.getpid())})
         code = _execute_run_command_body(run_id, instance, lambda _event: None, set_exit_code_on_failure=False)
     sys.exit(code)
 
