@@ -45,3 +45,11 @@ def test_the_totals_leave_the_simulator_out() -> None:
     assert (summary["pss_mb"], summary["cpu_percent"]) == (220.5, 2.25)
     assert summary["processes"][0] == {"name": "simulator", "pss_mb": 170.0, "cpu_percent": 0.5}
     assert summary["runs"] == []
+
+
+def test_the_spot_engine_is_in_the_totals_and_also_told_apart() -> None:
+    figures = [ProcessFigure("simulator", 1, 170.0, 0.5), ProcessFigure("daemon", 2, 100.0, 2.0),
+               ProcessFigure("spot engine", 3, 150.0, 4.5)]  # fmt: skip
+    summary = summarize(figures, 60.0)
+    assert (summary["pss_mb"], summary["cpu_percent"]) == (250.0, 6.5)
+    assert summary["without_spot_engine"] == {"pss_mb": 100.0, "cpu_percent": 2.0}
