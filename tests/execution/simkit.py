@@ -37,8 +37,11 @@ from arbx_pipelines.venues.sim.settings import (
 )
 
 CREDENTIALS = {"api_key": DEFAULT_API_KEY, "secret": DEFAULT_SECRET, "passphrase": DEFAULT_PASSPHRASE}
-#: client timeout in tests: short, so a "timeout after accept" fault shows within a second
-CLIENT_TIMEOUT_MS = 1000
+#: client timeout in tests: as long as a real venue's, because the suite's four workers load two cores and a
+#: simulator thread starved for a second must not fail a read (it did, on a market load)
+CLIENT_TIMEOUT_MS = 10_000
+#: for the tests of hanging requests: short, so a "timeout after accept" fault shows within a second
+FAULT_CLIENT_TIMEOUT_MS = 1000
 ORDER_ENDPOINTS = {
     ("binance", "spot"): "POST /api/v3/order",
     ("binance", "perp"): "POST /fapi/v1/order",
@@ -105,11 +108,13 @@ class Admin:
         self.call("POST", f"/venues/{venue}/balance", {"wallet": wallet, "asset": asset, "amount": str(amount)})
 
 
-def venue_client(server: SimServer, venue: Venue = Venue.BINANCE) -> VenueClient:
+def venue_client(
+    server: SimServer, venue: Venue = Venue.BINANCE, *, timeout_ms: int = CLIENT_TIMEOUT_MS
+) -> VenueClient:
     """The venue client the execution layer uses. Its ccxt throttle (50 ms a request on Binance, calibrated for the
     real venue) is off here only to keep tests fast; the simulator's own 429s test rate limiting."""
     client = make_client(venue, Mode.SIM, credentials=CREDENTIALS, sim_url=server.base_url)
-    client.exchange.timeout = CLIENT_TIMEOUT_MS
+    client.exchange.timeout = timeout_ms
     client.exchange.enableRateLimit = False
     return client
 

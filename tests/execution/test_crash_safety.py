@@ -26,6 +26,7 @@ from arbx_pipelines.storage.state import DatabaseState, StateStore
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.crashkit import assert_records_equal_venue, run_killed, state_factory, venue_legs
 from tests.execution.simkit import (
+    FAULT_CLIENT_TIMEOUT_MS,
     ORDER_ENDPOINTS,
     Admin,
     ccxt_client,
@@ -51,7 +52,7 @@ def server() -> Iterator[SimServer]:
 
 def _open(server: SimServer, deps: ExecutionDeps, key: str, venue: Venue = Venue.BINANCE) -> OpenOutcome:
     async def scenario() -> OpenOutcome:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             return await open_hedge(deps, client, OpenRequest(venue, PERP, key))
 
     return asyncio.run(scenario())
@@ -61,7 +62,7 @@ def _reconcile(server: SimServer, deps: ExecutionDeps, venue: Venue = Venue.BINA
     """Reconcile twice: the first repairs, the second must find nothing to do."""
 
     async def scenario() -> list[Any]:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             return [await reconcile_venue(deps, client), await reconcile_venue(deps, client)]
 
     return asyncio.run(scenario())
@@ -103,7 +104,7 @@ def test_killed_between_an_answer_and_its_fills(
 
 
 async def _open_in_child(server: SimServer, deps: ExecutionDeps, key: str) -> None:
-    async with venue_client(server) as client:
+    async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
         await open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, key))
 
 

@@ -19,6 +19,7 @@ from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.simkit import (
+    FAULT_CLIENT_TIMEOUT_MS,
     ORDER_ENDPOINTS,
     Admin,
     ccxt_client,
@@ -67,7 +68,7 @@ def run_open(server: SimServer, sqlite_url: str, key: str) -> tuple[OpenOutcome,
     venue = Venue(next(iter(server.simulator.venues)))
 
     async def scenario() -> OpenOutcome:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             return await open_hedge(deps, client, OpenRequest(venue, PERP, key))
 
     outcome = asyncio.run(scenario())
@@ -141,7 +142,7 @@ def test_halt_while_sending_still_finishes_both_legs(server: SimServer, sqlite_u
     deps = make_deps(sqlite_url)
 
     async def scenario() -> OpenOutcome:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             task = asyncio.create_task(open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:halted")))
             while True:  # wait until the legs are on their way, then halt
                 await asyncio.sleep(0.05)
@@ -166,7 +167,7 @@ def test_a_single_correction_that_balances_the_legs_is_enough(server: SimServer,
     deps = make_deps(sqlite_url, settings=fast_settings(correction_rounds=1))
 
     async def scenario() -> OpenOutcome:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             return await open_hedge(deps, client, OpenRequest(Venue.BINANCE, PERP, "open:one-correction"))
 
     outcome = asyncio.run(scenario())

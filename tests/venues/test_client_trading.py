@@ -16,7 +16,7 @@ from arbx_pipelines.core.venue_data import ACKNOWLEDGED
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import InsufficientBalance, OrderRejected, OutcomeUnknown, RateLimited
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.execution.simkit import Admin, start_sim, venue_client
+from tests.execution.simkit import FAULT_CLIENT_TIMEOUT_MS, Admin, start_sim, venue_client
 
 SPOT, PERP = "DOGE/USDT", "DOGE/USDT:USDT"
 
@@ -55,7 +55,7 @@ def test_place_order_answers_what_the_create_request_says(venue: Venue) -> None:
     server = start_sim(venues=(venue.value,))
 
     async def scenario() -> None:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             lot = (await client.market(PERP)).rules.base_step  # a multiple of the spot lot, above the minimums
             assert lot is not None
             amount = lot * 2
@@ -76,7 +76,7 @@ def test_place_order_answers_what_the_create_request_says(venue: Venue) -> None:
 
 def test_markets_funding_and_books_are_decimal(server: SimServer) -> None:
     async def scenario() -> None:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             markets = await client.markets()
             assert markets[PERP].market_type is MarketType.SWAP and markets[SPOT].market_type is MarketType.SPOT
             assert all(m.rules.price_step is None or m.rules.price_step > 0 for m in markets.values())
@@ -96,7 +96,7 @@ def test_orders_by_client_id_trades_with_fees_and_positions(venue: Venue) -> Non
     server = start_sim(venues=(venue.value,))
 
     async def scenario() -> None:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             spot_lot = (await client.market(SPOT)).rules.base_step
             perp_lot = (await client.market(PERP)).rules.base_step
             assert spot_lot is not None and perp_lot is not None
@@ -133,7 +133,7 @@ def test_orders_by_client_id_trades_with_fees_and_positions(venue: Venue) -> Non
 
 def test_transfer_moves_usdt_between_wallets(server: SimServer) -> None:
     async def scenario() -> None:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             before = (await client.balances(MarketType.SWAP))["USDT"].total
             await client.transfer("USDT", Decimal("12.5"), MarketType.SPOT, MarketType.SWAP)
             after = (await client.balances(MarketType.SWAP))["USDT"].total
@@ -147,7 +147,7 @@ def test_funding_income_after_a_settlement(server: SimServer) -> None:
     admin.set_funding("binance", PERP, 0.002)
 
     async def scenario() -> None:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             short = await _intent(client, "t-fund", PERP, Side.SELL, Decimal(500))
             await client.create_order(short)
             start = (await client.funding_rates([PERP]))[0].time
@@ -173,7 +173,7 @@ def test_each_fault_kind_becomes_its_arbx_error(server: SimServer, fault: dict[s
     admin.add_fault(venue="binance", endpoint="POST /api/v3/order", times=1, **fault)
 
     async def scenario() -> None:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             intent = await _intent(client, f"t-{fault['kind']}", SPOT, Side.BUY, Decimal(100))
             with pytest.raises(error):
                 await client.create_order(intent)
@@ -190,7 +190,7 @@ def test_partial_fill_fault_reports_the_filled_share(server: SimServer) -> None:
     )
 
     async def scenario() -> None:
-        async with venue_client(server) as client:
+        async with venue_client(server, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             state = await client.create_order(await _intent(client, "t-partial", PERP, Side.SELL, Decimal(800)))
             assert state.is_final and state.filled == Decimal(400)
 
@@ -222,7 +222,7 @@ def _rest_unfilled(server: SimServer, venue: Venue) -> None:
     )
 
     async def scenario() -> None:
-        async with venue_client(server, venue) as client:
+        async with venue_client(server, venue, timeout_ms=FAULT_CLIENT_TIMEOUT_MS) as client:
             intent = await _intent(client, f"t-rest-{venue.value}", PERP, Side.SELL, Decimal(800))
             placed = await client.create_order(intent)
             found = await client.order_by_client_id(PERP, intent.client_order_id)
