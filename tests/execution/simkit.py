@@ -40,8 +40,11 @@ CREDENTIALS = {"api_key": DEFAULT_API_KEY, "secret": DEFAULT_SECRET, "passphrase
 #: client timeout in tests: as long as a real venue's, because the suite's four workers load two cores and a
 #: simulator thread starved for a second must not fail a read (it did, on a market load)
 CLIENT_TIMEOUT_MS = 10_000
-#: for the tests of hanging requests: short, so a "timeout after accept" fault shows within a second
-FAULT_CLIENT_TIMEOUT_MS = 1000
+#: for the tests of hanging requests: short enough that a "timeout after accept" fault (its hang set longer still,
+#: FAULT_HANG_MS) shows within seconds, long enough that an ordinary read on a loaded machine does not time out (1 s
+#: did: a depth read under the suite's load)
+FAULT_CLIENT_TIMEOUT_MS = 3000
+FAULT_HANG_MS = 4500
 ORDER_ENDPOINTS = {
     ("binance", "spot"): "POST /api/v3/order",
     ("binance", "perp"): "POST /fapi/v1/order",

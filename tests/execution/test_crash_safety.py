@@ -27,6 +27,7 @@ from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.crashkit import assert_records_equal_venue, run_killed, state_factory, venue_legs
 from tests.execution.simkit import (
     FAULT_CLIENT_TIMEOUT_MS,
+    FAULT_HANG_MS,
     ORDER_ENDPOINTS,
     Admin,
     ccxt_client,
@@ -136,7 +137,7 @@ def test_unknown_outcome_heals_when_the_venue_answers(server: SimServer, sqlite_
     admin = Admin(server.base_url)
     deps = make_deps(sqlite_url, settings=fast_settings(order_timeout_s=2.0))
     admin.add_fault(venue="binance", endpoint=ORDER_ENDPOINTS[("binance", "perp")], kind="timeout_after_accept",
-                    hang_ms=1500, times=1)  # fmt: skip
+                    hang_ms=FAULT_HANG_MS, times=1)  # fmt: skip
     admin.add_fault(venue="binance", endpoint="GET /fapi/v1/order", kind="drop_connection")
     outcome = _open(server, deps, "open:perp-unknown")
     assert outcome.status is OpenStatus.BROKEN and outcome.position_id is not None

@@ -20,6 +20,7 @@ from arbx_pipelines.storage.models import Alert, Order
 from arbx_pipelines.venues.sim.server import SimServer
 from tests.execution.simkit import (
     FAULT_CLIENT_TIMEOUT_MS,
+    FAULT_HANG_MS,
     ORDER_ENDPOINTS,
     Admin,
     ccxt_client,
@@ -32,7 +33,7 @@ from tests.execution.simkit import (
 
 PERP, SPOT = "XRP/USDT:USDT", "XRP/USDT"
 FAULTS: dict[str, dict[str, Any]] = {
-    "timeout_after_accept": {"kind": "timeout_after_accept", "hang_ms": 1500},
+    "timeout_after_accept": {"kind": "timeout_after_accept", "hang_ms": FAULT_HANG_MS},
     "reject": {"kind": "reject", "reason": "insufficient_balance"},
     "partial_fill": {"kind": "partial_fill", "fill_ratio": 0.5},
     "rate_limit_429": {"kind": "rate_limit"},

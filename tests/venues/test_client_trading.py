@@ -16,7 +16,7 @@ from arbx_pipelines.core.venue_data import ACKNOWLEDGED
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import InsufficientBalance, OrderRejected, OutcomeUnknown, RateLimited
 from arbx_pipelines.venues.sim.server import SimServer
-from tests.execution.simkit import FAULT_CLIENT_TIMEOUT_MS, Admin, start_sim, venue_client
+from tests.execution.simkit import FAULT_CLIENT_TIMEOUT_MS, FAULT_HANG_MS, Admin, start_sim, venue_client
 
 SPOT, PERP = "DOGE/USDT", "DOGE/USDT:USDT"
 
@@ -163,7 +163,7 @@ def test_funding_income_after_a_settlement(server: SimServer) -> None:
     [
         ({"kind": "rate_limit"}, RateLimited),
         ({"kind": "drop_connection"}, OutcomeUnknown),
-        ({"kind": "timeout_after_accept", "hang_ms": 2500}, OutcomeUnknown),
+        ({"kind": "timeout_after_accept", "hang_ms": FAULT_HANG_MS}, OutcomeUnknown),
         ({"kind": "reject", "reason": "insufficient_balance"}, InsufficientBalance),
         ({"kind": "reject", "reason": "min_notional"}, OrderRejected),
     ],
