@@ -305,9 +305,16 @@ class Supervisor:
         for pid in self._swept(tree):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        if self._owns_all:
-            _reap()
-        survivors = self._swept(tree)
+        # SIGKILL lands asynchronously: a process killed a moment ago may still run; wait for it before calling it a
+        # survivor (the check right after the kill failed now and then on a loaded machine)
+        settle_end = time.monotonic() + _KILL_WAIT
+        while True:
+            if self._owns_all:
+                _reap()
+            survivors = self._swept(tree)
+            if not survivors or time.monotonic() >= settle_end:
+                break
+            time.sleep(0.02)
         self._state_file.unlink(missing_ok=True)
         log.debug("every child stopped", extra={"seconds": round(time.monotonic() - started, 2)})
         return survivors
