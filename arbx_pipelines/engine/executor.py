@@ -38,9 +38,9 @@ from arbx_pipelines.engine.legs import flatten, spot_intent, store_fills
 from arbx_pipelines.engine.stats import EngineStats
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.execution.legs import timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
 from arbx_pipelines.execution.risk_state import count_execution_result
+from arbx_pipelines.execution.sending import timing
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import set_execution_status
 from arbx_pipelines.storage.spot_arbitrage import (

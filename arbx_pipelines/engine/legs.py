@@ -16,8 +16,8 @@ from arbx_pipelines.core.venue_data import MarketInfo
 from arbx_pipelines.engine.journal import BackgroundJournal, DbWriter
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.execution.legs import fetch_order_fills, sync_fills, timing
 from arbx_pipelines.execution.protocol import SentOrder, send_order
+from arbx_pipelines.execution.sending import fetch_order_fills, sync_fills, timing
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.orders import DbOrderJournal, add_intents, record_order_fills
 from arbx_pipelines.venues.client import VenueClient

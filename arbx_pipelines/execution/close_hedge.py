@@ -27,7 +27,7 @@ from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.drift import follow_venue
 from arbx_pipelines.execution.funding_income import collect_funding
-from arbx_pipelines.execution.legs import LegMarkets, correction_intent, fresh_limit_price, mark_broken, send_all
+from arbx_pipelines.execution.legs import LegMarkets, mark_broken
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.positions import (
     PositionRecord,
@@ -38,6 +38,7 @@ from arbx_pipelines.execution.positions import (
 )
 from arbx_pipelines.execution.prepare import ensure_collateral
 from arbx_pipelines.execution.protocol import SentOrder
+from arbx_pipelines.execution.sending import correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.settle import book_realized, end_broken, lot
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import (

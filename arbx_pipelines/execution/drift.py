@@ -15,8 +15,9 @@ from decimal import Decimal
 from arbx_pipelines.core.hedge import Leg
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.execution.legs import LegMarkets, best_price
+from arbx_pipelines.execution.legs import LegMarkets
 from arbx_pipelines.execution.positions import PositionRecord, refresh_from_fills
+from arbx_pipelines.execution.sending import best_price
 from arbx_pipelines.execution.settle import lot
 from arbx_pipelines.execution.venue_view import legs_on_venue, venue_view
 from arbx_pipelines.storage.orders import record_external_change

@@ -11,8 +11,8 @@ from decimal import Decimal
 from arbx_pipelines.core.venue_data import FundingIncome
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
-from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, get_position, refresh_from_fills
+from arbx_pipelines.execution.sending import read_with_retry
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.ledger import ledger_once
 from arbx_pipelines.storage.positions import record_funding_payment

@@ -18,8 +18,8 @@ from decimal import Decimal
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.inventory import QUOTE, expected_coins, record_inventory
-from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import ACTIVE_STATUSES, MISSING, positions_with_status, set_status
+from arbx_pipelines.execution.sending import read_with_retry
 from arbx_pipelines.execution.settle import lot
 from arbx_pipelines.execution.venue_view import VenueView
 from arbx_pipelines.storage.orders import utcnow

@@ -26,8 +26,8 @@ from arbx_pipelines.core.money import ZERO, to_decimal
 from arbx_pipelines.core.position_risk import LiquidationTier, assess_liquidation, hedge_deviation, liquidation_distance
 from arbx_pipelines.execution.close_hedge import CLOSE_KIND, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord, positions_with_status, set_liquidation_price
+from arbx_pipelines.execution.sending import read_with_retry
 from arbx_pipelines.execution.signals import HISTORY_SPAN
 from arbx_pipelines.execution.venue_view import VenueView, legs_on_venue, venue_view
 from arbx_pipelines.storage.market_history import SettledFunding, recent_settlements

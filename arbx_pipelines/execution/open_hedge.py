@@ -43,7 +43,7 @@ from arbx_pipelines.execution.close_hedge import close_locked
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.inventory import free_inventory, record_inventory, sellable_inventory
-from arbx_pipelines.execution.legs import LegMarkets, balance_open_legs, send_all
+from arbx_pipelines.execution.legs import LegMarkets, balance_open_legs
 from arbx_pipelines.execution.live_snapshot import LiveMarket, live_market
 from arbx_pipelines.execution.locks import SymbolBusy, capital_lock, symbol_lock
 from arbx_pipelines.execution.positions import (
@@ -56,6 +56,7 @@ from arbx_pipelines.execution.positions import (
 from arbx_pipelines.execution.prepare import minimum_hedge_base, prepare_venue
 from arbx_pipelines.execution.protocol import SentOrder
 from arbx_pipelines.execution.risk_state import OPEN_KIND, halted, load_risk_state, record_execution_result
+from arbx_pipelines.execution.sending import send_all
 from arbx_pipelines.execution.settle import end_broken, finish_open
 from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import NewPosition, find_execution, record_decision, record_intent

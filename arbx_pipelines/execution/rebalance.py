@@ -15,10 +15,10 @@ from arbx_pipelines.execution.close_hedge import markets_of, next_key
 from arbx_pipelines.execution.context import ExecutionDeps
 from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.drift import follow_venue
-from arbx_pipelines.execution.legs import correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.locks import symbol_lock
 from arbx_pipelines.execution.monitor import REBALANCE_KIND
 from arbx_pipelines.execution.positions import get_position, refresh_from_fills
+from arbx_pipelines.execution.sending import correction_intent, fresh_limit_price, send_all
 from arbx_pipelines.execution.settle import end_broken
 from arbx_pipelines.storage.executions import BROKEN, record_decision, record_intent, set_execution_status
 from arbx_pipelines.venues.client import VenueClient

@@ -36,17 +36,12 @@ from arbx_pipelines.execution.crashpoints import crash_point
 from arbx_pipelines.execution.funding_income import collect_funding
 from arbx_pipelines.execution.holdings import compare_holdings, mark_missing_positions
 from arbx_pipelines.execution.inventory import QUOTE
-from arbx_pipelines.execution.legs import (
-    BalanceResult,
-    LegMarkets,
-    balance_open_legs,
-    read_with_retry,
-    sync_order_fills,
-)
+from arbx_pipelines.execution.legs import BalanceResult, LegMarkets, balance_open_legs
 from arbx_pipelines.execution.locks import SymbolBusy, symbol_lock
 from arbx_pipelines.execution.monitor import REBALANCE_KIND
 from arbx_pipelines.execution.positions import PositionRecord, positions_with_status, refresh_from_fills, set_status
 from arbx_pipelines.execution.risk_state import OPEN_KIND, record_execution_result
+from arbx_pipelines.execution.sending import read_with_retry, sync_order_fills
 from arbx_pipelines.execution.settle import finish_open, lot
 from arbx_pipelines.execution.venue_view import legs_on_venue, venue_view
 from arbx_pipelines.logs import get_logger

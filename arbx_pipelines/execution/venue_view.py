@@ -13,8 +13,8 @@ from arbx_pipelines.core.models import MarketType
 from arbx_pipelines.core.money import ZERO
 from arbx_pipelines.core.venue_data import Balance, PositionInfo
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.legs import read_with_retry
 from arbx_pipelines.execution.positions import PositionRecord
+from arbx_pipelines.execution.sending import read_with_retry
 from arbx_pipelines.venues.client import VenueClient
 
 

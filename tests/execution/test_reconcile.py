@@ -16,10 +16,10 @@ from arbx_pipelines.core.hedge import FundingDirection
 from arbx_pipelines.core.models import Venue
 from arbx_pipelines.core.orders import HedgePlan, plan_hedge_orders
 from arbx_pipelines.execution.context import ExecutionDeps
-from arbx_pipelines.execution.legs import send_all
 from arbx_pipelines.execution.live_snapshot import live_market
 from arbx_pipelines.execution.positions import get_position
 from arbx_pipelines.execution.reconcile import reconcile_venue
+from arbx_pipelines.execution.sending import send_all
 from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.executions import ExecutionRef, NewPosition, record_intent
 from arbx_pipelines.storage.models import Alert, Order
