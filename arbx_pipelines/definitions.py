@@ -18,6 +18,7 @@ from arbx_pipelines.assets.system import database_schema
 from arbx_pipelines.config.loader import LoadedConfig
 from arbx_pipelines.config.startup import live_start_granted, settings_in_force
 from arbx_pipelines.core.models import Mode
+from arbx_pipelines.dagster_ticks import read_dagster_migrations_once
 from arbx_pipelines.jobs.execution import EXECUTION_JOBS, reconcile
 from arbx_pipelines.jobs.ingestion import INGESTION_JOBS, ingestion_schedules
 from arbx_pipelines.jobs.maintenance import MAINTENANCE_JOBS, maintenance_schedules
@@ -34,6 +35,8 @@ from arbx_pipelines.sensors.quotes import quotes, quotes_monitor_sensor
 from arbx_pipelines.sensors.reconcile import reconcile_on_start
 from arbx_pipelines.sensors.run_failure import run_failure_alert
 from arbx_pipelines.sensors.spot import spot_arbitrage_fills, spot_engine_heartbeat, spot_spread
+
+read_dagster_migrations_once()
 
 
 def build_resources(

@@ -116,10 +116,16 @@ class Harness:
             raise RuntimeError(f"materializing {names} failed")
 
     def tick(self, sensor_name: str) -> list[RunRequest]:
+        return self.evaluate(sensor_name).run_requests
+
+    def evaluate(self, sensor_name: str, cursor: str | None = None) -> SensorTick:
+        """One tick as the daemon runs it (``evaluate_tick``; direct calls mishandle required_resource_keys), from
+        ``cursor``."""
         sensor = self.defs.resolve_sensor_def(sensor_name)
-        context = build_sensor_context(instance=self.instance, resources=self.resources(), definitions=self.defs)
-        # evaluate_tick runs the sensor as the daemon does (direct calls mishandle required_resource_keys)
-        return list(sensor.evaluate_tick(context).run_requests or [])
+        context = build_sensor_context(instance=self.instance, resources=self.resources(), definitions=self.defs,
+                                       cursor=cursor)  # fmt: skip
+        data = sensor.evaluate_tick(context)
+        return SensorTick(list(data.run_requests or []), data.skip_message, data.cursor)
 
     def run(self, request: RunRequest, default_job: str) -> ExecuteInProcessResult:
         """Execute the run a sensor requested, tagged with its run key as the daemon tags it."""
@@ -128,6 +134,13 @@ class Harness:
         return job.execute_in_process(
             run_config=self._run_config(request.run_config), instance=self.instance, tags=tags, raise_on_error=False
         )
+
+
+@dataclass(frozen=True)
+class SensorTick:
+    run_requests: list[RunRequest]
+    skip_message: str | None
+    cursor: str | None
 
 
 @contextmanager

@@ -54,12 +54,34 @@ def funding_opportunity(
         scoring=scoring_params(cfg),
         notional=cfg.risk.max_trade_usdt,
     )
-    context.update_cursor(record_anomalies(database.engine, notifier.sink(), scan, context.cursor))
+    seen_anomalies, requested = read_cursor(context.cursor)
+    anomalies = record_anomalies(database.engine, notifier.sink(), scan, seen_anomalies)
+    current = {item.run_key for item in scan.opportunities}
+    fresh = [] if scan.pause_all else [item for item in scan.opportunities if item.run_key not in requested]
+    context.update_cursor(write_cursor(anomalies, (requested & current) | {item.run_key for item in fresh}))
     if scan.pause_all:
         return SkipReason("suspected manipulation: every new entry paused (kill switch engaged)")
     if not scan.opportunities:
         return SkipReason("no funding opportunity in the latest snapshots")
-    return [run_request(item) for item in scan.opportunities]
+    if not fresh:
+        return SkipReason(f"{len(current)} funding opportunity(ies) already requested")
+    return [run_request(item) for item in fresh]
+
+
+def read_cursor(cursor: str | None) -> tuple[str | None, set[str]]:
+    """The anomaly keys already alerted (as :func:`record_anomalies` keeps them) and the run keys already requested.
+    A run key is requested once while its opportunity lasts: asking again would be a no-op for Dagster too, but the
+    daemon pays a run-storage query per repeated key on every tick. An earlier cursor (a bare list) holds anomalies."""
+    if not cursor:
+        return None, set()
+    state = json.loads(cursor)
+    if isinstance(state, list):
+        return json.dumps(state), set()
+    return json.dumps(state.get("anomalies", [])), set(state.get("requested", []))
+
+
+def write_cursor(anomalies: str, requested: set[str]) -> str:
+    return json.dumps({"anomalies": json.loads(anomalies), "requested": sorted(requested)})
 
 
 def run_request(item: Opportunity) -> RunRequest:

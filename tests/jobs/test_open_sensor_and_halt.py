@@ -3,6 +3,7 @@ the symbol tag; a repeated signal is a no-op; ``arbx halt`` stops new entries an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -63,3 +64,22 @@ def test_spike_fires_one_open_per_settlement_and_a_repeat_is_a_no_op(harness: Ha
     later = {r.tags[SYMBOL_TAG]: r for r in harness.tick("funding_opportunity")}
     assert "XRP/USDT:USDT" not in later  # a position is active on it now
     assert later[PERP].run_key == requests[PERP].run_key  # same settlement: same key, so Dagster runs it once
+
+
+def test_an_opportunity_is_requested_once_while_it_lasts(harness: Harness) -> None:
+    """The cursor remembers the run keys asked for, so a lasting opportunity costs the daemon no run-key lookup on
+    every tick; keys of opportunities gone are forgotten, and an earlier cursor (anomaly keys only) still reads."""
+    harness.admin.set_funding("binance", PERP, 0.003)
+    harness.materialize("funding_snapshot")
+    stale = json.dumps({"anomalies": [], "requested": ["open:binance:GONE/USDT:USDT:0"]})
+    first = harness.evaluate("funding_opportunity", stale)
+    keys = [str(r.run_key) for r in first.run_requests]
+    assert keys and all(r.run_key for r in first.run_requests)
+    assert first.cursor is not None and json.loads(first.cursor)["requested"] == sorted(keys)  # the stale key is gone
+
+    repeat = harness.evaluate("funding_opportunity", first.cursor)
+    assert repeat.run_requests == [] and repeat.skip_message is not None and "already requested" in repeat.skip_message
+    assert repeat.cursor == first.cursor
+
+    earlier_format = harness.evaluate("funding_opportunity", json.dumps([]))
+    assert [r.run_key for r in earlier_format.run_requests] == keys
