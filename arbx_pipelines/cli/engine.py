@@ -55,7 +55,8 @@ async def _engine(loaded: LoadedConfig, mode: Mode, seconds: float | None) -> di
     clients = {v.value: make_client(v, mode, credentials=credentials.get(v.value), sim_url=sim_url) for v in venues}
     streams = {v.value: stream_client(clients[v.value].ccxt_id, mode, sim_url) for v in venues}
     deps = deps_from_config(loaded, engine=make_engine(loaded.database_url, low_latency=True))
-    limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt))
+    limits = DetectionLimits(cfg.spread.min_profit_rate, cfg.spread.min_profit_usdt, Decimal(cfg.risk.max_trade_usdt),
+                             cfg.spread.max_book_skew_ms)  # fmt: skip
     settings = ExecutorSettings(max_in_flight=cfg.spread.max_in_flight,
                                 task_timeout_s=cfg.spread.task_timeout_seconds, run_id=_run_id(),
                                 min_profit_rate=cfg.spread.min_profit_rate,

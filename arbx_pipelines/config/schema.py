@@ -230,6 +230,9 @@ class SpreadConfig(Strict):
     send_deadline_ms: int = Field(
         default=50, ge=1, le=10_000, description="an arbitrage not sent this soon after its book update is dropped"
     )
+    max_book_skew_ms: int = Field(
+        default=200, ge=1, le=60_000, description="two venues' books further apart in venue time are not compared"
+    )
 
     @field_validator("symbols")
     @classmethod

@@ -1,6 +1,6 @@
 """Who may finish an interrupted spot arbitrage (issue 13): never one a live engine or run is still working on.
 
-The engine's heartbeat (a state-store flag, rewritten every second) names its run id, process and host. An
+The engine's heartbeat (a state-store flag, rewritten every five seconds) names its run id, process and host. An
 unfinished ``spot_arb`` execution may be finished by reconcile (or the next engine start) when
 
 * nobody can still be working on it: it is older than an arbitrage's task timeout plus the order in-flight window

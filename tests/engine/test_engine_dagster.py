@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context, materialize
 from sqlalchemy import Engine, select
@@ -15,6 +17,7 @@ from arbx_pipelines.assets.spot_arbitrage import spot_arbitrage
 from arbx_pipelines.core.models import MarketType, Side, Venue
 from arbx_pipelines.core.orders import OrderIntent, client_order_id
 from arbx_pipelines.core.venue_data import OrderState, TradeFill
+from arbx_pipelines.engine import service
 from arbx_pipelines.engine.detector import DetectionLimits
 from arbx_pipelines.engine.executor import CROSS_VENUE, SPOT_ARB_KIND, ExecutorSettings
 from arbx_pipelines.engine.service import HEARTBEAT_FLAG, SpotEngine
@@ -111,3 +114,41 @@ def test_halt_stops_the_engines_new_entries_at_its_next_heartbeat(tmp_path: Path
     resume(engine)
     spot.heartbeat()
     assert spot.entries_allowed
+
+
+def test_the_heartbeat_is_written_when_the_switches_change_not_on_every_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The switches are re-read every ``HEARTBEAT_S``; the beat is rewritten only every ``BEAT_EVERY_S`` or at once
+    when a switch changes, so a halt shows in the heartbeat without a write on every read."""
+    url = f"sqlite:///{tmp_path / 'arbx.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
+    limits = DetectionLimits(Decimal("0.002"), Decimal("0.5"), Decimal("150"))
+    spot = SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+    monkeypatch.setattr(service, "HEARTBEAT_S", 0.01)
+    monkeypatch.setattr(service, "BEAT_EVERY_S", 3600.0)
+
+    def beat() -> dict[str, object]:
+        return dict(json.loads(deps.state.get_flag(HEARTBEAT_FLAG) or "{}"))
+
+    async def scenario() -> None:
+        spot.heartbeat()
+        first = beat()
+        task = asyncio.create_task(spot._heartbeats())
+        await asyncio.sleep(0.3)  # about thirty reads of the switches
+        assert beat() == first  # nothing changed: nothing written
+        halt(engine, "test")
+        for _ in range(300):
+            if beat().get("entries_allowed") is False:
+                break
+            await asyncio.sleep(0.01)
+        assert beat()["entries_allowed"] is False and not spot.entries_allowed
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        spot.writers.close()
