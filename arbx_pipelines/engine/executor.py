@@ -45,6 +45,7 @@ from arbx_pipelines.logs import get_logger
 from arbx_pipelines.storage.executions import set_execution_status
 from arbx_pipelines.storage.spot_arbitrage import (
     ArbitrageIntent,
+    ImpatientIntentWriter,
     abandon_arbitrage,
     record_arbitrage_intents,
     rehearse_arbitrage_intents,
@@ -128,6 +129,7 @@ class Executor:
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[tuple[str, str, str]] = set()
         self.writers = writers or DbWriters.for_engine(deps.engine)
+        self._impatient = ImpatientIntentWriter(deps.engine)
 
     def offer(self, opportunity: Opportunity) -> None:
         """Queue an opportunity; :meth:`start_ready` (called by the engine after each book update's detection)
@@ -230,8 +232,10 @@ class Executor:
         record = functools.partial(record_arbitrage_intents, self.deps.engine, arbitrages, kind=SPOT_ARB_KIND,
                                    venue=CROSS_VENUE, run_id=self.settings.run_id)  # fmt: skip
         writer = self.writers.for_task(number)
-        if self.writers.single:
-            inline = writer.run_inline(functools.partial(record, wait_for_lock=False), wait_s=INLINE_WAIT_S)
+        if self.writers.single and ImpatientIntentWriter.usable(self.deps.engine):
+            impatient = functools.partial(self._impatient.record, arbitrages, kind=SPOT_ARB_KIND, venue=CROSS_VENUE,
+                                          run_id=self.settings.run_id)  # fmt: skip
+            inline = writer.run_inline(impatient, wait_s=INLINE_WAIT_S)
             if inline is not None and inline.exception() is None:
                 self.stats.intents_inline += len(plans)
                 return inline
@@ -350,6 +354,11 @@ class Executor:
         await writer.run(lambda: set_execution_status(self.deps.engine, execution_id, status, error))
         crash_point("execution.committed")
         await self.writers.run(lambda: count_execution_result(self.deps.engine, self.deps.limits, counted))
+
+    def close(self) -> None:
+        """Close the database writers and the connection of the intents written on the loop."""
+        self.writers.close()
+        self._impatient.close()
 
     async def drain(self) -> None:
         """Wait for the running arbitrages to end (no new ones start once entries are off)."""

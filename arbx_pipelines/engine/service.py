@@ -240,6 +240,6 @@ class SpotEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.gather(*self._refreshes, return_exceptions=True)
             await self.slots.drain()
-            self.writers.close()
+            self.executor.close()
             checkpointer.stop()
         return self.stats

@@ -66,7 +66,7 @@ async def execute_once(
     try:
         await executor.arbitrage(Opportunity(symbol, buy_venue, sell_venue, result, time.perf_counter()), 1)
     finally:
-        executor.writers.close()
+        executor.close()
     if stats.succeeded:
         return SlowOutcome("done", f"bought and sold {result.amount} (expected profit {result.profit:.4f})")
     if stats.flattened:

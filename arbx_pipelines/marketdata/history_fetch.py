@@ -11,6 +11,10 @@ from arbx_pipelines.history.records import FundingRecord
 from arbx_pipelines.venues.client import VenueClient
 from arbx_pipelines.venues.errors import VenueError
 
+#: a read that timed out or met a busy venue (``retry_safe``) is asked again after these pauses: one slow answer
+#: must not leave a symbol out of a backfill of months (a read changes nothing, so asking twice is harmless)
+READ_RETRY_PAUSES_S = (1.0, 3.0)
+
 
 async def fetch_venue_history(
     client: VenueClient,
@@ -29,11 +33,15 @@ async def fetch_venue_history(
 
     async def one(symbol: str) -> None:
         async with gate:
-            try:
-                rates = await client.funding_history(symbol, start, end)
-            except VenueError as exc:
-                failures[symbol] = str(exc)
-                return
+            for attempt, pause in enumerate((*READ_RETRY_PAUSES_S, None), start=1):
+                try:
+                    rates = await client.funding_history(symbol, start, end)
+                    break
+                except VenueError as exc:
+                    if not exc.retry_safe or pause is None:
+                        failures[symbol] = str(exc) if attempt == 1 else f"{exc} (after {attempt} attempts)"
+                        return
+                    await asyncio.sleep(pause)
         records.extend(FundingRecord(r.venue.value, r.symbol, r.funding_time, r.rate, r.interval_hours) for r in rates)
         if on_symbol is not None:
             on_symbol(symbol, len(rates))

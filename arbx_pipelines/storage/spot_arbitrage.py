@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from arbx_pipelines.core.orders import OrderIntent
-from arbx_pipelines.storage.db import SQLITE_BUSY_TIMEOUT_MS, transaction
+from arbx_pipelines.storage.db import transaction
 from arbx_pipelines.storage.models import Execution, Fill, Order
 from arbx_pipelines.storage.orders import order_values, utcnow
 
@@ -28,13 +28,12 @@ class ArbitrageIntent:
 
 def record_arbitrage_intent(
     engine: Engine, *, key: str, kind: str, venue: str, symbol: str, planned: dict[str, Any],
-    intents: Sequence[OrderIntent], run_id: str | None, wait_for_lock: bool = True,
+    intents: Sequence[OrderIntent], run_id: str | None,
 ) -> int:  # fmt: skip
     """The execution (status ``sending``) and its order intents in one transaction, before anything is sent: the
     rows of :func:`~arbx_pipelines.storage.executions.record_intent` without a position. Returns the execution id."""
     arbitrage = ArbitrageIntent(key, symbol, planned, intents)
-    return record_arbitrage_intents(engine, [arbitrage], kind=kind, venue=venue, run_id=run_id,
-                                    wait_for_lock=wait_for_lock)[0]  # fmt: skip
+    return record_arbitrage_intents(engine, [arbitrage], kind=kind, venue=venue, run_id=run_id)[0]
 
 
 #: built once: a statement with its values bound at execution (not ``.values(...)``) is looked up in the
@@ -44,28 +43,12 @@ _INSERT_ORDERS = insert(Order)
 
 
 def record_arbitrage_intents(
-    engine: Engine, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None,
-    wait_for_lock: bool = True,
-) -> list[int]:  # fmt: skip
+    engine: Engine, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None
+) -> list[int]:
     """:func:`record_arbitrage_intent` for arbitrages started together (one book update can start several), in ONE
-    transaction: plain inserts (no ORM session), one commit for all. Returns their execution ids, in order.
-
-    ``wait_for_lock=False`` (SQLite): fail at once with ``OperationalError`` ("database is locked") while another
-    connection holds the write lock, instead of waiting in the busy handler; nothing is written then."""
-    with engine.connect() as connection:
-        impatient = not wait_for_lock and engine.dialect.name == "sqlite"
-        if impatient:  # outside the write transaction (a pragma statement starts one of its own)
-            connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            connection.commit()
-        try:
-            with connection.begin():
-                ids = _insert_arbitrages(connection, arbitrages, kind=kind, venue=venue, run_id=run_id)
-        finally:
-            if impatient:
-                connection.rollback()
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                connection.commit()
-    return ids
+    transaction: plain inserts (no ORM session), one commit for all. Returns their execution ids, in order."""
+    with engine.begin() as connection:
+        return _insert_arbitrages(connection, arbitrages, kind=kind, venue=venue, run_id=run_id)
 
 
 def _insert_arbitrages(
@@ -83,6 +66,35 @@ def _insert_arbitrages(
         rows += [order_values(intent, execution_id, now) for intent in arbitrage.intents]
     connection.execute(_INSERT_ORDERS, rows)
     return ids
+
+
+class ImpatientIntentWriter:
+    """The engine's own SQLite connection for intents written on the event loop, with ``busy_timeout`` 0 set once
+    (setting and resetting it around each write on a pooled connection took five more statements between a book
+    update and its orders). While another process holds the write lock a write fails at
+    once with ``OperationalError`` and writes nothing; the caller then hands it to its writer thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    @staticmethod
+    def usable(engine: Engine) -> bool:
+        return engine.dialect.name == "sqlite"
+
+    def record(self, arbitrages: Sequence[ArbitrageIntent], *, kind: str, venue: str, run_id: str | None) -> list[int]:
+        connection = self._connection
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._connection = self._engine.connect()
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.commit()
+        with connection.begin():
+            return _insert_arbitrages(connection, arbitrages, kind=kind, venue=venue, run_id=run_id)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def rehearse_arbitrage_intents(

@@ -31,7 +31,12 @@ from arbx_pipelines.execution.risk_state import (
 from arbx_pipelines.storage.db import checkpoint_wal, make_engine, upgrade
 from arbx_pipelines.storage.executions import find_execution
 from arbx_pipelines.storage.orders import orders_of_execution
-from arbx_pipelines.storage.spot_arbitrage import ArbitrageIntent, record_arbitrage_intent, record_arbitrage_intents
+from arbx_pipelines.storage.spot_arbitrage import (
+    ArbitrageIntent,
+    ImpatientIntentWriter,
+    record_arbitrage_intent,
+    record_arbitrage_intents,
+)
 from arbx_pipelines.storage.state import DatabaseState
 
 
@@ -42,10 +47,9 @@ def _intents(key: str) -> list[OrderIntent]:
                         price) for leg, venue, side, price in legs]  # fmt: skip
 
 
-def _record(engine: Engine, key: str, *, wait_for_lock: bool = True) -> int:
+def _record(engine: Engine, key: str) -> int:
     return record_arbitrage_intent(engine, key=key, kind="spot_arb", venue="cross", symbol="ETH/USDT",
-                                   planned={"amount": "0.1"}, intents=_intents(key), run_id="t",
-                                   wait_for_lock=wait_for_lock)  # fmt: skip
+                                   planned={"amount": "0.1"}, intents=_intents(key), run_id="t")  # fmt: skip
 
 
 @pytest.fixture
@@ -55,16 +59,24 @@ def engine(sqlite_url: str) -> Engine:
 
 
 def test_an_impatient_intent_fails_at_once_while_another_connection_holds_the_write_lock(engine: Engine) -> None:
-    with engine.connect() as other:
-        other.exec_driver_sql("BEGIN IMMEDIATE")  # another process's write transaction
-        with pytest.raises(OperationalError, match="locked"):
-            _record(engine, "spot-t-1", wait_for_lock=False)
-        other.exec_driver_sql("ROLLBACK")
-    assert find_execution(engine, "spot-t-1") is None  # nothing half written
-    _record(engine, "spot-t-1", wait_for_lock=False)
-    execution = find_execution(engine, "spot-t-1")
-    assert execution is not None and [o.status for o in orders_of_execution(engine, execution.id)] == ["intent"] * 2
-    with engine.connect() as connection:  # the connection went back to the pool patient again
+    writer = ImpatientIntentWriter(engine)
+    arbitrage = [ArbitrageIntent("spot-t-1", "ETH/USDT", {"amount": "0.1"}, _intents("spot-t-1"))]
+    try:
+        with engine.connect() as other:
+            other.exec_driver_sql("BEGIN IMMEDIATE")  # another process's write transaction
+            started = time.perf_counter()
+            with pytest.raises(OperationalError, match="locked"):
+                writer.record(arbitrage, kind="spot_arb", venue="cross", run_id="t")
+            assert time.perf_counter() - started < 5  # at once, not after the 30 s busy timeout
+            other.exec_driver_sql("ROLLBACK")
+        assert find_execution(engine, "spot-t-1") is None  # nothing half written
+        (execution_id,) = writer.record(arbitrage, kind="spot_arb", venue="cross", run_id="t")  # same connection
+        execution = find_execution(engine, "spot-t-1")
+        assert execution is not None and execution.id == execution_id
+        assert [o.status for o in orders_of_execution(engine, execution.id)] == ["intent"] * 2
+    finally:
+        writer.close()
+    with engine.connect() as connection:  # the pool's connections stay patient
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 30000
 
 
