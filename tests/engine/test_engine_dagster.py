@@ -97,13 +97,19 @@ def test_heartbeat_sensor_alerts_once_when_the_engine_is_silent(tmp_path: Path) 
     assert kinds == ["spot_engine_down"]  # once, not per tick
 
 
-def test_halt_stops_the_engines_new_entries_at_its_next_heartbeat(tmp_path: Path) -> None:
+def _engine_without_venues(tmp_path: Path) -> SpotEngine:
+    """A spot engine on a fresh SQLite database, with no venue: enough for its switches and heartbeat."""
     url = f"sqlite:///{tmp_path / 'arbx.db'}"
     upgrade(url)
     engine = make_engine(url)
     deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
     limits = DetectionLimits(Decimal("0.002"), Decimal("0.5"), Decimal("150"))
-    spot = SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+    return SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+
+
+def test_halt_stops_the_engines_new_entries_at_its_next_heartbeat(tmp_path: Path) -> None:
+    spot = _engine_without_venues(tmp_path)
+    engine, deps = spot.deps.engine, spot.deps
     spot.heartbeat()
     assert spot.entries_allowed
     halt(engine, "test")
@@ -121,12 +127,8 @@ def test_the_heartbeat_is_written_when_the_switches_change_not_on_every_read(
 ) -> None:
     """The switches are re-read every ``HEARTBEAT_S``; the beat is rewritten only every ``BEAT_EVERY_S`` or at once
     when a switch changes, so a halt shows in the heartbeat without a write on every read."""
-    url = f"sqlite:///{tmp_path / 'arbx.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    deps = ExecutionDeps(engine=engine, state=DatabaseState(engine), alerts=AlertSink(engine))
-    limits = DetectionLimits(Decimal("0.002"), Decimal("0.5"), Decimal("150"))
-    spot = SpotEngine(deps, {}, {}, ["ETH/USDT"], limits, ExecutorSettings())
+    spot = _engine_without_venues(tmp_path)
+    engine, deps = spot.deps.engine, spot.deps
     monkeypatch.setattr(service, "HEARTBEAT_S", 0.01)
     monkeypatch.setattr(service, "BEAT_EVERY_S", 3600.0)
 
